@@ -1,0 +1,1 @@
+# agent/: selfballoond (see the agent issue).

@@ -1,0 +1,97 @@
+/* INI files through inih; the first error is reported with its line number. */
+#include "conf.h"
+
+#include <errno.h>
+#include <ini.h>
+#include <stdio.h>
+#include <string.h>
+
+struct conf_ctx {
+	conf_key_fn fn;
+	void *user;
+	FILE *file;          /* reading a file, or */
+	const char *text;    /* reading a string */
+	int line;            /* line most recently handed to inih */
+	int err_line;
+	char first_err[256];
+};
+
+/* inih reader that counts lines, so handler errors know where they are. */
+static char *reader(char *buf, int size, void *p)
+{
+	struct conf_ctx *c = p;
+	int n = 0;
+
+	if (c->file) {
+		if (!fgets(buf, size, c->file))
+			return NULL;
+	} else {
+		if (!*c->text)
+			return NULL;
+		while (n < size - 1 && c->text[n] && c->text[n] != '\n')
+			n++;
+		if (n < size - 1 && c->text[n] == '\n')
+			n++;
+		memcpy(buf, c->text, (size_t)n);
+		buf[n] = '\0';
+		c->text += n;
+	}
+	c->line++;
+	return buf;
+}
+
+static int trampoline(void *p, const char *section, const char *key, const char *value)
+{
+	struct conf_ctx *c = p;
+	char err[256] = "";
+
+	if (c->fn(c->user, section, key, value, err, sizeof(err)) == 0)
+		return 1;
+	if (!c->err_line) {
+		c->err_line = c->line;
+		snprintf(c->first_err, sizeof(c->first_err), "%s", err[0] ? err : "invalid line");
+	}
+	return 0;
+}
+
+static int run(const char *name, struct conf_ctx *c, char *err, size_t errlen)
+{
+	int r = ini_parse_stream(reader, c, trampoline, c);
+
+	if (r == 0)
+		return 0;
+	if (r == -2) {
+		snprintf(err, errlen, "%s: out of memory", name);
+		return -ENOMEM;
+	}
+	if (r == c->err_line)
+		snprintf(err, errlen, "%s:%d: %s", name, r, c->first_err);
+	else
+		snprintf(err, errlen, "%s:%d: syntax error (expected 'key = value' or '[section]')",
+			 name, r);
+	return -EINVAL;
+}
+
+int conf_load(const char *path, conf_key_fn fn, void *user, char *err, size_t errlen)
+{
+	struct conf_ctx c = { .fn = fn, .user = user };
+	int r;
+
+	c.file = fopen(path, "re");
+	if (!c.file) {
+		r = -errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(-r));
+		return r;
+	}
+	r = run(path, &c, err, errlen);
+	fclose(c.file);
+	return r;
+}
+
+int conf_load_string(const char *name, const char *text, conf_key_fn fn, void *user,
+		     char *err, size_t errlen)
+{
+	struct conf_ctx c = { .fn = fn, .user = user, .text = text };
+
+	return run(name, &c, err, errlen);
+}

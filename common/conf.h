@@ -1,0 +1,25 @@
+/* INI configuration loading (inih) with "file:line: message" errors. */
+#ifndef SB_CONF_H
+#define SB_CONF_H
+
+#include <stddef.h>
+
+/*
+ * Called for each key. Returns 0 when the key was accepted; otherwise writes
+ * a short reason ("unknown key 'x' in [freeze]", "bad duration 'x'") into
+ * err and returns -1.
+ */
+typedef int (*conf_key_fn)(void *user, const char *section, const char *key,
+			   const char *value, char *err, size_t errlen);
+
+/*
+ * Parses path. Returns 0, or a negative errno with err holding
+ * "path: reason" (cannot open) or "path:line: reason" (first bad line).
+ */
+int conf_load(const char *path, conf_key_fn fn, void *user, char *err, size_t errlen);
+
+/* The same for an in-memory text (tests); name is used in messages. */
+int conf_load_string(const char *name, const char *text, conf_key_fn fn, void *user,
+		     char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,29 @@
+/* Small whole-file readers and writers over read(2)/write(2); no allocation. */
+#ifndef SB_FILEIO_H
+#define SB_FILEIO_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/*
+ * Reads the whole file into buf (NUL-terminated). Returns its length, or
+ * -errno; -EFBIG when the file does not fit in size-1 bytes.
+ */
+ssize_t read_file(const char *path, char *buf, size_t size);
+
+/* Same, relative to a directory fd (AT_FDCWD allowed). */
+ssize_t read_file_at(int dirfd, const char *path, char *buf, size_t size);
+
+/* Writes len bytes to an existing file (sysfs style). Returns 0 or -errno. */
+int write_file(const char *path, const char *data, size_t len);
+
+/*
+ * Writes a file atomically: path.tmp is written, fsync'ed, renamed over path.
+ * Returns 0 or -errno.
+ */
+int write_file_atomic(const char *path, const char *data, size_t len, mode_t mode);
+
+/* out = root + "/" + rel without doubled slashes. Returns 0 or -ENAMETOOLONG. */
+int path_join(char *out, size_t size, const char *root, const char *rel);
+
+#endif

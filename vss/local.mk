@@ -1,0 +1,1 @@
+# vss/: vssd and vssctl.
