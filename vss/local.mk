@@ -1,1 +1,25 @@
-# vss/: vssd and vssctl.
+# vss/: vssd (freeze daemon) and vssctl (its client).
+sbin_PROGRAMS += vss/vssd vss/vssctl
+
+noinst_LIBRARIES += vss/libvss.a
+vss_libvss_a_SOURCES = \
+	vss/config.c vss/config.h \
+	vss/mounts.c vss/mounts.h \
+	vss/hooks.c vss/hooks.h \
+	vss/watchdog.c vss/watchdog.h \
+	vss/record.c vss/record.h \
+	vss/freeze.c vss/freeze.h \
+	vss/jsonframe.c vss/jsonframe.h \
+	vss/commands.c vss/commands.h \
+	vss/session.c vss/session.h \
+	vss/control.c vss/control.h
+vss_libvss_a_CFLAGS = $(AM_CFLAGS) $(MOUNT_CFLAGS) $(INIH_CFLAGS) $(JSONC_CFLAGS)
+VSS_LIBS = vss/libvss.a common/libcommon.a $(MOUNT_LIBS) $(INIH_LIBS) $(JSONC_LIBS)
+
+vss_vssd_SOURCES = vss/vssd.c
+vss_vssd_CFLAGS = $(AM_CFLAGS) $(MOUNT_CFLAGS) $(JSONC_CFLAGS)
+vss_vssd_LDADD = $(VSS_LIBS)
+
+vss_vssctl_SOURCES = vss/vssctl.c
+vss_vssctl_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
+vss_vssctl_LDADD = common/libcommon.a $(JSONC_LIBS)

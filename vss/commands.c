@@ -1,0 +1,338 @@
+/* QGA command semantics: sync, ping, info, fsfreeze-*, and vssd-status. */
+#include "commands.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/sysmacros.h>
+
+#include "config.h"
+
+#define MAX_LIST 1024
+
+typedef json_object *(*cmd_fn)(struct engine *e, json_object *args, struct reply *out);
+
+struct command {
+	const char *name;
+	cmd_fn fn;
+	bool allowed_frozen;
+};
+
+json_object *commands_error(const char *klass, const char *desc)
+{
+	json_object *err = json_object_new_object(), *o = json_object_new_object();
+
+	json_object_object_add(err, "class", json_object_new_string(klass));
+	json_object_object_add(err, "desc", json_object_new_string(desc));
+	json_object_object_add(o, "error", err);
+	return o;
+}
+
+static json_object *ret(json_object *v)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "return", v);
+	return o;
+}
+
+static json_object *generic(const char *desc)
+{
+	return commands_error("GenericError", desc);
+}
+
+static json_object *sync_reply(json_object *args)
+{
+	json_object *id;
+
+	if (!args || !json_object_object_get_ex(args, "id", &id))
+		return commands_error("GenericError", "Parameter 'id' is missing");
+	if (!json_object_is_type(id, json_type_int))
+		return commands_error("GenericError",
+				      "Invalid parameter type for 'id', expected: integer");
+	return ret(json_object_get(id));
+}
+
+static json_object *cmd_sync(struct engine *e, json_object *args, struct reply *out)
+{
+	(void)e;
+	(void)out;
+	return sync_reply(args);
+}
+
+static json_object *cmd_sync_delimited(struct engine *e, json_object *args, struct reply *out)
+{
+	(void)e;
+	out->delimited = true;
+	return sync_reply(args);
+}
+
+static json_object *cmd_ping(struct engine *e, json_object *args, struct reply *out)
+{
+	(void)e;
+	(void)args;
+	(void)out;
+	return ret(json_object_new_object());
+}
+
+static json_object *cmd_status(struct engine *e, json_object *args, struct reply *out)
+{
+	(void)args;
+	(void)out;
+	return ret(json_object_new_string(e->state == ENGINE_FROZEN ? "frozen" : "thawed"));
+}
+
+/* optional extension argument "timeout" (ms) */
+static int get_timeout(json_object *args, uint64_t *ms, json_object **err)
+{
+	json_object *t;
+
+	*ms = 0;
+	if (!args || !json_object_object_get_ex(args, "timeout", &t))
+		return 0;
+	if (!json_object_is_type(t, json_type_int) || json_object_get_int64(t) < 100 ||
+	    json_object_get_int64(t) > 3600000) {
+		*err = commands_error("GenericError",
+				      "Parameter 'timeout' must be an integer number of milliseconds "
+				      "between 100 and 3600000");
+		return -1;
+	}
+	*ms = (uint64_t)json_object_get_int64(t);
+	return 0;
+}
+
+static json_object *do_freeze(struct engine *e, const char *const *list, uint64_t timeout)
+{
+	char err[512];
+	int r = engine_freeze(e, list, timeout, err, sizeof(err));
+
+	if (r < 0)
+		return generic(err);
+	return ret(json_object_new_int(r));
+}
+
+static json_object *cmd_freeze(struct engine *e, json_object *args, struct reply *out)
+{
+	json_object *err = NULL;
+	uint64_t timeout;
+
+	(void)out;
+	if (get_timeout(args, &timeout, &err) < 0)
+		return err;
+	return do_freeze(e, NULL, timeout);
+}
+
+static json_object *cmd_freeze_list(struct engine *e, json_object *args, struct reply *out)
+{
+	const char *list[MAX_LIST + 1];
+	json_object *mps, *err = NULL;
+	uint64_t timeout;
+	size_t i, n;
+
+	(void)out;
+	if (get_timeout(args, &timeout, &err) < 0)
+		return err;
+	/* as in QEMU, no "mountpoints" member means every eligible filesystem */
+	if (!args || !json_object_object_get_ex(args, "mountpoints", &mps))
+		return do_freeze(e, NULL, timeout);
+	if (!json_object_is_type(mps, json_type_array))
+		return commands_error("GenericError",
+				      "Invalid parameter type for 'mountpoints', expected: array");
+	n = json_object_array_length(mps);
+	if (n == 0)
+		return commands_error("GenericError",
+				      "the list of mountpoints is empty; refusing to treat it as "
+				      "'every filesystem' (use guest-fsfreeze-freeze for that)");
+	if (n > MAX_LIST)
+		return commands_error("GenericError", "too many mountpoints (at most 1024)");
+	for (i = 0; i < n; i++) {
+		json_object *s = json_object_array_get_idx(mps, i);
+
+		if (!json_object_is_type(s, json_type_string))
+			return commands_error("GenericError",
+					      "Invalid parameter type for 'mountpoints', expected: "
+					      "array of strings");
+		list[i] = json_object_get_string(s);
+	}
+	list[n] = NULL;
+	return do_freeze(e, list, timeout);
+}
+
+static json_object *cmd_thaw(struct engine *e, json_object *args, struct reply *out)
+{
+	char err[512];
+	int r;
+
+	(void)args;
+	(void)out;
+	r = engine_thaw(e, err, sizeof(err));
+	if (r < 0)
+		return generic(err);
+	return ret(json_object_new_int(r));
+}
+
+static json_object *cmd_info(struct engine *e, json_object *args, struct reply *out);
+static json_object *cmd_vssd_status(struct engine *e, json_object *args, struct reply *out);
+
+static const struct command commands[] = {
+	{ "guest-sync", cmd_sync, true },
+	{ "guest-sync-delimited", cmd_sync_delimited, true },
+	{ "guest-ping", cmd_ping, true },
+	{ "guest-info", cmd_info, true },
+	{ "guest-fsfreeze-status", cmd_status, true },
+	{ "guest-fsfreeze-freeze", cmd_freeze, false },
+	{ "guest-fsfreeze-freeze-list", cmd_freeze_list, false },
+	{ "guest-fsfreeze-thaw", cmd_thaw, true },
+	{ "vssd-status", cmd_vssd_status, true },
+};
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static json_object *cmd_info(struct engine *e, json_object *args, struct reply *out)
+{
+	json_object *info = json_object_new_object(), *list = json_object_new_array();
+	size_t i;
+
+	(void)args;
+	(void)out;
+	for (i = 0; i < NCOMMANDS; i++) {
+		json_object *c = json_object_new_object();
+
+		json_object_object_add(c, "name", json_object_new_string(commands[i].name));
+		json_object_object_add(c, "enabled", json_object_new_boolean(
+			e->state != ENGINE_FROZEN || commands[i].allowed_frozen));
+		json_object_object_add(c, "success-response", json_object_new_boolean(1));
+		json_object_array_add(list, c);
+	}
+	json_object_object_add(info, "version", json_object_new_string(PACKAGE_VERSION));
+	json_object_object_add(info, "supported_commands", list);
+	return ret(info);
+}
+
+json_object *commands_status(const struct engine *e)
+{
+	json_object *st = json_object_new_object(), *fss = json_object_new_array();
+	uint64_t now = engine_now_ms();
+	size_t i;
+
+	json_object_object_add(st, "state", json_object_new_string(
+		e->state == ENGINE_FROZEN ? "frozen" : "thawed"));
+	json_object_object_add(st, "frozen_filesystems", json_object_new_int((int)e->nfrozen));
+	if (e->state == ENGINE_FROZEN) {
+		json_object_object_add(st, "frozen_for_ms",
+				       json_object_new_int64((int64_t)(now - e->frozen_at_ms)));
+		json_object_object_add(st, "watchdog_deadline_ms", json_object_new_int64(
+			e->deadline_ms > now ? (int64_t)(e->deadline_ms - now) : 0));
+		json_object_object_add(st, "watchdog_pid", json_object_new_int(e->wd.pid));
+	} else {
+		json_object_object_add(st, "watchdog_deadline_ms", json_object_new_int64(0));
+	}
+	json_object_object_add(st, "last_frozen_ms", json_object_new_int64((int64_t)e->last_frozen_ms));
+	json_object_object_add(st, "watchdog_fired", json_object_new_boolean(e->watchdog_fired));
+	json_object_object_add(st, "timeout_ms", json_object_new_int64((int64_t)e->cfg->timeout_ms));
+	if (e->last_error[0])
+		json_object_object_add(st, "last_error", json_object_new_string(e->last_error));
+	for (i = 0; i < e->set.n; i++) {
+		const struct vss_mount *m = &e->set.m[i];
+		json_object *f;
+		char dev[32];
+
+		if (m->quiet)
+			continue;
+		f = json_object_new_object();
+		snprintf(dev, sizeof(dev), "%u:%u", major(m->devno), minor(m->devno));
+		json_object_object_add(f, "mountpoint", json_object_new_string(m->target));
+		json_object_object_add(f, "fstype", json_object_new_string(m->fstype));
+		json_object_object_add(f, "device", json_object_new_string(dev));
+		json_object_object_add(f, "state", json_object_new_string(fs_state_name(m->state)));
+		json_object_object_add(f, "reason", json_object_new_string(m->reason));
+		json_object_object_add(f, "sync_ms", json_object_new_double(m->sync_us / 1000.0));
+		json_object_object_add(f, "freeze_ms", json_object_new_double(m->freeze_us / 1000.0));
+		json_object_object_add(f, "thaw_ms", json_object_new_double(m->thaw_us / 1000.0));
+		json_object_array_add(fss, f);
+	}
+	/* freeze order, for those that were selected */
+	{
+		json_object *ord = json_object_new_array();
+
+		for (i = 0; i < e->set.norder; i++)
+			json_object_array_add(ord, json_object_new_string(e->set.m[e->set.order[i]].target));
+		json_object_object_add(st, "freeze_order", ord);
+	}
+	json_object_object_add(st, "filesystems", fss);
+	return st;
+}
+
+static json_object *cmd_vssd_status(struct engine *e, json_object *args, struct reply *out)
+{
+	(void)args;
+	(void)out;
+	return ret(commands_status(e));
+}
+
+void commands_execute(struct engine *e, const char *text, size_t len, struct reply *out)
+{
+	json_tokener *tok = json_tokener_new();
+	json_object *req = NULL, *exec = NULL, *args = NULL, *id = NULL, *reply = NULL;
+	const char *name;
+	size_t i;
+
+	out->delimited = false;
+	out->obj = NULL;
+	if (!tok) {
+		out->obj = commands_error("GenericError", "out of memory");
+		return;
+	}
+	req = json_tokener_parse_ex(tok, text, (int)len);
+	if (!req || json_tokener_get_error(tok) != json_tokener_success) {
+		char desc[160];
+
+		snprintf(desc, sizeof(desc), "JSON parse error, %s",
+			 json_tokener_error_desc(json_tokener_get_error(tok)));
+		json_tokener_free(tok);
+		json_object_put(req);
+		out->obj = commands_error("GenericError", desc);
+		return;
+	}
+	json_tokener_free(tok);
+	if (!json_object_is_type(req, json_type_object)) {
+		out->obj = commands_error("GenericError", "QMP input must be a JSON object");
+		goto done;
+	}
+	json_object_object_get_ex(req, "id", &id);
+	if (!json_object_object_get_ex(req, "execute", &exec) ||
+	    !json_object_is_type(exec, json_type_string)) {
+		reply = commands_error("GenericError", "QMP input lacks member 'execute'");
+		goto reply;
+	}
+	if (json_object_object_get_ex(req, "arguments", &args) &&
+	    !json_object_is_type(args, json_type_object)) {
+		reply = commands_error("GenericError", "QMP input member 'arguments' must be an object");
+		goto reply;
+	}
+	name = json_object_get_string(exec);
+	for (i = 0; i < NCOMMANDS; i++)
+		if (strcmp(name, commands[i].name) == 0)
+			break;
+	if (i == NCOMMANDS) {
+		char desc[320];
+
+		snprintf(desc, sizeof(desc), "The command %.256s has not been found", name);
+		reply = commands_error("CommandNotFound", desc);
+	} else if (e->state == ENGINE_FROZEN && !commands[i].allowed_frozen) {
+		char desc[320];
+
+		snprintf(desc, sizeof(desc),
+			 "Command %s has been disabled: the agent is in frozen state", name);
+		reply = commands_error("CommandNotFound", desc);
+	} else {
+		reply = commands[i].fn(e, args, out);
+	}
+reply:
+	if (id)
+		json_object_object_add(reply, "id", json_object_get(id));
+	out->obj = reply;
+done:
+	json_object_put(req);
+	if (!out->obj)
+		out->obj = reply;
+}

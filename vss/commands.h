@@ -1,0 +1,28 @@
+/*
+ * The QEMU guest agent commands vssd answers (and vssd-status), on any
+ * transport: request text in, reply object out.
+ */
+#ifndef VSS_COMMANDS_H
+#define VSS_COMMANDS_H
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "freeze.h"
+
+struct reply {
+	json_object *obj;     /* owned by the caller after commands_execute() */
+	bool delimited;       /* guest-sync-delimited: send 0xFF before the reply */
+};
+
+/* Executes one request (a complete JSON object as text). */
+void commands_execute(struct engine *e, const char *text, size_t len, struct reply *out);
+
+/* {"error":{"class":klass,"desc":desc}} */
+json_object *commands_error(const char *klass, const char *desc);
+
+/* The vssd-status return value (also used by vssctl status via the socket). */
+json_object *commands_status(const struct engine *e);
+
+#endif

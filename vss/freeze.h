@@ -1,0 +1,59 @@
+/*
+ * The freeze engine: hooks -> syncfs -> FIFREEZE on the selected
+ * filesystems, guarded by the watchdog and the freeze record; thaw in
+ * exactly the reverse order on the directory fds opened at freeze time.
+ */
+#ifndef VSS_FREEZE_H
+#define VSS_FREEZE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "hooks.h"
+#include "mounts.h"
+#include "watchdog.h"
+
+enum engine_state { ENGINE_THAWED, ENGINE_FROZEN };
+
+struct engine {
+	const struct vssd_config *cfg;
+	enum engine_state state;
+	struct mount_set set;       /* the last request's mounts and their states */
+	struct watchdog wd;
+	struct hook_run hooks;
+	int record_fd;
+	uint64_t deadline_ms;       /* CLOCK_MONOTONIC ms when the watchdog thaws */
+	uint64_t frozen_at_ms;      /* first FIFREEZE */
+	uint64_t thawed_at_ms;      /* last FITHAW */
+	uint64_t last_frozen_ms;    /* length of the last frozen window */
+	unsigned nfrozen;           /* filesystems vssd holds frozen */
+	bool watchdog_fired;        /* the last freeze ended by the watchdog */
+	char last_error[512];
+};
+
+void engine_init(struct engine *e, const struct vssd_config *cfg);
+void engine_free(struct engine *e);
+
+/*
+ * Freezes the eligible filesystems, or exactly the listed ones (list
+ * NULL-terminated; NULL = all eligible). timeout_ms 0 uses the config.
+ * Returns the number frozen (0: nothing was, state stays thawed) or a
+ * negative errno with err set; on error nothing vssd froze stays frozen.
+ */
+int engine_freeze(struct engine *e, const char *const *list, uint64_t timeout_ms,
+		  char *err, size_t errlen);
+
+/* Thaws what vssd froze. Returns the number thawed by this call, or -errno. */
+int engine_thaw(struct engine *e, char *err, size_t errlen);
+
+/*
+ * Called when a child exited (SIGCHLD): if it was the watchdog, finishes
+ * the thaw it did. Returns true when it was.
+ */
+bool engine_reap_watchdog(struct engine *e);
+
+uint64_t engine_now_ms(void);
+
+#endif

@@ -1,0 +1,309 @@
+/* Hook runner: sorted directory listing, fork/exec with timeout and captured output. */
+#include "hooks.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+
+extern char **environ;
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* package-manager leftovers and disabled samples are not hooks */
+static bool ignored_name(const char *n)
+{
+	static const char *const suffixes[] = {
+		"~", ".bak", ".orig", ".rpmnew", ".rpmorig", ".rpmsave", ".sample", ".disabled",
+	};
+	size_t len = strlen(n), i;
+
+	if (n[0] == '.' || strstr(n, ".dpkg-"))
+		return true;
+	for (i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+		size_t sl = strlen(suffixes[i]);
+
+		if (len >= sl && strcmp(n + len - sl, suffixes[i]) == 0)
+			return true;
+	}
+	return false;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void free_names(struct hook_run *run)
+{
+	size_t i;
+
+	for (i = 0; i < run->n; i++)
+		free(run->names[i]);
+	free(run->names);
+	run->names = NULL;
+	run->n = run->started = 0;
+}
+
+/* Lists executable regular files of dir, sorted by name (C locale). */
+static int list_hooks(struct hook_run *run, const char *dir)
+{
+	struct dirent *e;
+	size_t cap = 0;
+	DIR *d;
+
+	memset(run, 0, sizeof(*run));
+	snprintf(run->dir, sizeof(run->dir), "%s", dir);
+	d = opendir(dir);
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while ((e = readdir(d))) {
+		char path[PATH_MAX];
+		struct stat st;
+
+		if (ignored_name(e->d_name))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		if (stat(path, &st) < 0 || !S_ISREG(st.st_mode) || !(st.st_mode & 0111))
+			continue;
+		if (run->n == cap) {
+			char **nn = realloc(run->names, (cap = cap ? cap * 2 : 8) * sizeof(*nn));
+
+			if (!nn)
+				goto oom;
+			run->names = nn;
+		}
+		run->names[run->n] = strdup(e->d_name);
+		if (!run->names[run->n])
+			goto oom;
+		run->n++;
+	}
+	closedir(d);
+	if (run->n)
+		qsort(run->names, run->n, sizeof(*run->names), cmp_names);
+	return 0;
+oom:
+	closedir(d);
+	free_names(run);
+	return -ENOMEM;
+}
+
+static void keep_tail(char *out, size_t outlen, size_t *used, const char *buf, size_t n)
+{
+	if (outlen < 2)
+		return;
+	if (n >= outlen - 1) {
+		memcpy(out, buf + n - (outlen - 1), outlen - 1);
+		*used = outlen - 1;
+	} else {
+		if (*used + n > outlen - 1) {
+			size_t drop = *used + n - (outlen - 1);
+
+			memmove(out, out + drop, *used - drop);
+			*used -= drop;
+		}
+		memcpy(out + *used, buf, n);
+		*used += n;
+	}
+	out[*used] = '\0';
+}
+
+int hook_exec(const char *path, const char *arg, uint64_t timeout_ms, char *out, size_t outlen)
+{
+	uint64_t deadline = now_ms() + timeout_ms;
+	int pipefd[2], pidfd, status = 0, r;
+	size_t used = 0;
+	bool out_open = true;
+	pid_t pid;
+
+	if (outlen)
+		out[0] = '\0';
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0) {
+		r = -errno;
+		close(pipefd[0]);
+		close(pipefd[1]);
+		return r;
+	}
+	if (pid == 0) {
+		char *argv[] = { (char *)path, (char *)arg, NULL };
+		sigset_t none;
+		int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		signal(SIGPIPE, SIG_DFL);
+		setpgid(0, 0);
+		if (devnull >= 0)
+			dup2(devnull, STDIN_FILENO);
+		dup2(pipefd[1], STDOUT_FILENO);
+		dup2(pipefd[1], STDERR_FILENO);
+		execve(path, argv, environ);
+		_exit(127);
+	}
+	close(pipefd[1]);
+	setpgid(pid, pid);   /* also in the parent: no race with the kill below */
+	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (pidfd < 0) {
+		r = -errno;
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		close(pipefd[0]);
+		return r;
+	}
+	r = 0;
+	for (;;) {
+		struct pollfd p[2] = {
+			{ .fd = pidfd, .events = POLLIN },
+			{ .fd = out_open ? pipefd[0] : -1, .events = POLLIN },
+		};
+		uint64_t t = now_ms();
+		int pr;
+
+		if (t >= deadline) {
+			r = -ETIMEDOUT;
+			break;
+		}
+		pr = poll(p, 2, (int)(deadline - t));
+		if (pr < 0 && errno != EINTR) {
+			r = -errno;
+			break;
+		}
+		if (pr > 0 && (p[1].revents & (POLLIN | POLLHUP))) {
+			char buf[512];
+			ssize_t n = read(pipefd[0], buf, sizeof(buf));
+
+			if (n > 0)
+				keep_tail(out, outlen, &used, buf, (size_t)n);
+			else if (n == 0)
+				out_open = false;
+		}
+		/* a hook may leave a background process holding the pipe: wait for exit only */
+		if (pr > 0 && (p[0].revents & POLLIN))
+			break;
+	}
+	if (r == -ETIMEDOUT)
+		kill(-pid, SIGKILL);
+	if (waitpid(pid, &status, 0) < 0 && r == 0)
+		r = -errno;
+	/* collect what is already written, without waiting */
+	if (out_open) {
+		char buf[512];
+		ssize_t n;
+
+		fcntl(pipefd[0], F_SETFL, O_NONBLOCK);
+		while ((n = read(pipefd[0], buf, sizeof(buf))) > 0)
+			keep_tail(out, outlen, &used, buf, (size_t)n);
+	}
+	close(pipefd[0]);
+	close(pidfd);
+	/* trim trailing newlines for one-line messages */
+	while (used && (out[used - 1] == '\n' || out[used - 1] == '\r'))
+		out[--used] = '\0';
+	if (r < 0)
+		return r;
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return WEXITSTATUS(status);
+}
+
+static void describe(char *err, size_t errlen, const char *name, const char *arg, int r,
+		     const char *out, uint64_t timeout_ms)
+{
+	if (r == -ETIMEDOUT)
+		snprintf(err, errlen, "hook %s %s timed out after %llu ms and was killed%s%s", name, arg,
+			 (unsigned long long)timeout_ms, out[0] ? ": " : "", out);
+	else if (r < 0)
+		snprintf(err, errlen, "hook %s %s could not run: %s", name, arg, strerror(-r));
+	else if (r == 127)
+		snprintf(err, errlen, "hook %s %s could not be executed (status 127)%s%s", name, arg,
+			 out[0] ? ": " : "", out);
+	else
+		snprintf(err, errlen, "hook %s %s failed with status %d%s%s", name, arg, r,
+			 out[0] ? ": " : "", out);
+}
+
+static int run_one(const char *dir, const char *name, const char *arg, uint64_t timeout_ms,
+		   char *err, size_t errlen)
+{
+	char path[PATH_MAX], out[384];
+	int r;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	r = hook_exec(path, arg, timeout_ms, out, sizeof(out));
+	if (r == 0) {
+		log_info("hook %s %s: ok%s%s", name, arg, out[0] ? ": " : "", out);
+		return 0;
+	}
+	describe(err, errlen, name, arg, r, out, timeout_ms);
+	return -1;
+}
+
+static void thaw_started(struct hook_run *run, uint64_t timeout_ms)
+{
+	size_t i = run->started;
+	char err[512];
+
+	while (i-- > 0)
+		if (run_one(run->dir, run->names[i], "thaw", timeout_ms, err, sizeof(err)) < 0)
+			log_err("%s", err);
+}
+
+int hooks_freeze(struct hook_run *run, const char *dir, uint64_t timeout_ms,
+		 char *err, size_t errlen)
+{
+	size_t i;
+	int r = list_hooks(run, dir);
+
+	if (r < 0) {
+		snprintf(err, errlen, "cannot read hooks directory %s: %s", dir, strerror(-r));
+		return -1;
+	}
+	for (i = 0; i < run->n; i++) {
+		run->started = i + 1;
+		if (run_one(dir, run->names[i], "freeze", timeout_ms, err, errlen) < 0) {
+			log_err("%s; running thaw hooks", err);
+			thaw_started(run, timeout_ms);
+			free_names(run);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+void hooks_thaw(struct hook_run *run, uint64_t timeout_ms)
+{
+	thaw_started(run, timeout_ms);
+	free_names(run);
+}
+
+void hooks_thaw_all(const char *dir, uint64_t timeout_ms)
+{
+	struct hook_run run;
+
+	if (list_hooks(&run, dir) < 0)
+		return;
+	run.started = run.n;
+	hooks_thaw(&run, timeout_ms);
+}

@@ -1,0 +1,391 @@
+/* Mount selection from mountinfo (libmount): classify, deduplicate, order. */
+#include "mounts.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fnmatch.h>
+#include <libmount.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/sysmacros.h>
+
+#include "fileio.h"
+
+#define LOOP_MAJOR 7
+
+const char *fs_state_name(enum fs_state s)
+{
+	switch (s) {
+	case FS_CANDIDATE: return "selected";
+	case FS_SKIPPED: return "skipped";
+	case FS_FROZEN: return "frozen";
+	case FS_THAWED: return "thawed";
+	case FS_FOREIGN: return "foreign";
+	case FS_FAILED: return "failed";
+	}
+	return "unknown";
+}
+
+static bool glob_any(const char *const *pats, const char *s, const char **which)
+{
+	for (; pats && *pats; pats++) {
+		if (fnmatch(*pats, s, 0) == 0) {
+			if (which)
+				*which = *pats;
+			return true;
+		}
+	}
+	return false;
+}
+
+static bool str_any(const char *const *list, const char *s)
+{
+	for (; list && *list; list++)
+		if (strcmp(*list, s) == 0)
+			return true;
+	return false;
+}
+
+/* true when child lies strictly below parent in the path hierarchy */
+static bool path_under(const char *child, const char *parent)
+{
+	size_t n = strlen(parent);
+
+	if (strcmp(parent, "/") == 0)
+		return child[0] == '/' && child[1] != '\0';
+	return strncmp(child, parent, n) == 0 && child[n] == '/';
+}
+
+static int read_devno(const char *path, dev_t *dev)
+{
+	char buf[32];
+	unsigned ma, mi;
+
+	if (read_file(path, buf, sizeof(buf)) <= 0 || sscanf(buf, "%u:%u", &ma, &mi) != 2)
+		return -EINVAL;
+	*dev = makedev(ma, mi);
+	return 0;
+}
+
+/* Is the block device, or anything below it (dm, md slaves), a loop device? */
+static bool dev_is_loop(const char *sysfs, dev_t dev, int depth)
+{
+	char path[PATH_MAX], rel[64];
+	struct dirent *e;
+	bool loop = false;
+	DIR *d;
+
+	if (major(dev) == LOOP_MAJOR)
+		return true;
+	if (major(dev) == 0 || depth > 8)
+		return false;
+	snprintf(rel, sizeof(rel), "dev/block/%u:%u/slaves", major(dev), minor(dev));
+	if (path_join(path, sizeof(path), sysfs, rel) < 0)
+		return false;
+	d = opendir(path);
+	if (!d)
+		return false;
+	while (!loop && (e = readdir(d))) {
+		char dpath[PATH_MAX + 300];
+		dev_t sub;
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(dpath, sizeof(dpath), "%s/%s/dev", path, e->d_name);
+		if (read_devno(dpath, &sub) == 0)
+			loop = dev_is_loop(sysfs, sub, depth + 1);
+		else
+			loop = strncmp(e->d_name, "loop", 4) == 0;
+	}
+	closedir(d);
+	return loop;
+}
+
+/* Backing file of a loop device, or "" when unknown. */
+static void loop_backing(const char *sysfs, dev_t dev, char *out, size_t size)
+{
+	char path[PATH_MAX], rel[64];
+	ssize_t n;
+
+	out[0] = '\0';
+	snprintf(rel, sizeof(rel), "dev/block/%u:%u/loop/backing_file", major(dev), minor(dev));
+	if (path_join(path, sizeof(path), sysfs, rel) < 0)
+		return;
+	n = read_file(path, out, size);
+	if (n <= 0) {
+		out[0] = '\0';
+		return;
+	}
+	if (out[n - 1] == '\n')
+		out[n - 1] = '\0';
+}
+
+/* reason: a fixed text, followed by arg when given */
+static void skip(struct vss_mount *m, const char *reason, const char *arg)
+{
+	m->state = FS_SKIPPED;
+	snprintf(m->reason, sizeof(m->reason), "%s%s%s", reason, arg ? " " : "", arg ? arg : "");
+}
+
+void mounts_free(struct mount_set *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++) {
+		free(s->m[i].target);
+		free(s->m[i].fstype);
+		free(s->m[i].source);
+	}
+	free(s->m);
+	free(s->order);
+	memset(s, 0, sizeof(*s));
+}
+
+ssize_t mounts_find(const struct mount_set *s, const char *path)
+{
+	size_t i = s->n;
+
+	while (i-- > 0)      /* the last mount on a path is the visible one */
+		if (strcmp(s->m[i].target, path) == 0)
+			return (ssize_t)i;
+	return -1;
+}
+
+ssize_t mounts_holding(const struct mount_set *s, const char *path)
+{
+	ssize_t best = -1;
+	size_t i, bl = 0;
+
+	for (i = 0; i < s->n; i++) {
+		const char *t = s->m[i].target;
+		size_t tl = strlen(t);
+
+		if ((strcmp(t, path) == 0 || path_under(path, t)) && tl >= bl) {
+			best = (ssize_t)i;
+			bl = tl;
+		}
+	}
+	return best;
+}
+
+static int read_table(const char *mountinfo, struct mount_set *s)
+{
+	struct libmnt_table *tb;
+	struct libmnt_iter *itr;
+	struct libmnt_fs *fs;
+	int r = 0;
+
+	tb = mnt_new_table();
+	if (!tb)
+		return -ENOMEM;
+	r = mnt_table_parse_file(tb, mountinfo);
+	if (r < 0) {
+		mnt_unref_table(tb);
+		return r;
+	}
+	itr = mnt_new_iter(MNT_ITER_FORWARD);
+	s->m = calloc((size_t)mnt_table_get_nents(tb) + 1, sizeof(*s->m));
+	if (!itr || !s->m) {
+		r = -ENOMEM;
+		goto out;
+	}
+	while (mnt_table_next_fs(tb, itr, &fs) == 0) {
+		struct vss_mount *m = &s->m[s->n];
+		const char *tgt = mnt_fs_get_target(fs);
+		const char *type = mnt_fs_get_fstype(fs);
+		const char *src = mnt_fs_get_source(fs);
+		const char *sbopts = mnt_fs_get_fs_options(fs);
+
+		if (!tgt)
+			continue;
+		m->target = strdup(tgt);
+		m->fstype = strdup(type ? type : "");
+		m->source = strdup(src ? src : "");
+		if (!m->target || !m->fstype || !m->source) {
+			s->n++;
+			r = -ENOMEM;
+			goto out;
+		}
+		m->devno = mnt_fs_get_devno(fs);
+		m->fd = -1;
+		m->state = FS_CANDIDATE;
+		if (mnt_fs_is_swaparea(fs))
+			skip(m, "swap", NULL);
+		else if (mnt_fs_is_pseudofs(fs))
+			skip(m, "pseudo filesystem:", m->fstype);
+		else if (mnt_fs_is_netfs(fs))
+			skip(m, "network filesystem:", m->fstype);
+		else if (sbopts && mnt_match_options(sbopts, "ro"))
+			skip(m, "read-only", NULL);
+		s->n++;
+	}
+out:
+	mnt_free_iter(itr);
+	mnt_unref_table(tb);
+	return r;
+}
+
+/* a must be frozen before b */
+static bool freeze_before(const struct mount_set *s, size_t a, size_t b, char (*backing)[PATH_MAX])
+{
+	const char *bt = s->m[b].target;
+	size_t bl = strlen(bt);
+
+	if (path_under(s->m[a].target, bt))
+		return true;
+	/* a loop filesystem before the filesystem holding its backing file */
+	if (backing[a][0] && (path_under(backing[a], bt) || strcmp(bt, "/") == 0)) {
+		size_t i;
+
+		/* only if b is the deepest candidate holding the file */
+		for (i = 0; i < s->norder; i++) {
+			size_t c = s->order[i];
+
+			if (c != b && strlen(s->m[c].target) > bl && path_under(s->m[c].target, bt) &&
+			    path_under(backing[a], s->m[c].target))
+				return false;
+		}
+		return true;
+	}
+	return false;
+}
+
+static int order_candidates(struct mount_set *s, const char *sysfs)
+{
+	char (*backing)[PATH_MAX] = NULL;
+	size_t *sorted = NULL, i, j, k, n = 0;
+	bool *placed = NULL;
+	int r = -ENOMEM;
+
+	s->order = calloc(s->n + 1, sizeof(*s->order));
+	if (!s->order)
+		return -ENOMEM;
+	for (i = s->n; i-- > 0;)       /* reverse mountinfo order: children first */
+		if (s->m[i].state == FS_CANDIDATE)
+			s->order[n++] = i;
+	s->norder = n;
+	if (n < 2)
+		return 0;
+
+	backing = calloc(s->n, sizeof(*backing));
+	sorted = calloc(n, sizeof(*sorted));
+	placed = calloc(n, sizeof(*placed));
+	if (!backing || !sorted || !placed)
+		goto out;
+	for (i = 0; i < n; i++)
+		if (major(s->m[s->order[i]].devno) == LOOP_MAJOR)
+			loop_backing(sysfs, s->m[s->order[i]].devno, backing[s->order[i]], PATH_MAX);
+
+	/* stable topological sort; a cycle (should not happen) keeps the rest as is */
+	for (k = 0; k < n; k++) {
+		size_t pick = n;
+
+		for (i = 0; i < n && pick == n; i++) {
+			bool ready = !placed[i];
+
+			for (j = 0; ready && j < n; j++)
+				if (j != i && !placed[j] &&
+				    freeze_before(s, s->order[j], s->order[i], backing))
+					ready = false;
+			if (ready)
+				pick = i;
+		}
+		if (pick == n)
+			for (i = 0; i < n && pick == n; i++)
+				if (!placed[i])
+					pick = i;
+		placed[pick] = true;
+		sorted[k] = s->order[pick];
+	}
+	memcpy(s->order, sorted, n * sizeof(*sorted));
+	r = 0;
+out:
+	free(backing);
+	free(sorted);
+	free(placed);
+	return r;
+}
+
+int mounts_load(const char *mountinfo, const struct select_opts *o,
+		const char *const *list, struct mount_set *out, char *err, size_t errlen)
+{
+	struct mount_set s = { 0 };
+	const char *sysfs = o->sysfs ? o->sysfs : "/sys";
+	bool have_include = o->include && o->include[0];
+	size_t i, j;
+	int r;
+
+	err[0] = '\0';
+	if (list && !list[0]) {
+		snprintf(err, errlen, "the list of mountpoints is empty");
+		return -EINVAL;
+	}
+	r = read_table(mountinfo, &s);
+	if (r < 0) {
+		snprintf(err, errlen, "cannot read %s: %s", mountinfo, strerror(-r));
+		mounts_free(&s);
+		return r;
+	}
+
+	/* a listed path must be a mountpoint */
+	for (i = 0; list && list[i]; i++) {
+		if (mounts_find(&s, list[i]) < 0) {
+			snprintf(err, errlen, "%s is not a mountpoint", list[i]);
+			mounts_free(&s);
+			return -EINVAL;
+		}
+	}
+
+	for (i = 0; i < s.n; i++) {
+		struct vss_mount *m = &s.m[i];
+		const char *pat = NULL;
+		bool listed = list && str_any(list, m->target);
+
+		if (m->state != FS_CANDIDATE)
+			continue;
+		if (mounts_find(&s, m->target) != (ssize_t)i) {
+			skip(m, "hidden by a later mount on the same path", NULL);
+			continue;
+		}
+		if (list && !listed) {
+			skip(m, "not listed", NULL);
+			m->quiet = true;
+			continue;
+		}
+		if (str_any(o->exclude_types, m->fstype))
+			skip(m, "excluded type", m->fstype);
+		else if (have_include && !glob_any(o->include, m->target, NULL))
+			skip(m, "not included by configuration", NULL);
+		else if (glob_any(o->exclude, m->target, &pat))
+			skip(m, "excluded by pattern", pat);
+		else if (!list && o->skip_loop && dev_is_loop(sysfs, m->devno, 0))
+			skip(m, "loop-backed (skip_loop)", NULL);
+		if (listed && m->state == FS_SKIPPED) {
+			snprintf(err, errlen, "%s cannot be frozen: %s", m->target, m->reason);
+			mounts_free(&s);
+			return -EINVAL;
+		}
+	}
+
+	/* one freeze per superblock: bind mounts and btrfs subvolumes share it */
+	for (i = 0; i < s.n; i++) {
+		if (s.m[i].state != FS_CANDIDATE)
+			continue;
+		for (j = 0; j < i; j++) {
+			if (s.m[j].state == FS_CANDIDATE && s.m[j].devno == s.m[i].devno) {
+				skip(&s.m[i], "duplicate of", s.m[j].target);
+				break;
+			}
+		}
+	}
+	r = order_candidates(&s, sysfs);
+	if (r < 0) {
+		snprintf(err, errlen, "out of memory");
+		mounts_free(&s);
+		return r;
+	}
+	*out = s;
+	return 0;
+}

@@ -1,0 +1,29 @@
+/*
+ * The freeze record: <state_dir>/frozen lists every filesystem vssd is
+ * about to freeze, one "MAJ:MIN mountpoint" line each, so a vssd that
+ * restarts after a crash can thaw them.
+ */
+#ifndef VSS_RECORD_H
+#define VSS_RECORD_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Creates (truncates) the record. Returns an open fd or -errno. */
+int record_create(const char *state_dir);
+
+/* Appends one entry; no allocation, one write(2). Returns 0 or -errno. */
+int record_add(int fd, dev_t dev, const char *mountpoint);
+
+/* Closes fd (if >= 0) and removes the record. */
+void record_remove(int fd, const char *state_dir);
+
+/*
+ * Thaws what a record lists, if the same filesystem (mountpoint and
+ * major:minor, checked against mountinfo) is still mounted there; entries
+ * are thawed in reverse order. Logs what it did. Returns the number thawed,
+ * -ENOENT when there was no record, or another -errno. The record is removed.
+ */
+int record_thaw(const char *state_dir, const char *mountinfo);
+
+#endif

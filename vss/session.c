@@ -1,0 +1,109 @@
+/* Request framing, execution and reply queueing for one connection. */
+#include "session.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "commands.h"
+
+int session_init(struct session *s, struct engine *e)
+{
+	memset(s, 0, sizeof(*s));
+	s->engine = e;
+	jsonframe_reset(&s->frame);
+	return 0;
+}
+
+void session_free(struct session *s)
+{
+	free(s->out);
+	s->out = NULL;
+	s->outlen = s->outcap = 0;
+}
+
+static void append(struct session *s, const char *data, size_t n)
+{
+	if (s->overflow)
+		return;
+	if (s->outlen + n > SESSION_MAX_OUT) {
+		s->overflow = true;
+		return;
+	}
+	if (s->outlen + n > s->outcap) {
+		size_t cap = s->outcap ? s->outcap : 4096;
+		char *p;
+
+		while (cap < s->outlen + n)
+			cap *= 2;
+		p = realloc(s->out, cap);
+		if (!p) {
+			s->overflow = true;
+			return;
+		}
+		s->out = p;
+		s->outcap = cap;
+	}
+	memcpy(s->out + s->outlen, data, n);
+	s->outlen += n;
+}
+
+void session_queue(struct session *s, const char *json, bool delimited)
+{
+	if (delimited)
+		append(s, "\xff", 1);
+	append(s, json, strlen(json));
+	append(s, "\n", 1);
+}
+
+static void on_frame(void *ctx, enum frame_event ev, const char *text, size_t len)
+{
+	struct session *s = ctx;
+	struct reply r = { 0 };
+
+	switch (ev) {
+	case FRAME_OBJECT:
+		commands_execute(s->engine, text, len, &r);
+		break;
+	case FRAME_TOO_LARGE:
+		r.obj = commands_error("GenericError", "request too large (limit 65536 bytes)");
+		break;
+	case FRAME_GARBAGE:
+		r.obj = commands_error("GenericError", "JSON parse error, expecting an object");
+		break;
+	}
+	session_queue(s, json_object_to_json_string_ext(r.obj, JSON_C_TO_STRING_PLAIN), r.delimited);
+	json_object_put(r.obj);
+}
+
+void session_input(struct session *s, const char *data, size_t n)
+{
+	jsonframe_feed(&s->frame, data, n, on_frame, s);
+}
+
+int session_flush(struct session *s, int fd)
+{
+	size_t done = 0;
+
+	if (s->overflow)
+		return -ENOBUFS;
+	while (done < s->outlen) {
+		ssize_t w = send(fd, s->out + done, s->outlen - done, MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (w < 0 && errno == ENOTSOCK)
+			w = write(fd, s->out + done, s->outlen - done);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN)
+				break;
+			return -errno;
+		}
+		done += (size_t)w;
+	}
+	memmove(s->out, s->out + done, s->outlen - done);
+	s->outlen -= done;
+	return 0;
+}

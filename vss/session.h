@@ -1,0 +1,36 @@
+/*
+ * One protocol session over a byte stream (any transport): input is split
+ * into requests, each is executed, replies are queued for writing.
+ */
+#ifndef VSS_SESSION_H
+#define VSS_SESSION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "freeze.h"
+#include "jsonframe.h"
+
+#define SESSION_MAX_OUT (4 * 1024 * 1024)
+
+struct session {
+	struct engine *engine;
+	struct jsonframe frame;
+	char *out;
+	size_t outlen, outcap;
+	bool overflow;          /* the peer does not read its replies: drop it */
+};
+
+int session_init(struct session *s, struct engine *e);
+void session_free(struct session *s);
+
+/* Feeds received bytes; replies are appended to s->out. */
+void session_input(struct session *s, const char *data, size_t n);
+
+/* Appends a reply object as one line (prefixed by 0xFF if delimited). */
+void session_queue(struct session *s, const char *json, bool delimited);
+
+/* Writes what is queued to fd without blocking. Returns 0, or -errno on a dead peer. */
+int session_flush(struct session *s, int fd);
+
+#endif

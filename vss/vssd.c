@@ -1,0 +1,242 @@
+/* vssd: answers freeze/thaw requests; main loop and command line. */
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "control.h"
+#include "freeze.h"
+#include "hooks.h"
+#include "log.h"
+#include "notify.h"
+#include "record.h"
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: vssd [options]\n"
+		"Freezes and thaws filesystems for host-driven live backups.\n\n"
+		"  -c, --config FILE   configuration file (default %s)\n"
+		"  -f, --foreground    log to stderr instead of syslog\n"
+		"      --check-config  check the configuration and exit\n"
+		"      --thaw-record   thaw what a stopped vssd left frozen, then exit\n"
+		"  -v, --verbose       log debug messages\n"
+		"  -h, --help          show this help\n"
+		"  -V, --version       show the version\n",
+		VSSD_DEFAULT_CONFIG);
+}
+
+static int mkdir_p(const char *dir, mode_t mode)
+{
+	char tmp[256];
+	size_t i;
+
+	if (snprintf(tmp, sizeof(tmp), "%s", dir) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	for (i = 1; tmp[i]; i++) {
+		if (tmp[i] != '/')
+			continue;
+		tmp[i] = '\0';
+		if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
+			return -errno;
+		tmp[i] = '/';
+	}
+	if (mkdir(tmp, mode) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+static int dirname_of(const char *path, char *out, size_t size)
+{
+	const char *slash = strrchr(path, '/');
+	size_t n = slash ? (size_t)(slash - path) : 0;
+
+	if (n == 0 || n >= size)
+		return -EINVAL;
+	memcpy(out, path, n);
+	out[n] = '\0';
+	return 0;
+}
+
+/* Thaws what a previous instance left frozen; then its thaw hooks. */
+static int recover(const struct vssd_config *cfg)
+{
+	int r = record_thaw(cfg->state_dir, cfg->mountinfo);
+
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0) {
+		log_err("cannot replay the freeze record in %s: %s", cfg->state_dir, strerror(-r));
+		return r;
+	}
+	log_notice("recovered from a stopped freeze: %d filesystem(s) thawed; running thaw hooks", r);
+	hooks_thaw_all(cfg->hooks_dir, cfg->hook_timeout_ms);
+	return r;
+}
+
+static int open_signals(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGCHLD);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+		return -errno;
+	return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "check-config", no_argument, NULL, 'C' },
+		{ "thaw-record", no_argument, NULL, 'T' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static struct vssd_config cfgs[2];
+	static struct engine engine;
+	static struct control ctl;
+	const char *config = VSSD_DEFAULT_CONFIG;
+	bool explicit_config = false, foreground = false, check = false, thaw_record = false;
+	bool running = true;
+	int cur = 0, sfd, o, r;
+	char err[512], dir[256];
+
+	while ((o = getopt_long(argc, argv, "c:fvhV", opts, NULL)) != -1) {
+		switch (o) {
+		case 'c': config = optarg; explicit_config = true; break;
+		case 'f': foreground = true; break;
+		case 'C': check = true; break;
+		case 'T': thaw_record = true; break;
+		case 'v': log_set_max_level(LOG_DEBUG); break;
+		case 'h': usage(stdout); return 0;
+		case 'V': printf("vssd (%s) %s\n", PACKAGE_NAME, PACKAGE_VERSION); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "vssd: unexpected argument '%s'\n", argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+	log_open("vssd", foreground || check ? LOG_TARGET_STDERR : LOG_TARGET_SYSLOG);
+	vssd_config_defaults(&cfgs[0]);
+	r = vssd_config_load(&cfgs[0], config, explicit_config, err, sizeof(err));
+	if (r < 0) {
+		fprintf(stderr, "vssd: %s\n", err);
+		return 1;
+	}
+	if (check) {
+		printf("%s: ok\n", config);
+		return 0;
+	}
+	if (geteuid() != 0) {
+		fprintf(stderr, "vssd: must run as root (freezing needs CAP_SYS_ADMIN)\n");
+		return 1;
+	}
+	if (mkdir_p(cfgs[0].state_dir, 0700) < 0) {
+		log_err("cannot create state_dir %s: %m", cfgs[0].state_dir);
+		return 1;
+	}
+	if (thaw_record)
+		return recover(&cfgs[0]) < 0 ? 1 : 0;
+
+	if (mlockall(MCL_CURRENT | MCL_FUTURE) < 0)
+		log_warn("mlockall: %m (vssd may be paged out while filesystems are frozen)");
+	signal(SIGPIPE, SIG_IGN);
+	sfd = open_signals();
+	if (sfd < 0) {
+		log_err("signalfd: %s", strerror(-sfd));
+		return 1;
+	}
+	recover(&cfgs[0]);
+	if (dirname_of(cfgs[0].socket, dir, sizeof(dir)) == 0 && mkdir_p(dir, 0755) < 0) {
+		log_err("cannot create %s: %m", dir);
+		return 1;
+	}
+	engine_init(&engine, &cfgs[0]);
+	r = control_open(&ctl, &cfgs[0], &engine);
+	if (r < 0) {
+		log_err("cannot listen on %s: %s%s", cfgs[0].socket, strerror(-r),
+			r == -EADDRINUSE ? " (is another vssd running?)" : "");
+		return 1;
+	}
+	log_info("vssd %s ready on %s (freeze timeout %llu ms)", PACKAGE_VERSION, cfgs[0].socket,
+		 (unsigned long long)cfgs[0].timeout_ms);
+	notify_send("READY=1\nSTATUS=thawed");
+
+	while (running) {
+		struct pollfd p[CONTROL_MAX_CLIENTS + 2];
+		size_t n;
+
+		p[0] = (struct pollfd){ .fd = sfd, .events = POLLIN };
+		n = 1 + control_pollfds(&ctl, p + 1, CONTROL_MAX_CLIENTS + 1);
+		if (poll(p, n, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			log_err("poll: %m");
+			break;
+		}
+		if (p[0].revents & POLLIN) {
+			struct signalfd_siginfo si;
+
+			while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+				switch (si.ssi_signo) {
+				case SIGTERM:
+				case SIGINT:
+					running = false;
+					break;
+				case SIGCHLD:
+					engine_reap_watchdog(&engine);
+					break;
+				case SIGHUP:
+					if (engine.state == ENGINE_FROZEN) {
+						log_notice("SIGHUP while frozen: reload after the thaw");
+						break;
+					}
+					vssd_config_defaults(&cfgs[!cur]);
+					if (vssd_config_load(&cfgs[!cur], config, explicit_config, err,
+							     sizeof(err)) < 0) {
+						log_err("reload failed, keeping the old settings: %s", err);
+						break;
+					}
+					cur = !cur;
+					engine.cfg = &cfgs[cur];
+					if (strcmp(cfgs[cur].socket, ctl.path))
+						log_notice("the new socket path takes effect after a restart");
+					log_info("configuration reloaded");
+					break;
+				}
+			}
+		}
+		control_dispatch(&ctl, p + 1, n - 1);
+		notify_send(engine.state == ENGINE_FROZEN ? "STATUS=frozen" : "STATUS=thawed");
+	}
+	if (engine.state == ENGINE_FROZEN) {
+		log_release();
+		log_notice("stopping while frozen: thawing first");
+		r = engine_thaw(&engine, err, sizeof(err));
+		if (r < 0)
+			log_err("%s", err);
+	}
+	notify_send("STOPPING=1");
+	control_close(&ctl);
+	engine_free(&engine);
+	log_info("vssd stopped");
+	return 0;
+}
