@@ -1,0 +1,1 @@
+# vss unit tests (cmocka); see tests/unit/test_vss_*.c
