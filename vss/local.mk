@@ -23,3 +23,6 @@ vss_vssd_LDADD = $(VSS_LIBS)
 vss_vssctl_SOURCES = vss/vssctl.c
 vss_vssctl_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
 vss_vssctl_LDADD = common/libcommon.a $(JSONC_LIBS)
+
+dist_man_MANS += man/vssd.8 man/vssd.conf.5 man/vssctl.8
+EXTRA_DIST += conf/vssd.conf conf/freeze-hooks.d/50-postgresql.sample
