@@ -1,0 +1,3 @@
+#!/bin/sh
+# Replays the protocol fuzz target over its committed corpus and mutations.
+exec "$top_builddir/tests/fuzz/replay_protocol" "$top_srcdir/tests/fuzz/corpus-protocol"
