@@ -18,6 +18,8 @@ void vssd_config_defaults(struct vssd_config *c)
 	snprintf(c->hooks_dir, sizeof(c->hooks_dir), "%s/selfballoon/freeze-hooks.d", SYSCONFDIR);
 	c->hook_timeout_ms = 30000;
 	c->skip_loop = true;
+	c->hyperv = -1;
+	snprintf(c->hyperv_device, sizeof(c->hyperv_device), "/dev/vmbus/hv_vss");
 	snprintf(c->mountinfo, sizeof(c->mountinfo), "/proc/self/mountinfo");
 	snprintf(c->sysfs, sizeof(c->sysfs), "/sys");
 }
@@ -130,8 +132,26 @@ static int handler(void *user, const char *section, const char *key, const char 
 			snprintf(err, errlen, "skip_loop: '%s' is not a boolean (yes/no)", v);
 			return -1;
 		}
+	} else if (strcmp(section, "hyperv") == 0) {
+		if (strcmp(key, "device") == 0)
+			return set_str(c->hyperv_device, sizeof(c->hyperv_device), v, key, true, err, errlen);
+		if (strcmp(key, "enable") == 0) {
+			bool b;
+
+			if (strcmp(v, "auto") == 0) {
+				c->hyperv = -1;
+				return 0;
+			}
+			if (parse_bool(v, &b) == 0) {
+				c->hyperv = b;
+				return 0;
+			}
+			snprintf(err, errlen, "enable: '%s' is not auto, yes or no", v);
+			return -1;
+		}
 	} else {
-		snprintf(err, errlen, "unknown section [%s] (expected [vssd] or [freeze])", section);
+		snprintf(err, errlen, "unknown section [%s] (expected [vssd], [freeze] or [hyperv])",
+			 section);
 		return -1;
 	}
 	snprintf(err, errlen, "unknown key '%s' in [%s]", key, section);

@@ -15,6 +15,7 @@
 #include "control.h"
 #include "freeze.h"
 #include "hooks.h"
+#include "hyperv.h"
 #include "log.h"
 #include "notify.h"
 #include "record.h"
@@ -111,6 +112,7 @@ int main(int argc, char **argv)
 	static struct vssd_config cfgs[2];
 	static struct engine engine;
 	static struct control ctl;
+	static struct hv_channel hv;
 	const char *config = VSSD_DEFAULT_CONFIG;
 	bool explicit_config = false, foreground = false, check = false, thaw_record = false;
 	bool running = true;
@@ -176,17 +178,21 @@ int main(int argc, char **argv)
 			r == -EADDRINUSE ? " (is another vssd running?)" : "");
 		return 1;
 	}
+	hv_init(&hv, cfgs[0].hyperv_device, &engine);
+	if (cfgs[0].hyperv == 1 || (cfgs[0].hyperv == -1 && access(hv.path, F_OK) == 0))
+		hv_open(&hv);
 	log_info("vssd %s ready on %s (freeze timeout %llu ms)", PACKAGE_VERSION, cfgs[0].socket,
 		 (unsigned long long)cfgs[0].timeout_ms);
 	notify_send("READY=1\nSTATUS=thawed");
 
 	while (running) {
-		struct pollfd p[CONTROL_MAX_CLIENTS + 2];
+		struct pollfd p[CONTROL_MAX_CLIENTS + 3];
 		size_t n;
 
 		p[0] = (struct pollfd){ .fd = sfd, .events = POLLIN };
-		n = 1 + control_pollfds(&ctl, p + 1, CONTROL_MAX_CLIENTS + 1);
-		if (poll(p, n, -1) < 0) {
+		p[1] = (struct pollfd){ .fd = hv.fd, .events = POLLIN };
+		n = 2 + control_pollfds(&ctl, p + 2, CONTROL_MAX_CLIENTS + 1);
+		if (poll(p, n, hv_timeout_ms(&hv)) < 0) {
 			if (errno == EINTR)
 				continue;
 			log_err("poll: %m");
@@ -224,7 +230,10 @@ int main(int argc, char **argv)
 				}
 			}
 		}
-		control_dispatch(&ctl, p + 1, n - 1);
+		if (hv.fd >= 0 && p[1].fd == hv.fd && p[1].revents)
+			hv_event(&hv, p[1].revents);
+		hv_tick(&hv);
+		control_dispatch(&ctl, p + 2, n - 2);
 		notify_send(engine.state == ENGINE_FROZEN ? "STATUS=frozen" : "STATUS=thawed");
 	}
 	if (engine.state == ENGINE_FROZEN) {
@@ -235,6 +244,7 @@ int main(int argc, char **argv)
 			log_err("%s", err);
 	}
 	notify_send("STOPPING=1");
+	hv_close(&hv);
 	control_close(&ctl);
 	engine_free(&engine);
 	log_info("vssd stopped");
