@@ -18,6 +18,9 @@ void vssd_config_defaults(struct vssd_config *c)
 	snprintf(c->hooks_dir, sizeof(c->hooks_dir), "%s/selfballoon/freeze-hooks.d", SYSCONFDIR);
 	c->hook_timeout_ms = 30000;
 	c->skip_loop = true;
+	snprintf(c->virtio_port, sizeof(c->virtio_port), "org.selfballoon.vss.0");
+	c->vsock_cids[0] = 2;           /* the host */
+	c->n_vsock_cids = 1;
 	c->hyperv = -1;
 	snprintf(c->hyperv_device, sizeof(c->hyperv_device), "/dev/vmbus/hv_vss");
 	snprintf(c->mountinfo, sizeof(c->mountinfo), "/proc/self/mountinfo");
@@ -132,6 +135,43 @@ static int handler(void *user, const char *section, const char *key, const char 
 			snprintf(err, errlen, "skip_loop: '%s' is not a boolean (yes/no)", v);
 			return -1;
 		}
+	} else if (strcmp(section, "qga") == 0) {
+		if (strcmp(key, "virtio_port") == 0) {
+			if (strchr(v, '/') && v[0] != '/') {
+				snprintf(err, errlen, "virtio_port: '%s' is neither a port name nor an absolute path", v);
+				return -1;
+			}
+			return set_str(c->virtio_port, sizeof(c->virtio_port), v, key, false, err, errlen);
+		}
+		if (strcmp(key, "vsock_port") == 0) {
+			uint64_t port = 0;
+
+			if (v[0] && parse_uint(v, 1, 0xfffffffeu, &port) < 0) {
+				snprintf(err, errlen, "vsock_port: '%s' is not a port number (1-4294967294, empty: off)", v);
+				return -1;
+			}
+			c->vsock_port = (uint32_t)port;
+			return 0;
+		}
+		if (strcmp(key, "vsock_allow_cids") == 0) {
+			char buf[512], *p, *save = NULL;
+			size_t n = 0;
+
+			if (set_str(buf, sizeof(buf), v, key, false, err, errlen) < 0)
+				return -1;
+			for (p = strtok_r(buf, " \t,", &save); p; p = strtok_r(NULL, " \t,", &save)) {
+				uint64_t cid;
+
+				if (n == VSSD_MAX_PATTERNS || parse_uint(p, 0, 0xffffffffu, &cid) < 0) {
+					snprintf(err, errlen, "vsock_allow_cids: '%s' is not a CID (list of up to %d numbers)",
+						 p, VSSD_MAX_PATTERNS);
+					return -1;
+				}
+				c->vsock_cids[n++] = (uint32_t)cid;
+			}
+			c->n_vsock_cids = n;
+			return 0;
+		}
 	} else if (strcmp(section, "hyperv") == 0) {
 		if (strcmp(key, "device") == 0)
 			return set_str(c->hyperv_device, sizeof(c->hyperv_device), v, key, true, err, errlen);
@@ -139,7 +179,10 @@ static int handler(void *user, const char *section, const char *key, const char 
 			bool b;
 
 			if (strcmp(v, "auto") == 0) {
-				c->hyperv = -1;
+				snprintf(c->virtio_port, sizeof(c->virtio_port), "org.selfballoon.vss.0");
+	c->vsock_cids[0] = 2;           /* the host */
+	c->n_vsock_cids = 1;
+	c->hyperv = -1;
 				return 0;
 			}
 			if (parse_bool(v, &b) == 0) {
@@ -150,7 +193,7 @@ static int handler(void *user, const char *section, const char *key, const char 
 			return -1;
 		}
 	} else {
-		snprintf(err, errlen, "unknown section [%s] (expected [vssd], [freeze] or [hyperv])",
+		snprintf(err, errlen, "unknown section [%s] (expected [vssd], [freeze], [qga] or [hyperv])",
 			 section);
 		return -1;
 	}

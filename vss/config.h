@@ -25,6 +25,10 @@ struct vssd_config {
 	const char *exclude[VSSD_MAX_PATTERNS + 1];
 	const char *exclude_types[VSSD_MAX_PATTERNS + 1];
 	bool skip_loop;
+	char virtio_port[256];       /* port name or path; empty: off */
+	uint32_t vsock_port;         /* 0: off */
+	uint32_t vsock_cids[VSSD_MAX_PATTERNS];
+	size_t n_vsock_cids;
 	int hyperv;                  /* -1 auto (if the device exists), 0 off, 1 on (keep retrying) */
 	char hyperv_device[256];
 	char mountinfo[256];         /* /proc/self/mountinfo (tests may point elsewhere) */

@@ -1,4 +1,4 @@
-/* Unix control socket: accept, check peer credentials, run sessions. */
+/* Stream listeners (unix, vsock): accept, check the peer, run sessions. */
 #include "control.h"
 
 #include <errno.h>
@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <linux/vm_sockets.h>
 #include <unistd.h>
 
 #include "commands.h"
@@ -26,41 +27,78 @@ static int another_listener(const struct sockaddr_un *sa)
 	return r;
 }
 
-int control_open(struct control *c, const struct vssd_config *cfg, struct engine *e)
+void control_init(struct control *c, struct engine *e)
+{
+	memset(c, 0, sizeof(*c));
+	c->engine = e;
+}
+
+int control_listen_unix(struct control *c, const char *path, bool have_gid, gid_t gid)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct listener *l;
 	mode_t old;
 	int r;
 
-	memset(c, 0, sizeof(*c));
-	c->lfd = -1;
-	c->engine = e;
-	c->gid = cfg->socket_gid;
-	c->have_gid = cfg->have_gid;
-	if (strlen(cfg->socket) >= sizeof(sa.sun_path))
+	if (c->nl == CONTROL_MAX_LISTENERS)
+		return -ENOSPC;
+	if (strlen(path) >= sizeof(sa.sun_path))
 		return -ENAMETOOLONG;
-	strcpy(sa.sun_path, cfg->socket);
-	strcpy(c->path, cfg->socket);
+	strcpy(sa.sun_path, path);
 	if (another_listener(&sa))
 		return -EADDRINUSE;
-	if (unlink(cfg->socket) < 0 && errno != ENOENT)
+	if (unlink(path) < 0 && errno != ENOENT)
 		return -errno;
-	c->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (c->lfd < 0)
+	l = &c->l[c->nl];
+	memset(l, 0, sizeof(*l));
+	l->kind = LISTEN_UNIX;
+	strcpy(l->path, path);
+	l->gid = gid;
+	l->have_gid = have_gid;
+	l->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (l->fd < 0)
 		return -errno;
 	old = umask(0177);
-	r = bind(c->lfd, (struct sockaddr *)&sa, sizeof(sa));
+	r = bind(l->fd, (struct sockaddr *)&sa, sizeof(sa));
 	umask(old);
-	if (r < 0 || listen(c->lfd, 16) < 0)
+	if (r < 0 || listen(l->fd, 16) < 0)
 		goto fail;
-	if (c->have_gid && (chown(cfg->socket, 0, c->gid) < 0 || chmod(cfg->socket, 0660) < 0))
+	if (have_gid && (chown(path, 0, gid) < 0 || chmod(path, 0660) < 0))
 		goto fail;
+	c->nl++;
 	return 0;
 fail:
 	r = -errno;
-	close(c->lfd);
-	c->lfd = -1;
+	close(l->fd);
+	unlink(path);
 	return r;
+}
+
+int control_listen_vsock(struct control *c, uint32_t port, const uint32_t *cids, size_t n_cids)
+{
+	struct sockaddr_vm sa = {
+		.svm_family = AF_VSOCK, .svm_port = port, .svm_cid = VMADDR_CID_ANY,
+	};
+	struct listener *l;
+	int r;
+
+	if (c->nl == CONTROL_MAX_LISTENERS)
+		return -ENOSPC;
+	l = &c->l[c->nl];
+	memset(l, 0, sizeof(*l));
+	l->kind = LISTEN_VSOCK;
+	l->cids = cids;
+	l->n_cids = n_cids;
+	l->fd = socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (l->fd < 0)
+		return -errno;
+	if (bind(l->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(l->fd, 16) < 0) {
+		r = -errno;
+		close(l->fd);
+		return r;
+	}
+	c->nl++;
+	return 0;
 }
 
 static void drop(struct control *c, size_t i)
@@ -80,19 +118,20 @@ void control_close(struct control *c)
 	for (i = 0; i < CONTROL_MAX_CLIENTS; i++)
 		if (c->clients[i])
 			drop(c, i);
-	if (c->lfd >= 0) {
-		close(c->lfd);
-		unlink(c->path);
+	for (i = 0; i < c->nl; i++) {
+		close(c->l[i].fd);
+		if (c->l[i].kind == LISTEN_UNIX)
+			unlink(c->l[i].path);
 	}
-	c->lfd = -1;
+	c->nl = 0;
 }
 
 size_t control_pollfds(struct control *c, struct pollfd *p, size_t max)
 {
 	size_t n = 0, i;
 
-	if (c->lfd >= 0 && n < max)
-		p[n++] = (struct pollfd){ .fd = c->lfd, .events = POLLIN };
+	for (i = 0; i < c->nl && n < max; i++)
+		p[n++] = (struct pollfd){ .fd = c->l[i].fd, .events = POLLIN };
 	for (i = 0; i < CONTROL_MAX_CLIENTS && n < max; i++) {
 		struct control_client *cl = c->clients[i];
 
@@ -117,29 +156,54 @@ static void refuse(int fd, const char *why)
 	close(fd);
 }
 
-static void accept_one(struct control *c)
+/* May this peer talk to us? why gets the reason when not. */
+static bool peer_allowed(const struct listener *l, int fd, char *why, size_t len)
 {
-	struct ucred cred;
-	socklen_t len = sizeof(cred);
+	if (l->kind == LISTEN_UNIX) {
+		struct ucred cred;
+		socklen_t sl = sizeof(cred);
+
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &sl) < 0) {
+			snprintf(why, len, "cannot read peer credentials: %s", strerror(errno));
+			return false;
+		}
+		if (cred.uid == 0 || (l->have_gid && cred.gid == l->gid))
+			return true;
+		snprintf(why, len, "permission denied: uid %u may not use vssd", (unsigned)cred.uid);
+		log_notice("refused a client with uid %u pid %d on %s", (unsigned)cred.uid,
+			   (int)cred.pid, l->path);
+		return false;
+	} else {
+		struct sockaddr_vm sa;
+		socklen_t sl = sizeof(sa);
+		size_t i;
+
+		if (getpeername(fd, (struct sockaddr *)&sa, &sl) < 0) {
+			snprintf(why, len, "cannot read the peer address: %s", strerror(errno));
+			return false;
+		}
+		for (i = 0; i < l->n_cids; i++)
+			if (sa.svm_cid == l->cids[i])
+				return true;
+		snprintf(why, len, "permission denied: vsock CID %u may not use vssd", sa.svm_cid);
+		log_notice("refused a vsock client from CID %u", sa.svm_cid);
+		return false;
+	}
+}
+
+static void accept_one(struct control *c, const struct listener *l)
+{
 	char why[160];
 	size_t i;
 	int fd;
 
-	fd = accept4(c->lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	fd = accept4(l->fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 	if (fd < 0) {
 		if (errno != EAGAIN && errno != EINTR)
-			log_warn("accept on %s: %m", c->path);
+			log_warn("accept: %m");
 		return;
 	}
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
-		log_warn("SO_PEERCRED: %m");
-		close(fd);
-		return;
-	}
-	if (cred.uid != 0 && !(c->have_gid && cred.gid == c->gid)) {
-		snprintf(why, sizeof(why), "permission denied: uid %u may not use vssd",
-			 (unsigned)cred.uid);
-		log_notice("refused a client with uid %u pid %d", (unsigned)cred.uid, (int)cred.pid);
+	if (!peer_allowed(l, fd, why, sizeof(why))) {
 		refuse(fd, why);
 		return;
 	}
@@ -168,8 +232,11 @@ void control_dispatch(struct control *c, const struct pollfd *p, size_t n)
 
 		if (!p[k].revents)
 			continue;
-		if (p[k].fd == c->lfd) {
-			accept_one(c);
+		for (i = 0; i < c->nl; i++)
+			if (p[k].fd == c->l[i].fd)
+				break;
+		if (i < c->nl) {
+			accept_one(c, &c->l[i]);
 			continue;
 		}
 		for (i = 0; i < CONTROL_MAX_CLIENTS; i++)

@@ -1,9 +1,14 @@
-/* The local control socket: a unix stream socket, root (or one group) only. */
+/*
+ * Stream listeners and their connections: the local unix socket (root or
+ * one group, by SO_PEERCRED) and AF_VSOCK (allowed peer CIDs, by default the
+ * host's). Every accepted connection runs one protocol session.
+ */
 #ifndef VSS_CONTROL_H
 #define VSS_CONTROL_H
 
 #include <poll.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "config.h"
@@ -11,6 +16,19 @@
 #include "session.h"
 
 #define CONTROL_MAX_CLIENTS 16
+#define CONTROL_MAX_LISTENERS 2
+
+enum listener_kind { LISTEN_UNIX, LISTEN_VSOCK };
+
+struct listener {
+	enum listener_kind kind;
+	int fd;
+	char path[108];                 /* unix: removed at close */
+	gid_t gid;                      /* unix: group allowed besides root */
+	bool have_gid;
+	const uint32_t *cids;           /* vsock: allowed peer CIDs (n_cids entries) */
+	size_t n_cids;
+};
 
 struct control_client {
 	int fd;
@@ -18,19 +36,23 @@ struct control_client {
 };
 
 struct control {
-	int lfd;
-	char path[108];
-	gid_t gid;
-	bool have_gid;
 	struct engine *engine;
+	struct listener l[CONTROL_MAX_LISTENERS];
+	size_t nl;
 	struct control_client *clients[CONTROL_MAX_CLIENTS];
 };
 
+void control_init(struct control *c, struct engine *e);
+
 /*
- * Creates the socket (mode 0600, or 0660 with group gid). Fails with
+ * The unix socket (mode 0600, or 0660 with the group). Fails with
  * -EADDRINUSE when another process answers on it.
  */
-int control_open(struct control *c, const struct vssd_config *cfg, struct engine *e);
+int control_listen_unix(struct control *c, const char *path, bool have_gid, gid_t gid);
+
+/* AF_VSOCK on port, any local CID; peers must come from one of cids. */
+int control_listen_vsock(struct control *c, uint32_t port, const uint32_t *cids, size_t n_cids);
+
 void control_close(struct control *c);
 
 /* Adds the listening and client fds to p; returns how many were added. */

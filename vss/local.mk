@@ -13,7 +13,8 @@ vss_libvss_a_SOURCES = \
 	vss/commands.c vss/commands.h \
 	vss/session.c vss/session.h \
 	vss/control.c vss/control.h \
-	vss/hyperv.c vss/hyperv.h vss/hyperv_abi.h
+	vss/hyperv.c vss/hyperv.h vss/hyperv_abi.h \
+	vss/vport.c vss/vport.h
 vss_libvss_a_CFLAGS = $(AM_CFLAGS) $(MOUNT_CFLAGS) $(INIH_CFLAGS) $(JSONC_CFLAGS)
 VSS_LIBS = vss/libvss.a common/libcommon.a $(MOUNT_LIBS) $(INIH_LIBS) $(JSONC_LIBS)
 

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <linux/vm_sockets.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -29,14 +30,18 @@ static size_t inlen;
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"Usage: vssctl [-s SOCKET] [--json] COMMAND\n"
+		"Usage: vssctl [-s SOCKET | --qga PATH | --vsock CID:PORT | --firecracker PATH:PORT]\n"
+		"              [--json] COMMAND\n"
 		"  status                                 show vssd's state and filesystems\n"
 		"  freeze [MOUNTPOINT...] [--timeout DUR] freeze the listed (or all eligible) filesystems\n"
 		"  thaw                                   thaw what vssd froze\n"
 		"  backup [--timeout DUR] [MOUNTPOINT...] -- CMD [ARG...]\n"
 		"                                         freeze, run CMD, always thaw\n"
 		"Options:\n"
-		"  -s, --socket PATH   vssd's socket (default %s)\n"
+		"  -s, --socket PATH   vssd's socket in this machine (default %s)\n"
+		"      --qga PATH      from the host: the unix socket of QEMU's guest agent chardev\n"
+		"      --vsock CID:PORT  from the host: the guest's vsock port\n"
+		"      --firecracker PATH:PORT  from the host: Firecracker's vsock unix socket\n"
 		"      --json          print vssd's replies as JSON\n"
 		"  -h, --help          show this help\n"
 		"  -V, --version       show the version\n"
@@ -67,11 +72,96 @@ static int connect_to(const char *path)
 	strcpy(sa.sun_path, path);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		fprintf(stderr, "vssctl: cannot connect to %s: %s (is vssd running?)\n", path,
+		fprintf(stderr, "vssctl: cannot connect to %s: %s (is the agent running?)\n", path,
 			strerror(errno));
 		exit(EXIT_FAILED);
 	}
 	return fd;
+}
+
+static int connect_vsock(const char *spec)
+{
+	struct sockaddr_vm sa = { .svm_family = AF_VSOCK };
+	uint64_t cid, port;
+	char buf[64], *colon;
+	int fd;
+
+	snprintf(buf, sizeof(buf), "%s", spec);
+	colon = strchr(buf, ':');
+	if (!colon)
+		die(EXIT_USAGE, "--vsock wants CID:PORT, not '%s'", spec);
+	*colon = '\0';
+	if (parse_uint(buf, 0, 0xffffffffu, &cid) < 0 || parse_uint(colon + 1, 1, 0xffffffffu, &port) < 0)
+		die(EXIT_USAGE, "--vsock wants CID:PORT, not '%s'", spec);
+	sa.svm_cid = (unsigned)cid;
+	sa.svm_port = (unsigned)port;
+	fd = socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		die(EXIT_FAILED, "cannot connect to vsock %s: %s", spec, strerror(errno));
+	return fd;
+}
+
+/* Firecracker: connect to its host socket, then "CONNECT PORT\n" -> "OK N\n". */
+static int connect_firecracker(const char *spec)
+{
+	char path[108], line[64];
+	const char *colon = strrchr(spec, ':');
+	uint64_t port;
+	size_t len = 0;
+	int fd;
+
+	if (!colon || (size_t)(colon - spec) >= sizeof(path) ||
+	    parse_uint(colon + 1, 1, 0xffffffffu, &port) < 0)
+		die(EXIT_USAGE, "--firecracker wants PATH:PORT, not '%s'", spec);
+	memcpy(path, spec, (size_t)(colon - spec));
+	path[colon - spec] = '\0';
+	fd = connect_to(path);
+	if (dprintf(fd, "CONNECT %llu\n", (unsigned long long)port) < 0)
+		die(EXIT_FAILED, "cannot write to %s: %s", path, strerror(errno));
+	/* byte by byte: what follows the line belongs to the guest agent */
+	while (len < sizeof(line) - 1) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		ssize_t n;
+
+		if (poll(&p, 1, 5000) != 1)
+			die(EXIT_FAILED, "%s: no answer to CONNECT", path);
+		n = read(fd, line + len, 1);
+		if (n <= 0)
+			die(EXIT_FAILED, "%s: connection closed after CONNECT (is the guest listening on port %llu?)",
+			    path, (unsigned long long)port);
+		if (line[len] == '\n')
+			break;
+		len++;
+	}
+	line[len] = '\0';
+	if (strncmp(line, "OK ", 3) != 0)
+		die(EXIT_FAILED, "%s: CONNECT answered '%s'", path, line);
+	return fd;
+}
+
+/* Drops input up to and including the 0xFF that guest-sync-delimited sends first. */
+static void skip_to_sentinel(int timeout_ms)
+{
+	for (;;) {
+		char *ff = memchr(inbuf, 0xff, inlen);
+		struct pollfd p = { .fd = sock, .events = POLLIN };
+		ssize_t n;
+
+		if (ff) {
+			size_t keep = inlen - (size_t)(ff + 1 - inbuf);
+
+			memmove(inbuf, ff + 1, keep);
+			inlen = keep;
+			return;
+		}
+		inlen = 0;   /* stale output from an earlier session */
+		if (poll(&p, 1, timeout_ms) != 1)
+			die(EXIT_FAILED, "%s", "no answer to guest-sync-delimited (is a guest agent running?)");
+		n = read(sock, inbuf, sizeof(inbuf) - 1);
+		if (n <= 0)
+			die(EXIT_FAILED, "%s", "the channel was closed");
+		inlen = (size_t)n;
+	}
 }
 
 /* Reads one reply line (0xFF bytes dropped), waiting at most timeout_ms. */
@@ -116,29 +206,33 @@ static json_object *read_reply(int timeout_ms)
 	}
 }
 
-/* Sends {"execute":name,"arguments":args} and returns the reply (caller frees). */
-static json_object *call(const char *name, json_object *args, int timeout_ms)
+static void send_all(const char *s, size_t len)
 {
-	json_object *req = json_object_new_object();
-	const char *s;
-	size_t len, off = 0;
+	size_t off = 0;
 
-	json_object_object_add(req, "execute", json_object_new_string(name));
-	if (args)
-		json_object_object_add(req, "arguments", args);
-	s = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN);
-	len = strlen(s);
 	while (off < len) {
 		ssize_t n = send(sock, s + off, len - off, MSG_NOSIGNAL);
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			die(EXIT_FAILED, "cannot send to vssd: %s", strerror(errno));
+			die(EXIT_FAILED, "cannot send: %s", strerror(errno));
 		off += (size_t)n;
 	}
-	if (send(sock, "\n", 1, MSG_NOSIGNAL) != 1)
-		die(EXIT_FAILED, "cannot send to vssd: %s", strerror(errno));
+}
+
+/* Sends {"execute":name,"arguments":args} and returns the reply (caller frees). */
+static json_object *call(const char *name, json_object *args, int timeout_ms)
+{
+	json_object *req = json_object_new_object();
+	const char *s;
+
+	json_object_object_add(req, "execute", json_object_new_string(name));
+	if (args)
+		json_object_object_add(req, "arguments", args);
+	s = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN);
+	send_all(s, strlen(s));
+	send_all("\n", 1);
 	json_object_put(req);
 	return read_reply(timeout_ms);
 }
@@ -158,24 +252,64 @@ static json_object *result(json_object *reply, const char *what)
 	return NULL;
 }
 
-/* Same handshake as libvirt: guest-sync with a fresh id until it comes back. */
+/*
+ * Synchronises the channel: 0xFF (the agent drops any partial input), then
+ * guest-sync-delimited with a fresh id; everything before the agent's 0xFF
+ * is stale and dropped; a reply with another id is a leftover: try again.
+ */
 static void sync_channel(void)
 {
-	struct timespec ts;
-	json_object *args, *reply, *r;
-	int64_t id;
+	int attempt;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	id = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-	args = json_object_new_object();
-	json_object_object_add(args, "id", json_object_new_int64(id));
-	reply = call("guest-sync", args, 10000);
-	r = result(reply, "guest-sync");
-	if (!r)
-		exit(EXIT_FAILED);
-	if (json_object_get_int64(r) != id)
-		die(EXIT_FAILED, "%s", "guest-sync returned a different id (channel out of sync)");
-	json_object_put(reply);
+	for (attempt = 0; attempt < 3; attempt++) {
+		struct timespec ts;
+		json_object *args, *req, *reply, *r;
+		const char *text;
+		int64_t id;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		id = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + attempt;
+		args = json_object_new_object();
+		json_object_object_add(args, "id", json_object_new_int64(id));
+		req = json_object_new_object();
+		json_object_object_add(req, "execute", json_object_new_string("guest-sync-delimited"));
+		json_object_object_add(req, "arguments", args);
+		text = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN);
+		send_all("\xff", 1);
+		send_all(text, strlen(text));
+		send_all("\n", 1);
+		json_object_put(req);
+		skip_to_sentinel(10000);
+		reply = read_reply(10000);
+		r = result(reply, "guest-sync-delimited");
+		if (!r)
+			exit(EXIT_FAILED);
+		if (json_object_get_int64(r) == id) {
+			json_object_put(reply);
+			return;
+		}
+		json_object_put(reply);
+	}
+	die(EXIT_FAILED, "%s", "the channel did not synchronise (stale replies)");
+}
+
+/* vssd-status if the agent is vssd; NULL from another guest agent (qemu-ga). */
+static json_object *try_status(json_object **reply)
+{
+	json_object *e;
+
+	*reply = call("vssd-status", NULL, 10000);
+	if (json_object_object_get_ex(*reply, "error", &e))
+		return NULL;
+	return result(*reply, "status");
+}
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static const char *str(json_object *o, const char *key)
@@ -194,11 +328,23 @@ static int64_t num(json_object *o, const char *key)
 
 static int cmd_status(void)
 {
-	json_object *reply = call("vssd-status", NULL, 10000), *st = result(reply, "status"), *fss;
+	json_object *reply, *st = try_status(&reply), *fss;
 	size_t i;
 
-	if (!st)
-		return EXIT_FAILED;
+	if (!st) {
+		/* another guest agent: only the QGA status is there */
+		json_object_put(reply);
+		reply = call("guest-fsfreeze-status", NULL, 10000);
+		st = result(reply, "status");
+		if (!st)
+			return EXIT_FAILED;
+		if (json_out)
+			printf("%s\n", json_object_to_json_string_ext(reply, JSON_C_TO_STRING_PLAIN));
+		else
+			printf("state: %s\n", json_object_get_string(st));
+		json_object_put(reply);
+		return 0;
+	}
 	if (json_out) {
 		printf("%s\n", json_object_to_json_string_ext(st, JSON_C_TO_STRING_PRETTY));
 		json_object_put(reply);
@@ -314,6 +460,7 @@ static int cmd_backup(int argc, char **argv)
 	json_object *reply, *st;
 	uint64_t timeout_ms = 0;
 	int n, stop, status = 0, frozen, thawed;
+	int64_t t_frozen, t_thawed;
 	struct sigaction ign = { .sa_handler = SIG_IGN }, old_int, old_term, old_hup;
 	pid_t pid;
 
@@ -323,6 +470,7 @@ static int cmd_backup(int argc, char **argv)
 	frozen = do_freeze(paths, n, timeout_ms);
 	if (frozen < 0)
 		return EXIT_FAILED;
+	t_frozen = mono_ms();
 	if (!json_out)
 		printf("froze %d filesystem(s); running %s\n", frozen, argv[stop + 1]);
 	fflush(stdout);
@@ -346,15 +494,16 @@ static int cmd_backup(int argc, char **argv)
 		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 			;
 	thawed = do_thaw();
+	t_thawed = mono_ms();
 	if (thawed < 0) {
 		fprintf(stderr, "vssctl: backup: THAW FAILED; check 'vssctl status'\n");
 		return EXIT_FAILED;
 	}
-	reply = call("vssd-status", NULL, 10000);
-	st = result(reply, "status");
+	st = try_status(&reply);
 	if (!json_out)
-		printf("thawed %d filesystem(s); frozen for %lld ms%s\n", thawed,
-		       st ? (long long)num(st, "last_frozen_ms") : -1LL,
+		printf("thawed %d filesystem(s); frozen for %lld ms%s%s\n", thawed,
+		       st ? (long long)num(st, "last_frozen_ms") : (long long)(t_thawed - t_frozen),
+		       st ? "" : " (as seen from here)",
 		       st && json_object_get_boolean(json_object_object_get(st, "watchdog_fired")) ?
 		       " (the watchdog thawed before CMD finished)" : "");
 	json_object_put(reply);
@@ -377,11 +526,14 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "socket", required_argument, NULL, 's' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "qga", required_argument, NULL, 'q' },
+		{ "vsock", required_argument, NULL, 'k' },
+		{ "firecracker", required_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *path = DEFAULT_SOCKET, *cmd;
+	const char *path = DEFAULT_SOCKET, *cmd, *vsock = NULL, *fc = NULL;
 	int o;
 
 	/* "+": stop at the command, its own options follow it */
@@ -389,6 +541,9 @@ int main(int argc, char **argv)
 		switch (o) {
 		case 's': path = optarg; break;
 		case 'j': json_out = true; break;
+		case 'q': path = optarg; break;
+		case 'k': vsock = optarg; break;
+		case 'F': fc = optarg; break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("vssctl (%s) %s\n", PACKAGE_NAME, PACKAGE_VERSION); return 0;
 		default: usage(stderr); return EXIT_USAGE;
@@ -407,7 +562,7 @@ int main(int argc, char **argv)
 	if ((strcmp(cmd, "status") == 0 || strcmp(cmd, "thaw") == 0) && argc > 0)
 		die(EXIT_USAGE, "'%s' takes no arguments", cmd);
 
-	sock = connect_to(path);
+	sock = vsock ? connect_vsock(vsock) : fc ? connect_firecracker(fc) : connect_to(path);
 	sync_channel();
 	if (strcmp(cmd, "status") == 0)
 		return cmd_status();

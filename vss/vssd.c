@@ -19,6 +19,7 @@
 #include "log.h"
 #include "notify.h"
 #include "record.h"
+#include "vport.h"
 
 static void usage(FILE *out)
 {
@@ -113,6 +114,7 @@ int main(int argc, char **argv)
 	static struct engine engine;
 	static struct control ctl;
 	static struct hv_channel hv;
+	static struct vport vp = { .fd = -1 };
 	const char *config = VSSD_DEFAULT_CONFIG;
 	bool explicit_config = false, foreground = false, check = false, thaw_record = false;
 	bool running = true;
@@ -172,11 +174,33 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	engine_init(&engine, &cfgs[0]);
-	r = control_open(&ctl, &cfgs[0], &engine);
+	control_init(&ctl, &engine);
+	r = control_listen_unix(&ctl, cfgs[0].socket, cfgs[0].have_gid, cfgs[0].socket_gid);
 	if (r < 0) {
 		log_err("cannot listen on %s: %s%s", cfgs[0].socket, strerror(-r),
 			r == -EADDRINUSE ? " (is another vssd running?)" : "");
 		return 1;
+	}
+	if (cfgs[0].vsock_port) {
+		r = control_listen_vsock(&ctl, cfgs[0].vsock_port, cfgs[0].vsock_cids,
+					 cfgs[0].n_vsock_cids);
+		if (r < 0)
+			log_err("cannot listen on vsock port %u: %s", cfgs[0].vsock_port, strerror(-r));
+		else
+			log_info("listening on vsock port %u", cfgs[0].vsock_port);
+	}
+	if (cfgs[0].virtio_port[0]) {
+		char path[256];
+
+		r = vport_resolve(cfgs[0].virtio_port, cfgs[0].sysfs, path, sizeof(path));
+		if (r == 0)
+			r = vport_open(&vp, path, &engine);
+		if (r == 0)
+			log_info("serving the guest agent protocol on %s", vp.path);
+		else if (r == -ENOENT)
+			log_info("no virtio port %s: not serving it", cfgs[0].virtio_port);
+		else
+			log_err("cannot open virtio port %s: %s", cfgs[0].virtio_port, strerror(-r));
 	}
 	hv_init(&hv, cfgs[0].hyperv_device, &engine);
 	if (cfgs[0].hyperv == 1 || (cfgs[0].hyperv == -1 && access(hv.path, F_OK) == 0))
@@ -186,13 +210,17 @@ int main(int argc, char **argv)
 	notify_send("READY=1\nSTATUS=thawed");
 
 	while (running) {
-		struct pollfd p[CONTROL_MAX_CLIENTS + 3];
+		struct pollfd p[CONTROL_MAX_CLIENTS + CONTROL_MAX_LISTENERS + 3];
+		int timeout = hv_timeout_ms(&hv), vt = vport_timeout_ms(&vp);
 		size_t n;
 
+		if (vt >= 0 && (timeout < 0 || vt < timeout))
+			timeout = vt;
 		p[0] = (struct pollfd){ .fd = sfd, .events = POLLIN };
 		p[1] = (struct pollfd){ .fd = hv.fd, .events = POLLIN };
-		n = 2 + control_pollfds(&ctl, p + 2, CONTROL_MAX_CLIENTS + 1);
-		if (poll(p, n, hv_timeout_ms(&hv)) < 0) {
+		p[2] = vport_pollfd(&vp);
+		n = 3 + control_pollfds(&ctl, p + 3, CONTROL_MAX_CLIENTS + CONTROL_MAX_LISTENERS);
+		if (poll(p, n, timeout) < 0) {
 			if (errno == EINTR)
 				continue;
 			log_err("poll: %m");
@@ -223,7 +251,7 @@ int main(int argc, char **argv)
 					}
 					cur = !cur;
 					engine.cfg = &cfgs[cur];
-					if (strcmp(cfgs[cur].socket, ctl.path))
+					if (strcmp(cfgs[cur].socket, cfgs[!cur].socket))
 						log_notice("the new socket path takes effect after a restart");
 					log_info("configuration reloaded");
 					break;
@@ -233,7 +261,10 @@ int main(int argc, char **argv)
 		if (hv.fd >= 0 && p[1].fd == hv.fd && p[1].revents)
 			hv_event(&hv, p[1].revents);
 		hv_tick(&hv);
-		control_dispatch(&ctl, p + 2, n - 2);
+		if (p[2].fd >= 0 && p[2].revents)
+			vport_event(&vp, p[2].revents);
+		vport_tick(&vp);
+		control_dispatch(&ctl, p + 3, n - 3);
 		notify_send(engine.state == ENGINE_FROZEN ? "STATUS=frozen" : "STATUS=thawed");
 	}
 	if (engine.state == ENGINE_FROZEN) {
@@ -245,6 +276,7 @@ int main(int argc, char **argv)
 	}
 	notify_send("STOPPING=1");
 	hv_close(&hv);
+	vport_close(&vp);
 	control_close(&ctl);
 	engine_free(&engine);
 	log_info("vssd stopped");
