@@ -46,7 +46,7 @@ void jsonframe_feed(struct jsonframe *f, const char *data, size_t n, frame_fn fn
 			continue;
 		}
 		if (!f->discarding) {
-			if (f->len + 1 >= sizeof(f->buf)) {
+			if (f->len >= JSONFRAME_MAX) {
 				f->discarding = true;
 				fn(ctx, FRAME_TOO_LARGE, NULL, 0);
 			} else {

@@ -20,7 +20,7 @@ enum frame_event {
 typedef void (*frame_fn)(void *ctx, enum frame_event ev, const char *text, size_t len);
 
 struct jsonframe {
-	char buf[JSONFRAME_MAX];
+	char buf[JSONFRAME_MAX + 1];   /* + NUL */
 	size_t len;
 	unsigned depth;
 	bool in_string, escape;

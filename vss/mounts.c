@@ -170,7 +170,49 @@ ssize_t mounts_holding(const struct mount_set *s, const char *path)
 	return best;
 }
 
-static int read_table(const char *mountinfo, struct mount_set *s)
+static bool is_ancestor(const struct mount_set *s, size_t a, size_t m)
+{
+	int id = s->m[m].parent;
+	size_t hops, k;
+
+	for (hops = 0; hops < s->n; hops++) {
+		if (id == s->m[a].id)
+			return true;
+		for (k = 0; k < s->n && s->m[k].id != id; k++)
+			;
+		if (k == s->n || k == m)
+			return false;
+		id = s->m[k].parent;
+	}
+	return false;
+}
+
+/* A later mount on a parent path that m is not mounted under hides m. */
+static size_t covering_mount(const struct mount_set *s, size_t m)
+{
+	size_t j;
+
+	for (j = m + 1; j < s->n; j++)
+		if (path_under(s->m[m].target, s->m[j].target) && !is_ancestor(s, j, m))
+			return j;
+	return s->n;
+}
+
+/* the block device of a mount whose mountinfo devno is anonymous (btrfs) */
+static dev_t source_bdev(const char *sysfs, const char *src, dev_t devno)
+{
+	char path[PATH_MAX], rel[300];
+	dev_t d;
+
+	if (major(devno) != 0 || strncmp(src, "/dev/", 5) != 0 || strchr(src + 5, '/'))
+		return devno;
+	snprintf(rel, sizeof(rel), "class/block/%s/dev", src + 5);
+	if (path_join(path, sizeof(path), sysfs, rel) < 0 || read_devno(path, &d) < 0)
+		return devno;
+	return d;
+}
+
+static int read_table(const char *mountinfo, const char *sysfs, struct mount_set *s)
 {
 	struct libmnt_table *tb;
 	struct libmnt_iter *itr;
@@ -209,6 +251,9 @@ static int read_table(const char *mountinfo, struct mount_set *s)
 			goto out;
 		}
 		m->devno = mnt_fs_get_devno(fs);
+		m->id = mnt_fs_get_id(fs);
+		m->parent = mnt_fs_get_parent_id(fs);
+		m->bdev = source_bdev(sysfs, m->source, m->devno);
 		m->fd = -1;
 		m->state = FS_CANDIDATE;
 		if (mnt_fs_is_swaparea(fs))
@@ -275,8 +320,8 @@ static int order_candidates(struct mount_set *s, const char *sysfs)
 	if (!backing || !sorted || !placed)
 		goto out;
 	for (i = 0; i < n; i++)
-		if (major(s->m[s->order[i]].devno) == LOOP_MAJOR)
-			loop_backing(sysfs, s->m[s->order[i]].devno, backing[s->order[i]], PATH_MAX);
+		if (major(s->m[s->order[i]].bdev) == LOOP_MAJOR)
+			loop_backing(sysfs, s->m[s->order[i]].bdev, backing[s->order[i]], PATH_MAX);
 
 	/* stable topological sort; a cycle (should not happen) keeps the rest as is */
 	for (k = 0; k < n; k++) {
@@ -322,7 +367,7 @@ int mounts_load(const char *mountinfo, const struct select_opts *o,
 		snprintf(err, errlen, "the list of mountpoints is empty");
 		return -EINVAL;
 	}
-	r = read_table(mountinfo, &s);
+	r = read_table(mountinfo, sysfs, &s);
 	if (r < 0) {
 		snprintf(err, errlen, "cannot read %s: %s", mountinfo, strerror(-r));
 		mounts_free(&s);
@@ -343,6 +388,8 @@ int mounts_load(const char *mountinfo, const struct select_opts *o,
 		const char *pat = NULL;
 		bool listed = list && str_any(list, m->target);
 
+		if (list && !listed)
+			m->quiet = true;
 		if (m->state != FS_CANDIDATE)
 			continue;
 		if (mounts_find(&s, m->target) != (ssize_t)i) {
@@ -351,16 +398,17 @@ int mounts_load(const char *mountinfo, const struct select_opts *o,
 		}
 		if (list && !listed) {
 			skip(m, "not listed", NULL);
-			m->quiet = true;
 			continue;
 		}
-		if (str_any(o->exclude_types, m->fstype))
+		if ((j = covering_mount(&s, i)) != s.n)
+			skip(m, "hidden by a later mount on", s.m[j].target);
+		else if (str_any(o->exclude_types, m->fstype))
 			skip(m, "excluded type", m->fstype);
 		else if (have_include && !glob_any(o->include, m->target, NULL))
 			skip(m, "not included by configuration", NULL);
 		else if (glob_any(o->exclude, m->target, &pat))
 			skip(m, "excluded by pattern", pat);
-		else if (!list && o->skip_loop && dev_is_loop(sysfs, m->devno, 0))
+		else if (!list && o->skip_loop && dev_is_loop(sysfs, m->bdev, 0))
 			skip(m, "loop-backed (skip_loop)", NULL);
 		if (listed && m->state == FS_SKIPPED) {
 			snprintf(err, errlen, "%s cannot be frozen: %s", m->target, m->reason);

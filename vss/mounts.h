@@ -23,6 +23,8 @@ struct vss_mount {
 	char *fstype;
 	char *source;
 	dev_t devno;            /* mountinfo major:minor: the superblock */
+	dev_t bdev;             /* block device behind it (devno, or from source when major is 0) */
+	int id, parent;         /* mountinfo mount IDs */
 	enum fs_state state;
 	char reason[160];
 	int fd;                 /* directory fd held from freeze to thaw, else -1 */
