@@ -331,13 +331,6 @@ static void *control_thread(void *arg)
 	return NULL;
 }
 
-static void on_signal(int sig)
-{
-	(void)sig;
-	if (session)
-		fuse_session_exit(session);
-}
-
 static int ctl(const char *path, const char *cmd)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -392,10 +385,14 @@ int main(int argc, char **argv)
 		fprintf(stderr, "hvemu: cannot mount on %s\n", argv[1]);
 		return 1;
 	}
-	signal(SIGTERM, on_signal);
-	signal(SIGINT, on_signal);
+	/* libfuse's handlers end the loop on SIGTERM/SIGINT/SIGHUP */
+	if (fuse_set_signal_handlers(session) != 0) {
+		fprintf(stderr, "hvemu: cannot set signal handlers\n");
+		return 1;
+	}
 	pthread_create(&th, NULL, control_thread, &lfd);
 	r = fuse_session_loop(session);
+	fuse_remove_signal_handlers(session);
 	fuse_session_unmount(session);
 	fuse_session_destroy(session);
 	unlink(argv[2]);

@@ -15,3 +15,7 @@ tests_unit_test_vss_hyperv_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(MOUNT_CFLAGS
 tests_unit_test_vss_hyperv_LDADD = vss/libvss.a common/libcommon.a $(CMOCKA_LIBS) $(MOUNT_LIBS) $(INIH_LIBS) $(JSONC_LIBS)
 endif
 EXTRA_DIST += tests/fixtures/vss/hyperv-mountinfo
+
+# Hyper-V end to end: hv_vss_daemon validates the emulator, then vssd must match it byte for byte
+TESTS += tests/integration/vss-hyperv.sh
+EXTRA_DIST += tests/integration/vss-hyperv.sh
