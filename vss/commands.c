@@ -282,6 +282,8 @@ void commands_execute(struct engine *e, const char *text, size_t len, struct rep
 		out->obj = commands_error("GenericError", "out of memory");
 		return;
 	}
+	/* strict: no trailing commas, single quotes or other extensions (as QEMU) */
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
 	req = json_tokener_parse_ex(tok, text, (int)len);
 	if (!req || json_tokener_get_error(tok) != json_tokener_success) {
 		char desc[160];

@@ -211,8 +211,14 @@ static void accept_one(struct control *c, const struct listener *l)
 		if (!c->clients[i])
 			break;
 	if (i == CONTROL_MAX_CLIENTS) {
-		refuse(fd, "too many clients");
-		return;
+		/* full: the idlest client goes, so a thaw can always get through */
+		size_t k;
+
+		for (i = 0, k = 1; k < CONTROL_MAX_CLIENTS; k++)
+			if (c->clients[k]->last_ms < c->clients[i]->last_ms)
+				i = k;
+		log_notice("too many clients: closing the one idle longest");
+		drop(c, i);
 	}
 	c->clients[i] = calloc(1, sizeof(*c->clients[i]));
 	if (!c->clients[i]) {
@@ -220,6 +226,7 @@ static void accept_one(struct control *c, const struct listener *l)
 		return;
 	}
 	c->clients[i]->fd = fd;
+	c->clients[i]->last_ms = engine_now_ms();
 	session_init(&c->clients[i]->s, c->engine);
 }
 
@@ -253,8 +260,10 @@ void control_dispatch(struct control *c, const struct pollfd *p, size_t n)
 				drop(c, i);
 				continue;
 			}
-			if (r > 0)
+			if (r > 0) {
+				cl->last_ms = engine_now_ms();
 				session_input(&cl->s, buf, (size_t)r);
+			}
 		} else if (p[k].revents & (POLLHUP | POLLERR)) {
 			drop(c, i);
 			continue;

@@ -32,6 +32,7 @@ struct listener {
 
 struct control_client {
 	int fd;
+	uint64_t last_ms;       /* last input, CLOCK_MONOTONIC: the idlest is evicted when full */
 	struct session s;
 };
 

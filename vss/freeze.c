@@ -244,6 +244,7 @@ int engine_freeze(struct engine *e, const char *const *list, uint64_t timeout_ms
 		}
 		r = -errno;
 		watchdog_disown(&e->wd, k);
+		record_disown(e->record_fd, m->devno, m->target);
 		if (r == -EOPNOTSUPP) {
 			m->state = FS_SKIPPED;
 			snprintf(m->reason, sizeof(m->reason), "%s does not support freezing", m->fstype);

@@ -36,14 +36,14 @@ int record_create(const char *state_dir)
 }
 
 /* mountpoints are written with \ooo escapes for space, tab, newline, backslash */
-int record_add(int fd, dev_t dev, const char *mountpoint)
+static int write_entry(int fd, const char *prefix, dev_t dev, const char *mountpoint)
 {
 	char line[PATH_MAX * 4 + 32];
 	size_t o;
 	const unsigned char *p;
 	int n;
 
-	n = snprintf(line, sizeof(line), "%u:%u ", major(dev), minor(dev));
+	n = snprintf(line, sizeof(line), "%s%u:%u ", prefix, major(dev), minor(dev));
 	o = (size_t)n;
 	for (p = (const unsigned char *)mountpoint; *p && o + 6 < sizeof(line); p++) {
 		if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\\')
@@ -57,6 +57,16 @@ int record_add(int fd, dev_t dev, const char *mountpoint)
 			return -errno;
 	}
 	return 0;
+}
+
+int record_add(int fd, dev_t dev, const char *mountpoint)
+{
+	return write_entry(fd, "", dev, mountpoint);
+}
+
+int record_disown(int fd, dev_t dev, const char *mountpoint)
+{
+	return write_entry(fd, "!", dev, mountpoint);
 }
 
 void record_remove(int fd, const char *state_dir)
@@ -123,6 +133,20 @@ int record_thaw(const char *state_dir, const char *mountinfo)
 		log_err("freeze record %s: %s", path, err);
 		goto out;
 	}
+	/* "!entry" lines cancel the entry before them: not ours to thaw */
+	for (i = 0; i < nlines; i++) {
+		size_t k;
+
+		if (lines[i][0] != '!')
+			continue;
+		for (k = i; k-- > 0;) {
+			if (lines[k][0] != '!' && lines[k][0] && strcmp(lines[k], lines[i] + 1) == 0) {
+				lines[k][0] = '\0';
+				break;
+			}
+		}
+		lines[i][0] = '\0';
+	}
 	log_warn("found freeze record %s with %zu entries: a previous vssd stopped while frozen; thawing",
 		 path, nlines);
 	for (i = nlines; i-- > 0;) {
@@ -131,6 +155,8 @@ int record_thaw(const char *state_dir, const char *mountinfo)
 		ssize_t k;
 		int fd;
 
+		if (!lines[i][0])
+			continue;   /* cancelled */
 		if (!mp || sscanf(lines[i], "%u:%u", &ma, &mi) != 2) {
 			log_warn("freeze record: ignoring malformed line '%s'", lines[i]);
 			continue;

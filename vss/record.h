@@ -15,6 +15,12 @@ int record_create(const char *state_dir);
 /* Appends one entry; no allocation, one write(2). Returns 0 or -errno. */
 int record_add(int fd, dev_t dev, const char *mountpoint);
 
+/*
+ * Marks an entry added by record_add() as not vssd's to thaw (FIFREEZE said
+ * EBUSY or EOPNOTSUPP): one more line, "!MAJ:MIN mountpoint".
+ */
+int record_disown(int fd, dev_t dev, const char *mountpoint);
+
 /* Closes fd (if >= 0) and removes the record. */
 void record_remove(int fd, const char *state_dir);
 
