@@ -1,1 +1,20 @@
-# agent/: selfballoond (see the agent issue).
+# agent/: selfballoond, the self-ballooning agent.
+sbin_PROGRAMS += agent/selfballoond
+
+# Everything but main() goes into a library so unit tests link the same code.
+noinst_LIBRARIES += agent/libagent.a
+agent_libagent_a_SOURCES = \
+	agent/sample.c agent/sample.h \
+	agent/zoneinfo.c agent/zoneinfo.h \
+	agent/policy.c agent/policy.h \
+	agent/agent_config.c agent/agent_config.h \
+	agent/driver.c agent/driver.h \
+	agent/driver_xen.c agent/driver_sysfs.c agent/driver_userspace.c agent/driver_none.c \
+	agent/hotplug.c agent/hotplug.h \
+	agent/psi.c agent/psi.h \
+	agent/metrics.c agent/metrics.h
+agent_libagent_a_CFLAGS = $(AM_CFLAGS) $(UDEV_CFLAGS) $(INIH_CFLAGS)
+
+agent_selfballoond_SOURCES = agent/selfballoond.c
+agent_selfballoond_CFLAGS = $(AM_CFLAGS) $(UDEV_CFLAGS)
+agent_selfballoond_LDADD = agent/libagent.a common/libcommon.a $(UDEV_LIBS) $(INIH_LIBS)
