@@ -19,6 +19,8 @@
 #include "fileio.h"
 #include "log.h"
 
+int (*hotplug_write)(const char *path, const char *data, size_t len) = write_file;
+
 static int read_word(const char *path, char *buf, size_t size)
 {
 	ssize_t n = read_file(path, buf, size);
@@ -101,7 +103,7 @@ int hotplug_consider(struct hotplug *h, unsigned block)
 		how = "online";
 		break;
 	}
-	r = write_file(path, how, strlen(how));
+	r = hotplug_write(path, how, strlen(how));
 	if (r < 0) {
 		/* Someone else (a udev rule, the kernel) may have won the race. */
 		if (read_word(path, state, sizeof(state)) == 0 && strcmp(state, "online") == 0) {

@@ -3,6 +3,7 @@
 #define SB_AGENT_HOTPLUG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "agent_config.h"
 
@@ -31,6 +32,9 @@ struct hotplug {
 int hotplug_open(struct hotplug *h, const char *root, enum online_policy policy, unsigned retries,
 		 bool use_udev);
 void hotplug_close(struct hotplug *h);
+
+/* How a state file is written (write_file); tests replace it to inject failures. */
+extern int (*hotplug_write)(const char *path, const char *data, size_t len);
 
 /* The monitor fd for poll(), or -1. */
 int hotplug_fd(const struct hotplug *h);

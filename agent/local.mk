@@ -18,3 +18,13 @@ agent_libagent_a_CFLAGS = $(AM_CFLAGS) $(UDEV_CFLAGS) $(INIH_CFLAGS)
 agent_selfballoond_SOURCES = agent/selfballoond.c
 agent_selfballoond_CFLAGS = $(AM_CFLAGS) $(UDEV_CFLAGS)
 agent_selfballoond_LDADD = agent/libagent.a common/libcommon.a $(UDEV_LIBS) $(INIH_LIBS)
+
+if HAVE_CMOCKA
+AGENT_TEST_LIBS = agent/libagent.a common/libcommon.a $(CMOCKA_LIBS) $(UDEV_LIBS) $(INIH_LIBS)
+AGENT_TEST_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) -I$(top_srcdir)/agent
+check_PROGRAMS += tests/unit/test_agent_sample
+TESTS += tests/unit/test_agent_sample
+tests_unit_test_agent_sample_SOURCES = tests/unit/test_agent_sample.c tests/unit/agent_testutil.h
+tests_unit_test_agent_sample_CFLAGS = $(AGENT_TEST_CFLAGS)
+tests_unit_test_agent_sample_LDADD = $(AGENT_TEST_LIBS)
+endif
