@@ -27,4 +27,9 @@ TESTS += tests/unit/test_agent_sample
 tests_unit_test_agent_sample_SOURCES = tests/unit/test_agent_sample.c tests/unit/agent_testutil.h
 tests_unit_test_agent_sample_CFLAGS = $(AGENT_TEST_CFLAGS)
 tests_unit_test_agent_sample_LDADD = $(AGENT_TEST_LIBS)
+check_PROGRAMS += tests/unit/test_agent_policy
+TESTS += tests/unit/test_agent_policy
+tests_unit_test_agent_policy_SOURCES = tests/unit/test_agent_policy.c
+tests_unit_test_agent_policy_CFLAGS = $(AGENT_TEST_CFLAGS)
+tests_unit_test_agent_policy_LDADD = $(AGENT_TEST_LIBS)
 endif
