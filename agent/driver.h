@@ -61,6 +61,9 @@ int driver_open(struct balloon_driver *d, const struct driver_params *p, char *w
 
 static inline const char *driver_name(const struct balloon_driver *d) { return d->ops->name; }
 
+/* The userspace balloon's child process, or -1 (logs, tests). */
+int driver_userspace_child(const struct balloon_driver *d);
+
 /* Unit conversions for sysfs-style values. */
 uint64_t driver_to_unit(uint64_t kb, enum sysfs_unit u, unsigned page_kb);
 uint64_t driver_from_unit(uint64_t v, enum sysfs_unit u, unsigned page_kb);

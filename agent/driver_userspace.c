@@ -262,6 +262,12 @@ static void us_close(struct balloon_driver *d, bool restore)
 	d->priv = NULL;
 }
 
+int driver_userspace_child(const struct balloon_driver *d)
+{
+	const struct userspace *u = d->ops == &driver_userspace_ops ? d->priv : NULL;
+	return u ? (int)u->pid : -1;
+}
+
 const struct driver_ops driver_userspace_ops = {
 	.name = "userspace",
 	.open = us_open,

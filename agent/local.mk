@@ -32,4 +32,9 @@ TESTS += tests/unit/test_agent_policy
 tests_unit_test_agent_policy_SOURCES = tests/unit/test_agent_policy.c
 tests_unit_test_agent_policy_CFLAGS = $(AGENT_TEST_CFLAGS)
 tests_unit_test_agent_policy_LDADD = $(AGENT_TEST_LIBS)
+check_PROGRAMS += tests/unit/test_agent_drivers
+TESTS += tests/unit/test_agent_drivers
+tests_unit_test_agent_drivers_SOURCES = tests/unit/test_agent_drivers.c
+tests_unit_test_agent_drivers_CFLAGS = $(AGENT_TEST_CFLAGS)
+tests_unit_test_agent_drivers_LDADD = $(AGENT_TEST_LIBS)
 endif
