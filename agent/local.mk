@@ -19,6 +19,11 @@ agent_selfballoond_SOURCES = agent/selfballoond.c
 agent_selfballoond_CFLAGS = $(AM_CFLAGS) $(UDEV_CFLAGS)
 agent_selfballoond_LDADD = agent/libagent.a common/libcommon.a $(UDEV_LIBS) $(INIH_LIBS)
 
+# Workload for the agent's integration tests and benches.
+check_PROGRAMS += tests/integration/sb-memhog
+tests_integration_sb_memhog_SOURCES = tests/integration/sb-memhog.c
+tests_integration_sb_memhog_LDADD = -lpthread
+
 if HAVE_CMOCKA
 AGENT_TEST_LIBS = agent/libagent.a common/libcommon.a $(CMOCKA_LIBS) $(UDEV_LIBS) $(INIH_LIBS)
 AGENT_TEST_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) -I$(top_srcdir)/agent

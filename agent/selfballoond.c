@@ -238,10 +238,16 @@ static void decide(struct agent *a, const struct policy_events *ev)
 	if (d.pressure)
 		a->m.pressure_events++;
 	a->m.balloon_kb = bv.boot_kb > bv.current_kb ? bv.boot_kb - bv.current_kb : 0;
-	if (!a->have_last || d.target_kb != a->last.target_kb || d.reason != a->last.reason)
-		log_msg(d.target_kb != bv.current_kb || d.pressure ? LOG_INFO : LOG_DEBUG,
-			"decision: target_kb=%llu current_kb=%llu goal_kb=%llu balloon_kb=%llu "
+	/* Info when something changed that matters (reason, pressure, a move of 1/256 of memory); else debug. */
+	uint64_t moved = d.target_kb > a->last.target_kb ? d.target_kb - a->last.target_kb
+							 : a->last.target_kb - d.target_kb;
+	bool notable = !a->have_last || d.reason != a->last.reason || d.pressure != a->last.pressure ||
+		       moved >= a->s.mi.mem_total / 256;
+	if (notable || a->o.verbose)
+		log_msg(notable ? LOG_INFO : LOG_DEBUG,
+			"decision: t_ms=%llu target_kb=%llu current_kb=%llu goal_kb=%llu balloon_kb=%llu "
 			"mem_available_kb=%llu reason=%s pressure=%s",
+			(unsigned long long)a->s.now_ms,
 			(unsigned long long)d.target_kb, (unsigned long long)d.current_kb,
 			(unsigned long long)d.goal_kb, (unsigned long long)a->m.balloon_kb,
 			(unsigned long long)a->s.mi.mem_available, reason_name(d.reason),
