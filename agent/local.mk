@@ -24,6 +24,9 @@ check_PROGRAMS += tests/integration/sb-memhog
 tests_integration_sb_memhog_SOURCES = tests/integration/sb-memhog.c
 tests_integration_sb_memhog_LDADD = -lpthread
 
+TESTS += tests/integration/agent-balloon.sh
+EXTRA_DIST += tests/integration/agent-balloon.sh
+
 if HAVE_CMOCKA
 AGENT_TEST_LIBS = agent/libagent.a common/libcommon.a $(CMOCKA_LIBS) $(UDEV_LIBS) $(INIH_LIBS)
 AGENT_TEST_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) -I$(top_srcdir)/agent
