@@ -24,8 +24,14 @@ check_PROGRAMS += tests/integration/sb-memhog
 tests_integration_sb_memhog_SOURCES = tests/integration/sb-memhog.c
 tests_integration_sb_memhog_LDADD = -lpthread
 
-TESTS += tests/integration/agent-balloon.sh
-EXTRA_DIST += tests/integration/agent-balloon.sh
+# Bench: cost of one tick (bench/agent-results.md).
+check_PROGRAMS += bench/agent-tick
+bench_agent_tick_SOURCES = bench/agent-tick.c
+bench_agent_tick_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/agent
+bench_agent_tick_LDADD = agent/libagent.a common/libcommon.a $(INIH_LIBS)
+
+TESTS += tests/integration/agent-cli.sh tests/integration/agent-balloon.sh
+EXTRA_DIST += tests/integration/agent-cli.sh tests/integration/agent-balloon.sh
 
 if HAVE_CMOCKA
 AGENT_TEST_LIBS = agent/libagent.a common/libcommon.a $(CMOCKA_LIBS) $(UDEV_LIBS) $(INIH_LIBS)
@@ -46,3 +52,6 @@ tests_unit_test_agent_drivers_SOURCES = tests/unit/test_agent_drivers.c
 tests_unit_test_agent_drivers_CFLAGS = $(AGENT_TEST_CFLAGS)
 tests_unit_test_agent_drivers_LDADD = $(AGENT_TEST_LIBS)
 endif
+
+dist_man_MANS += man/selfballoond.8 man/selfballoond.conf.5
+EXTRA_DIST += conf/selfballoond.conf scripts/demo-agent bench/agent-scenario.sh bench/agent-results.md
