@@ -252,6 +252,13 @@ static void decide(struct agent *a, const struct policy_events *ev)
 			(unsigned long long)d.goal_kb, (unsigned long long)a->m.balloon_kb,
 			(unsigned long long)a->s.mi.mem_available, reason_name(d.reason),
 			pressure_names(d.pressure, pb, sizeof(pb)));
+	if (notable) {
+		char status[160];
+		snprintf(status, sizeof(status), "STATUS=target %llu MiB (%s), balloon %llu MiB, goal %llu MiB",
+			 (unsigned long long)d.target_kb / 1024, reason_name(d.reason),
+			 (unsigned long long)a->m.balloon_kb / 1024, (unsigned long long)d.goal_kb / 1024);
+		notify_send(status);
+	}
 	r = a->drv.ops->set_target(&a->drv, &a->s.mi, d.target_kb);
 	if (r < 0) {
 		a->m.set_errors++;

@@ -5,6 +5,8 @@
 # result line: OOM kills, whether the balloon was OOM-killed, the lowest
 # MemAvailable seen (50 ms sampler), the first pressure decision after the
 # growth started, PSI "some" stall during the run, and durations.
+# With NORESERVE=1 the growth is MAP_NORESERVE (not in Committed_AS);
+# GROW_MIB (default 2048) sets the growth.
 #   bench/agent-scenario.sh LABEL [SECTION.KEY=VALUE ...]
 # e.g. bench/agent-scenario.sh xen-5s balloon.mode=xen
 set -u
@@ -47,7 +49,7 @@ spid=$!
 oom0=$(vm oom_kill); psi0=$(psi_some)
 avail=$(kb MemAvailable)
 base=$((avail / 1024 - 1024))
-"$H" "$base" 2048 2000 0 >"$tmp/memhog.log" 2>&1 &
+SB_MEMHOG_NORESERVE=${NORESERVE:-0} "$H" "$base" "${GROW_MIB:-2048}" 2000 0 >"$tmp/memhog.log" 2>&1 &
 hpid=$!
 # growth starts when the base is in: the memhog prints its first line then
 while ! grep -q 'base' "$tmp/memhog.log" 2>/dev/null && kill -0 "$hpid" 2>/dev/null; do sleep 0.02; done

@@ -4,6 +4,9 @@
  * milliseconds (16 MiB steps), holds for HOLD ms and exits 0. Prints one
  * line per phase with timestamps.
  *   sb-memhog BASE_MIB GROW_MIB GROW_MS HOLD_MS
+ * With SB_MEMHOG_NORESERVE=1 the growth is mapped MAP_NORESERVE, which the
+ * kernel leaves out of Committed_AS (heuristic overcommit): demand that a
+ * Committed_AS rule cannot see.
  */
 #include <config.h>
 
@@ -45,10 +48,12 @@ static void *touch_part(void *arg)
 }
 
 /* Maps and touches mib MiB, with one thread per CPU (page faults are slow in some VMs). */
+static int map_flags = MAP_PRIVATE | MAP_ANONYMOUS;
+
 static int touch(size_t mib)
 {
 	size_t len = mib << 20;
-	char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, map_flags, -1, 0);
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	struct part parts[16];
 	pthread_t th[16];
@@ -91,6 +96,9 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	printf("memhog: base %zu MiB in %.3f s\n", base, now() - t0);
+	const char *nr = getenv("SB_MEMHOG_NORESERVE");
+	if (nr && *nr == '1')
+		map_flags |= MAP_NORESERVE;
 	double g0 = now();
 	size_t steps = (grow + step - 1) / step;
 	for (size_t i = 0; i < steps; i++) {
