@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include <poll.h>
+#include <sys/resource.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -167,6 +168,11 @@ static void test_userspace_balloon(void **state)
 	char why[256];
 	(void)state;
 
+	struct rlimit rl;
+	if (geteuid() != 0 && (getrlimit(RLIMIT_MEMLOCK, &rl) < 0 || rl.rlim_cur < (8u << 20))) {
+		print_message("needs root or RLIMIT_MEMLOCK >= 8 MiB to mlock the balloon\n");
+		skip();
+	}
 	conf_defaults(&c);
 	snprintf(c.driver, sizeof(c.driver), "userspace");
 	c.chunk_bytes = 1 << 20;
