@@ -55,3 +55,7 @@ endif
 
 dist_man_MANS += man/selfballoond.8 man/selfballoond.conf.5
 EXTRA_DIST += conf/selfballoond.conf scripts/demo-agent bench/agent-scenario.sh bench/agent-results.md
+
+# agent-balloon.sh fills this machine's memory for about a minute: run it after
+# every other test, never next to one (parallel-tests honours .log dependencies).
+tests/integration/agent-balloon.log: $(filter-out tests/integration/agent-balloon.log,$(TEST_LOGS))
