@@ -54,7 +54,8 @@ tests_unit_test_agent_drivers_LDADD = $(AGENT_TEST_LIBS)
 endif
 
 dist_man_MANS += man/selfballoond.8 man/selfballoond.conf.5
-EXTRA_DIST += conf/selfballoond.conf scripts/demo-agent bench/agent-scenario.sh bench/agent-results.md
+EXTRA_DIST += conf/selfballoond.conf scripts/demo-agent bench/agent-scenario.sh bench/agent-results.md \
+	tests/fixtures/agent
 
 # agent-balloon.sh fills this machine's memory for about a minute: run it after
 # every other test, never next to one (parallel-tests honours .log dependencies).
