@@ -504,6 +504,7 @@ static int run_daemon(struct agent *a)
 
 	notify_send("STOPPING=1");
 	log_notice("stopping: %s", a->drv.ops == &driver_userspace_ops ? "releasing the balloon"
+		   : !a->drv.writes ? "nothing was applied"
 		   : a->conf.on_exit == ON_EXIT_RESTORE ? "restoring the initial target" : "keeping the target");
 	return 0;
 }
