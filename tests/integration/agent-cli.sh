@@ -133,4 +133,37 @@ else
 	[ "$rc" -eq 0 ] && target_is 4028428 && ok "SIGTERM: exit 0, on_exit=restore wrote back 4028428" ||
 		not_ok "SIGTERM: rc=$rc target $(cat "$R/sys/fake/target")"
 fi
+
+# --- sd_notify: READY=1, STATUS=, STOPPING=1 as datagrams to $NOTIFY_SOCKET ---
+if command -v python3 >/dev/null 2>&1; then
+	python3 - "$tmp/notify.sock" "$tmp/notify.txt" <<'PY' &
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+s.settimeout(10)
+end = time.time() + 10
+with open(sys.argv[2], "w") as out:
+    while time.time() < end:
+        try:
+            m = s.recv(4096).decode()
+        except socket.timeout:
+            break
+        out.write(m + "\n"); out.flush()
+        if "STOPPING=1" in m:
+            break
+PY
+	npid=$!
+	poll_until 5 test -S "$tmp/notify.sock"
+	printf '[balloon]\ndriver = none\ninterval = 200ms\n[hotplug]\nonline = off\n' >"$tmp/n.conf"
+	NOTIFY_SOCKET=$tmp/notify.sock "$D" -f --root "$R" -c "$tmp/n.conf" 2>/dev/null &
+	dpid=$!
+	poll_until 5 grep -q 'READY=1' "$tmp/notify.txt"
+	kill -TERM "$dpid"; wait "$dpid"; dpid=
+	wait "$npid"
+	grep -q '^READY=1' "$tmp/notify.txt" && grep -q '^STATUS=target ' "$tmp/notify.txt" &&
+		grep -q '^STOPPING=1' "$tmp/notify.txt" && ok "sd_notify: READY=1, STATUS=..., STOPPING=1" ||
+		not_ok "sd_notify got: $(tr '\n' '|' <"$tmp/notify.txt" 2>/dev/null)"
+else
+	skip_case "sd_notify check needs python3"
+fi
 done_testing
