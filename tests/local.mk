@@ -7,6 +7,3 @@ tests_unit_test_common_SOURCES = tests/unit/test_common.c
 tests_unit_test_common_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_common_LDADD = common/libcommon.a $(CMOCKA_LIBS) $(INIH_LIBS)
 endif
-
-# Sourced by every integration test.
-EXTRA_DIST += tests/integration/lib.sh
