@@ -68,7 +68,8 @@ int write_file(const char *path, const char *data, size_t len)
 {
 	int fd, r;
 
-	fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+	/* O_TRUNC like the shell's "echo x > file": harmless on sysfs, exact on regular files. */
+	fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
 		return -errno;
 	r = write_all(fd, data, len);

@@ -14,7 +14,7 @@ ssize_t read_file(const char *path, char *buf, size_t size);
 /* Same, relative to a directory fd (AT_FDCWD allowed). */
 ssize_t read_file_at(int dirfd, const char *path, char *buf, size_t size);
 
-/* Writes len bytes to an existing file (sysfs style). Returns 0 or -errno. */
+/* Writes len bytes to an existing file (sysfs style, truncating like "echo x > f"). Returns 0 or -errno. */
 int write_file(const char *path, const char *data, size_t len);
 
 /*

@@ -1,0 +1,71 @@
+/* selfballoond configuration: defaults, INI keys (see selfballoond.conf(5)). */
+#ifndef SB_AGENT_AGENT_CONFIG_H
+#define SB_AGENT_AGENT_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum policy_mode { MODE_ADAPTIVE, MODE_XEN };
+enum online_policy { ONLINE_AUTO, ONLINE_ONLINE, ONLINE_MOVABLE, ONLINE_OFF };
+enum on_exit { ON_EXIT_KEEP, ON_EXIT_RESTORE };
+enum sysfs_unit { UNIT_KB, UNIT_PAGES, UNIT_BYTES };
+
+/* A size given either in bytes or as a share of MemTotal. */
+struct size_pct {
+	uint64_t bytes;
+	unsigned permille;
+	bool is_percent;
+};
+
+struct agent_conf {
+	/* [balloon] */
+	char driver[16];                 /* auto xen sysfs userspace none */
+	enum policy_mode mode;
+	uint64_t interval_ms;
+	struct size_pct reserved;
+	unsigned down_hysteresis, up_hysteresis;
+	bool min_auto;
+	struct size_pct min_memory;
+	bool max_auto;
+	struct size_pct max_memory;
+	enum on_exit on_exit;
+	char sysfs_target[256], sysfs_current[256];
+	enum sysfs_unit sysfs_unit;
+	uint64_t chunk_bytes;            /* userspace driver */
+	/* [pressure] (mode adaptive) */
+	uint64_t watch_interval_ms;
+	uint64_t psi_stall_us, psi_window_us;
+	unsigned psi_threshold;          /* percent x 100 of time stalled ("some") */
+	uint64_t refault_rate;           /* pages/s */
+	uint64_t swapin_rate;            /* pages/s */
+	struct size_pct avail_floor;
+	struct size_pct headroom;
+	uint64_t cooldown_ms;
+	struct size_pct inflate_rate;    /* per second */
+	/* [hotplug] */
+	enum online_policy online;
+	unsigned online_retries;
+	/* [metrics] */
+	char textfile[256];
+	/* [daemon] */
+	int oom_score_adj;
+};
+
+void conf_defaults(struct agent_conf *c);
+
+/* Loads path over the defaults. Returns 0 or -errno with err set ("file:line: why"). */
+int agent_conf_load(struct agent_conf *c, const char *path, char *err, size_t errlen);
+int agent_conf_load_string(struct agent_conf *c, const char *text, char *err, size_t errlen);
+
+/* One "key=value" override from the command line ("balloon.driver=none"). */
+int agent_conf_set(struct agent_conf *c, const char *section, const char *key, const char *value,
+		   char *err, size_t errlen);
+
+/* Resolves a size/percentage against MemTotal (kB) into kB. */
+uint64_t size_pct_kb(const struct size_pct *s, uint64_t mem_total_kb);
+
+const char *mode_name(enum policy_mode m);
+const char *online_name(enum online_policy o);
+
+#endif

@@ -1,0 +1,95 @@
+/* Driver selection and small helpers shared by the drivers. */
+#include <config.h>
+
+#include "driver.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "fileio.h"
+
+uint64_t driver_to_unit(uint64_t kb, enum sysfs_unit u, unsigned page_kb)
+{
+	switch (u) {
+	case UNIT_PAGES: return kb / page_kb;
+	case UNIT_BYTES: return kb * 1024;
+	default: return kb;
+	}
+}
+
+uint64_t driver_from_unit(uint64_t v, enum sysfs_unit u, unsigned page_kb)
+{
+	switch (u) {
+	case UNIT_PAGES: return v * page_kb;
+	case UNIT_BYTES: return v / 1024;
+	default: return v;
+	}
+}
+
+int driver_read_u64(const char *path, uint64_t *v)
+{
+	char buf[64];
+	ssize_t n = read_file(path, buf, sizeof(buf));
+	char *p = buf;
+	uint64_t x = 0;
+
+	if (n < 0)
+		return (int)n;
+	while (*p == ' ')
+		p++;
+	if (*p < '0' || *p > '9')
+		return -EINVAL;
+	while (*p >= '0' && *p <= '9') {
+		if (x > UINT64_MAX / 10 - 9)
+			return -ERANGE;
+		x = x * 10 + (uint64_t)(*p++ - '0');
+	}
+	if (*p && *p != '\n' && *p != ' ')
+		return -EINVAL;
+	*v = x;
+	return 0;
+}
+
+int driver_write_u64(const char *path, uint64_t v)
+{
+	char buf[32];
+	int n = snprintf(buf, sizeof(buf), "%llu\n", (unsigned long long)v);
+	return write_file(path, buf, (size_t)n);
+}
+
+int driver_open(struct balloon_driver *d, const struct driver_params *p, char *why, size_t whylen)
+{
+	static const struct driver_ops *const all[] = {
+		&driver_xen_ops, &driver_sysfs_ops, &driver_userspace_ops, &driver_none_ops,
+	};
+	const char *name = p->conf->driver;
+	int r;
+
+	memset(d, 0, sizeof(*d));
+	why[0] = '\0';
+	if (!strcmp(name, "auto")) {
+		d->ops = &driver_xen_ops;
+		r = d->ops->open(d, p);
+		if (r == 0) {
+			snprintf(why, whylen, "driver auto: Xen balloon found");
+			return 0;
+		}
+		snprintf(why, whylen, "driver auto: no Xen balloon (%s: %s); using none (decisions are not applied)",
+			 "sys/devices/system/xen_memory/xen_memory0/target_kb", strerror(-r));
+		memset(d, 0, sizeof(*d));
+		d->ops = &driver_none_ops;
+		return d->ops->open(d, p);
+	}
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+		if (strcmp(all[i]->name, name) != 0)
+			continue;
+		d->ops = all[i];
+		r = d->ops->open(d, p);
+		if (r < 0)
+			snprintf(why, whylen, "driver %s: %s", name, strerror(-r));
+		return r;
+	}
+	snprintf(why, whylen, "unknown driver '%s'", name);
+	return -EINVAL;
+}

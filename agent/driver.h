@@ -1,0 +1,75 @@
+/* The balloon driver interface: a small ops table; each driver lives in its own file. */
+#ifndef SB_AGENT_DRIVER_H
+#define SB_AGENT_DRIVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "agent_config.h"
+#include "policy.h"
+#include "sample.h"
+
+struct balloon_driver;
+
+struct driver_params {
+	const char *root;                 /* "/" or a fake tree */
+	const struct agent_conf *conf;
+	unsigned page_kb;
+	const struct meminfo *mi;         /* at open time */
+};
+
+/* Something a driver noticed on its own fd. */
+struct driver_report {
+	bool balloon_oom;                 /* the balloon was killed (SIGKILL: the OOM killer) */
+	bool balloon_died;                /* it exited some other way */
+	uint64_t freed_kb;                /* what it held */
+	int status;                       /* wait status */
+};
+
+struct driver_ops {
+	const char *name;
+	/* Checks the driver's files exist and opens it. -ENODEV when absent. */
+	int (*open)(struct balloon_driver *d, const struct driver_params *p);
+	/* Current/max sizes, MemTotal-equivalent kB (memory the guest keeps). */
+	int (*read)(struct balloon_driver *d, const struct meminfo *mi, struct balloon_view *bv);
+	/* Moves the balloon so the guest keeps target_kb. */
+	int (*set_target)(struct balloon_driver *d, const struct meminfo *mi, uint64_t target_kb);
+	/* Optional: an fd to poll (POLLIN) and its handler. */
+	int (*poll_fd)(struct balloon_driver *d);
+	int (*handle)(struct balloon_driver *d, struct driver_report *r);
+	/* restore: put back what was there at open (sysfs/xen); the userspace balloon is always released. */
+	void (*close)(struct balloon_driver *d, bool restore);
+};
+
+struct balloon_driver {
+	const struct driver_ops *ops;
+	void *priv;
+	bool writes;                      /* false for none: decisions are not applied */
+};
+
+extern const struct driver_ops driver_xen_ops;
+extern const struct driver_ops driver_sysfs_ops;
+extern const struct driver_ops driver_userspace_ops;
+extern const struct driver_ops driver_none_ops;
+
+/*
+ * Opens the driver named in the config; "auto" picks xen when its sysfs
+ * exists, else none, and says why in why[]. Returns 0 or -errno (why set).
+ */
+int driver_open(struct balloon_driver *d, const struct driver_params *p, char *why, size_t whylen);
+
+static inline const char *driver_name(const struct balloon_driver *d) { return d->ops->name; }
+
+/* The userspace balloon's child process, or -1 (logs, tests). */
+int driver_userspace_child(const struct balloon_driver *d);
+
+/* Unit conversions for sysfs-style values. */
+uint64_t driver_to_unit(uint64_t kb, enum sysfs_unit u, unsigned page_kb);
+uint64_t driver_from_unit(uint64_t v, enum sysfs_unit u, unsigned page_kb);
+
+/* Reads a single unsigned decimal from a sysfs file. */
+int driver_read_u64(const char *path, uint64_t *v);
+int driver_write_u64(const char *path, uint64_t v);
+
+#endif

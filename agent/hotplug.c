@@ -1,0 +1,227 @@
+/*
+ * Hot-added memory: blocks that show up offline are onlined per
+ * [hotplug] online. "auto" never fights the kernel: when
+ * auto_online_blocks is anything but "offline", the kernel onlines new
+ * blocks itself and we leave them alone. Failures are logged with the
+ * block and errno and retried a bounded number of times.
+ */
+#include <config.h>
+
+#include "hotplug.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <libudev.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fileio.h"
+#include "log.h"
+
+int (*hotplug_write)(const char *path, const char *data, size_t len) = write_file;
+
+static int read_word(const char *path, char *buf, size_t size)
+{
+	ssize_t n = read_file(path, buf, size);
+	if (n < 0)
+		return (int)n;
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+		buf[--n] = '\0';
+	return 0;
+}
+
+static int block_path(const struct hotplug *h, unsigned block, const char *file, char *out, size_t size)
+{
+	int n = snprintf(out, size, "%s/memory%u/%s", h->dir, block, file);
+	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+}
+
+static void pending_drop(struct hotplug *h, unsigned block)
+{
+	for (unsigned i = 0; i < h->npending; i++)
+		if (h->pending[i].block == block) {
+			h->pending[i] = h->pending[--h->npending];
+			return;
+		}
+}
+
+/* Counts a failed attempt; returns false once the block has used up its retries. */
+static bool pending_fail(struct hotplug *h, unsigned block)
+{
+	for (unsigned i = 0; i < h->npending; i++)
+		if (h->pending[i].block == block) {
+			if (++h->pending[i].tries > h->retries) {
+				h->pending[i] = h->pending[--h->npending];
+				return false;
+			}
+			return true;
+		}
+	if (h->retries == 0 || h->npending == HOTPLUG_MAX_PENDING)
+		return false;
+	h->pending[h->npending].block = block;
+	h->pending[h->npending].tries = 1;
+	h->npending++;
+	return true;
+}
+
+int hotplug_consider(struct hotplug *h, unsigned block)
+{
+	char path[320], state[32], auto_state[32];
+	const char *how;
+	int r;
+
+	if (h->policy == ONLINE_OFF)
+		return 0;
+	if (block_path(h, block, "state", path, sizeof(path)) < 0)
+		return -ENAMETOOLONG;
+	r = read_word(path, state, sizeof(state));
+	if (r < 0) {
+		pending_drop(h, block);
+		return r == -ENOENT ? 0 : r;  /* removed again */
+	}
+	if (strcmp(state, "offline") != 0) {
+		pending_drop(h, block);
+		return 0;
+	}
+	switch (h->policy) {
+	case ONLINE_MOVABLE:
+		how = "online_movable";
+		break;
+	case ONLINE_AUTO: {
+		char ap[300];
+		snprintf(ap, sizeof(ap), "%s/auto_online_blocks", h->dir);
+		if (read_word(ap, auto_state, sizeof(auto_state)) == 0 &&
+		    strcmp(auto_state, "offline") != 0) {
+			log_debug("memory%u offline, but auto_online_blocks=%s: left to the kernel",
+				  block, auto_state);
+			return 0;
+		}
+	}
+		/* fall through */
+	default:
+		how = "online";
+		break;
+	}
+	r = hotplug_write(path, how, strlen(how));
+	if (r < 0) {
+		/* Someone else (a udev rule, the kernel) may have won the race. */
+		if (read_word(path, state, sizeof(state)) == 0 && strcmp(state, "online") == 0) {
+			pending_drop(h, block);
+			return 0;
+		}
+		h->failures++;
+		if (pending_fail(h, block))
+			log_warn("memory%u: writing '%s' to state failed: %s (will retry)",
+				 block, how, strerror(-r));
+		else
+			log_err("memory%u: writing '%s' to state failed: %s (giving up)",
+				block, how, strerror(-r));
+		return r;
+	}
+	pending_drop(h, block);
+	h->onlined++;
+	log_info("memory%u: onlined (%s)", block, how);
+	return 1;
+}
+
+static bool block_number(const char *name, unsigned *block)
+{
+	char *end;
+	unsigned long v;
+
+	if (strncmp(name, "memory", 6) != 0 || name[6] < '0' || name[6] > '9')
+		return false;
+	v = strtoul(name + 6, &end, 10);
+	if (*end || v > 0xffffffffUL)
+		return false;
+	*block = (unsigned)v;
+	return true;
+}
+
+int hotplug_scan(struct hotplug *h)
+{
+	DIR *d;
+	struct dirent *e;
+	int n = 0;
+
+	if (h->policy == ONLINE_OFF)
+		return 0;
+	d = opendir(h->dir);
+	if (!d)
+		return -errno;
+	while ((e = readdir(d))) {
+		unsigned b;
+		if (block_number(e->d_name, &b) && hotplug_consider(h, b) > 0)
+			n++;
+	}
+	closedir(d);
+	return n;
+}
+
+void hotplug_retry(struct hotplug *h)
+{
+	unsigned blocks[HOTPLUG_MAX_PENDING], n = h->npending;
+
+	for (unsigned i = 0; i < n; i++)
+		blocks[i] = h->pending[i].block;
+	for (unsigned i = 0; i < n; i++)
+		hotplug_consider(h, blocks[i]);
+}
+
+int hotplug_open(struct hotplug *h, const char *root, enum online_policy policy, unsigned retries,
+		 bool use_udev)
+{
+	memset(h, 0, sizeof(*h));
+	h->policy = policy;
+	h->retries = retries;
+	if (path_join(h->dir, sizeof(h->dir), root, "sys/devices/system/memory"))
+		return -ENAMETOOLONG;
+	if (policy == ONLINE_OFF || !use_udev)
+		return 0;
+	h->udev = udev_new();
+	if (h->udev)
+		h->mon = udev_monitor_new_from_netlink(h->udev, "kernel");
+	if (!h->mon || udev_monitor_filter_add_match_subsystem_devtype(h->mon, "memory", NULL) < 0 ||
+	    udev_monitor_enable_receiving(h->mon) < 0) {
+		log_warn("hotplug: cannot monitor memory uevents; relying on the startup scan");
+		if (h->mon)
+			udev_monitor_unref(h->mon);
+		h->mon = NULL;
+	}
+	return 0;
+}
+
+int hotplug_fd(const struct hotplug *h)
+{
+	return h->mon ? udev_monitor_get_fd(h->mon) : -1;
+}
+
+void hotplug_handle_events(struct hotplug *h)
+{
+	struct udev_device *dev;
+
+	if (!h->mon)
+		return;
+	while ((dev = udev_monitor_receive_device(h->mon))) {
+		const char *action = udev_device_get_action(dev);
+		const char *name = udev_device_get_sysname(dev);
+		unsigned b;
+
+		if (action && name && !strcmp(action, "add") && block_number(name, &b)) {
+			log_info("memory%u added", b);
+			hotplug_consider(h, b);
+		}
+		udev_device_unref(dev);
+	}
+}
+
+void hotplug_close(struct hotplug *h)
+{
+	if (h->mon)
+		udev_monitor_unref(h->mon);
+	if (h->udev)
+		udev_unref(h->udev);
+	h->mon = NULL;
+	h->udev = NULL;
+}

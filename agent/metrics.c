@@ -1,0 +1,68 @@
+/* Prometheus textfile with target, current, goal, pressure, decisions by reason, OOM deflates. */
+#include <config.h>
+
+#include "metrics.h"
+
+#include <stdio.h>
+
+#include "fileio.h"
+
+#define ADD(...) do { \
+	int w_ = snprintf(buf + n, size - n, __VA_ARGS__); \
+	if (w_ < 0 || (unsigned)w_ >= size - n) return (int)n; \
+	n += (unsigned)w_; \
+} while (0)
+
+int metrics_format(char *buf, unsigned size, const struct metrics *m, const struct decision *d,
+		   const struct sample *s, const char *driver, const char *mode)
+{
+	unsigned n = 0;
+
+	buf[0] = '\0';
+	ADD("# HELP selfballoond_info Driver and policy mode.\n# TYPE selfballoond_info gauge\n"
+	    "selfballoond_info{driver=\"%s\",mode=\"%s\"} 1\n", driver, mode);
+	ADD("# HELP selfballoond_target_bytes Memory the guest should keep.\n"
+	    "# TYPE selfballoond_target_bytes gauge\nselfballoond_target_bytes %llu\n",
+	    (unsigned long long)d->target_kb * 1024);
+	ADD("# HELP selfballoond_current_bytes Memory the guest has now.\n"
+	    "# TYPE selfballoond_current_bytes gauge\nselfballoond_current_bytes %llu\n",
+	    (unsigned long long)d->current_kb * 1024);
+	ADD("# HELP selfballoond_goal_bytes Committed_AS + totalreserve + reserved.\n"
+	    "# TYPE selfballoond_goal_bytes gauge\nselfballoond_goal_bytes %llu\n",
+	    (unsigned long long)d->goal_kb * 1024);
+	ADD("# HELP selfballoond_balloon_bytes Memory taken from the guest by the balloon.\n"
+	    "# TYPE selfballoond_balloon_bytes gauge\nselfballoond_balloon_bytes %llu\n",
+	    (unsigned long long)m->balloon_kb * 1024);
+	ADD("# HELP selfballoond_mem_available_bytes MemAvailable at the last decision.\n"
+	    "# TYPE selfballoond_mem_available_bytes gauge\nselfballoond_mem_available_bytes %llu\n",
+	    (unsigned long long)s->mi.mem_available * 1024);
+	ADD("# HELP selfballoond_psi_some_ratio Share of time some task stalled on memory (last period).\n"
+	    "# TYPE selfballoond_psi_some_ratio gauge\nselfballoond_psi_some_ratio %u.%04u\n",
+	    d->psi_some_pct / 10000, d->psi_some_pct % 10000);
+	ADD("# HELP selfballoond_pressure Whether the last decision saw pressure.\n"
+	    "# TYPE selfballoond_pressure gauge\nselfballoond_pressure %u\n", d->pressure ? 1u : 0u);
+	ADD("# HELP selfballoond_decisions_total Decisions by reason.\n"
+	    "# TYPE selfballoond_decisions_total counter\n");
+	for (int r = 0; r < REASON_COUNT; r++)
+		ADD("selfballoond_decisions_total{reason=\"%s\"} %llu\n", reason_name((enum reason)r),
+		    (unsigned long long)m->decisions[r]);
+	ADD("# HELP selfballoond_pressure_events_total Decisions that saw pressure.\n"
+	    "# TYPE selfballoond_pressure_events_total counter\nselfballoond_pressure_events_total %llu\n",
+	    (unsigned long long)m->pressure_events);
+	ADD("# HELP selfballoond_oom_deflates_total Times the OOM killer took the userspace balloon.\n"
+	    "# TYPE selfballoond_oom_deflates_total counter\nselfballoond_oom_deflates_total %llu\n",
+	    (unsigned long long)m->oom_deflates);
+	ADD("# HELP selfballoond_set_errors_total Failed driver writes.\n"
+	    "# TYPE selfballoond_set_errors_total counter\nselfballoond_set_errors_total %llu\n",
+	    (unsigned long long)m->set_errors);
+	return (int)n;
+}
+
+static char metrics_buf[8192];
+
+int metrics_write(const char *path, const struct metrics *m, const struct decision *d,
+		  const struct sample *s, const char *driver, const char *mode)
+{
+	int n = metrics_format(metrics_buf, sizeof(metrics_buf), m, d, s, driver, mode);
+	return write_file_atomic(path, metrics_buf, (size_t)n, 0644);
+}

@@ -1,0 +1,221 @@
+/*
+ * The balloon policy. mode xen is xen-selfballoon's rule (Linux
+ * drivers/xen/xen-selfballoon.c, removed in 5.3) computed in pages:
+ *   goal = Committed_AS + totalreserve + reserved
+ *   cur > goal: target = cur - (cur - goal) / down_hysteresis
+ *   cur < goal: target = cur + (goal - cur) / up_hysteresis
+ *   clamp to [floor, ceiling]
+ * mode adaptive adds the pressure response on top (see selfballoond.conf(5)).
+ */
+#include <config.h>
+
+#include "policy.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static uint64_t max_u64(uint64_t a, uint64_t b) { return a > b ? a : b; }
+static uint64_t min_u64(uint64_t a, uint64_t b) { return a < b ? a : b; }
+static uint64_t delta(uint64_t now, uint64_t prev) { return now > prev ? now - prev : 0; }
+
+void policy_conf_resolve(struct policy_conf *pc, const struct agent_conf *c,
+			 uint64_t mem_total_kb, unsigned page_kb)
+{
+	memset(pc, 0, sizeof(*pc));
+	pc->mode = c->mode;
+	pc->page_kb = page_kb ? page_kb : 4;
+	pc->down_hysteresis = c->down_hysteresis ? c->down_hysteresis : 1;
+	pc->up_hysteresis = c->up_hysteresis ? c->up_hysteresis : 1;
+	pc->reserved_kb = size_pct_kb(&c->reserved, mem_total_kb);
+	pc->min_auto = c->min_auto;
+	pc->min_kb = c->min_auto ? 0 : size_pct_kb(&c->min_memory, mem_total_kb);
+	pc->max_kb = c->max_auto ? 0 : size_pct_kb(&c->max_memory, mem_total_kb);
+	pc->psi_threshold = c->psi_threshold;
+	pc->refault_rate = c->refault_rate;
+	pc->swapin_rate = c->swapin_rate;
+	pc->avail_floor_kb = size_pct_kb(&c->avail_floor, mem_total_kb);
+	pc->headroom_kb = size_pct_kb(&c->headroom, mem_total_kb);
+	pc->inflate_rate_kb = size_pct_kb(&c->inflate_rate, mem_total_kb);
+	pc->cooldown_ms = c->cooldown_ms;
+}
+
+uint64_t policy_auto_floor_kb(uint64_t boot_kb, uint64_t totalreserve_kb, unsigned page_kb)
+{
+	const uint64_t mb = 1024 / page_kb;     /* pages per MiB */
+	uint64_t maxp = boot_kb / page_kb, tr = totalreserve_kb / page_kb, useful, f;
+
+	useful = maxp > tr ? maxp - tr : 0;
+	if (useful < 16 * mb)
+		f = maxp;
+	else if (useful < 64 * mb)
+		f = tr + 16 * mb + (useful - 16 * mb) / 2;
+	else if (useful < 512 * mb)
+		f = tr + 40 * mb + (useful - 40 * mb) / 8;
+	else
+		f = tr + 99 * mb + (useful - 99 * mb) / 32;
+	return f * page_kb;
+}
+
+bool policy_avail_short(const struct policy_conf *pc, const struct meminfo *mi)
+{
+	return pc->mode == MODE_ADAPTIVE && mi->mem_available < pc->avail_floor_kb;
+}
+
+static unsigned pressure_signals(const struct policy_conf *pc, const struct policy_state *st,
+				 const struct sample *s, const struct policy_events *ev,
+				 uint64_t elapsed_ms, struct decision *d)
+{
+	unsigned p = 0;
+
+	if (st->have_prev && elapsed_ms > 0) {
+		if (s->have_vmstat) {
+			uint64_t refaults = delta(s->vm.refault_anon + s->vm.refault_file,
+						  st->prev_vm.refault_anon + st->prev_vm.refault_file);
+			d->refault_rate = refaults * 1000 / elapsed_ms;
+			d->swapin_rate = delta(s->vm.pswpin, st->prev_vm.pswpin) * 1000 / elapsed_ms;
+			if (delta(s->vm.oom_kill, st->prev_vm.oom_kill) > 0)
+				p |= P_OOM;
+		}
+		if (s->have_psi) {
+			/* stalled us / elapsed us, as percent x 100 */
+			uint64_t pct = delta(s->psi.some.total_us, st->prev_psi_some_us) * 10 / elapsed_ms;
+			d->psi_some_pct = (unsigned)min_u64(pct, 10000);
+		}
+	}
+	if (pc->mode != MODE_ADAPTIVE)
+		return 0;
+	if (d->psi_some_pct >= pc->psi_threshold)
+		p |= P_PSI;
+	if (ev->psi_trigger)
+		p |= P_TRIGGER;
+	if (pc->refault_rate && d->refault_rate >= pc->refault_rate)
+		p |= P_REFAULT;
+	if (pc->swapin_rate && d->swapin_rate >= pc->swapin_rate)
+		p |= P_SWAPIN;
+	if (s->mi.mem_available < pc->avail_floor_kb)
+		p |= P_AVAILABLE;
+	if (ev->balloon_oom)
+		p |= P_OOM;
+	return p;
+}
+
+void policy_decide(const struct policy_conf *pc, struct policy_state *st, const struct sample *s,
+		   const struct balloon_view *bv, const struct policy_events *ev, struct decision *d)
+{
+	const uint64_t page = pc->page_kb;
+	const uint64_t cur = bv->current_kb;
+	uint64_t elapsed_ms = st->have_prev ? delta(s->now_ms, st->prev_ms) : 0;
+	uint64_t goal, curp, goalp, tgtp, target, floor, ceiling;
+
+	memset(d, 0, sizeof(*d));
+	d->current_kb = cur;
+	d->pressure = pressure_signals(pc, st, s, ev, elapsed_ms, d);
+
+	/* xen-selfballoon, in pages as the kernel did it. */
+	/* The userspace balloon's own mappings are in Committed_AS; they are not demand. */
+	goal = delta(s->mi.committed_as, bv->own_locked_kb) + s->totalreserve_kb + pc->reserved_kb;
+	curp = cur / page;
+	goalp = goal / page;
+	if (curp > goalp)
+		tgtp = curp - (curp - goalp) / pc->down_hysteresis;
+	else if (curp < goalp)
+		tgtp = curp + (goalp - curp) / pc->up_hysteresis;
+	else
+		tgtp = curp;
+	target = tgtp * page;
+	d->reason = REASON_GOAL;
+
+	floor = pc->min_auto ? policy_auto_floor_kb(bv->boot_kb ? bv->boot_kb : s->mi.mem_total,
+						     s->totalreserve_kb, pc->page_kb)
+			     : pc->min_kb;
+	if (pc->mode == MODE_ADAPTIVE) {
+		/* Never squeeze below what is locked (not counting our own balloon) plus kernel reserves. */
+		uint64_t locked = delta(max_u64(s->mi.mlocked, s->mi.unevictable), bv->own_locked_kb);
+		floor = max_u64(floor, locked + s->totalreserve_kb);
+	}
+	ceiling = pc->max_kb ? pc->max_kb : (bv->max_kb ? bv->max_kb : UINT64_MAX);
+	if (floor > ceiling)
+		floor = ceiling;
+
+	if (d->pressure) {
+		uint64_t want = goal + pc->headroom_kb;
+		uint64_t need_avail = pc->avail_floor_kb + pc->headroom_kb;
+
+		st->pressured_once = true;
+		st->last_pressure_ms = s->now_ms;
+		if (s->mi.mem_available < need_avail)
+			want = max_u64(want, cur + (need_avail - s->mi.mem_available));
+		if (d->pressure & P_OOM)
+			want = ceiling;             /* an OOM kill happened: give everything back */
+		target = max_u64(max_u64(target, want), cur);
+		d->reason = REASON_PRESSURE;
+	} else if (pc->mode == MODE_ADAPTIVE && target < cur) {
+		uint64_t keep = pc->avail_floor_kb + pc->headroom_kb;
+		uint64_t allowed = s->mi.mem_available > keep ? s->mi.mem_available - keep : 0;
+		uint64_t step = pc->inflate_rate_kb * (elapsed_ms ? elapsed_ms : 1000) / 1000;
+
+		if (st->pressured_once && s->now_ms - st->last_pressure_ms < pc->cooldown_ms) {
+			target = cur;
+			d->reason = REASON_COOLDOWN;
+		} else {
+			if (cur - target > allowed) {
+				target = cur - allowed;
+				d->reason = REASON_AVAILABLE;
+			}
+			if (cur - target > step) {
+				target = cur - step;
+				d->reason = REASON_RATE;
+			}
+		}
+	}
+
+	if (target < floor) {
+		target = floor;
+		if (!d->pressure)
+			d->reason = REASON_FLOOR;
+	}
+	if (target > ceiling) {
+		target = ceiling;
+		if (!d->pressure)
+			d->reason = REASON_CEILING;
+	}
+
+	d->target_kb = target;
+	d->goal_kb = goal;
+	d->floor_kb = floor;
+	d->ceiling_kb = ceiling == UINT64_MAX ? 0 : ceiling;
+
+	st->have_prev = true;
+	st->prev_ms = s->now_ms;
+	if (s->have_vmstat)
+		st->prev_vm = s->vm;
+	if (s->have_psi)
+		st->prev_psi_some_us = s->psi.some.total_us;
+}
+
+const char *reason_name(enum reason r)
+{
+	static const char *const n[REASON_COUNT] = {
+		"goal", "pressure", "floor", "ceiling", "rate-limit", "cool-down", "available-floor",
+	};
+	return (unsigned)r < REASON_COUNT ? n[r] : "?";
+}
+
+const char *pressure_names(unsigned bits, char *buf, unsigned len)
+{
+	static const char *const n[] = { "psi", "refault", "swapin", "memavailable", "oom", "psi-trigger" };
+	unsigned used = 0;
+
+	buf[0] = '\0';
+	for (unsigned i = 0; i < sizeof(n) / sizeof(n[0]); i++) {
+		if (!(bits & (1u << i)))
+			continue;
+		int w = snprintf(buf + used, len - used, "%s%s", used ? "," : "", n[i]);
+		if (w < 0 || (unsigned)w >= len - used)
+			break;
+		used += (unsigned)w;
+	}
+	if (!used)
+		snprintf(buf, len, "none");
+	return buf;
+}

@@ -1,0 +1,92 @@
+/* The balloon policy: a pure function of sample + state + config -> decision. No I/O. */
+#ifndef SB_AGENT_POLICY_H
+#define SB_AGENT_POLICY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "agent_config.h"
+#include "sample.h"
+
+enum reason {
+	REASON_GOAL,        /* moving toward Committed_AS + reserves (hysteresis applied) */
+	REASON_PRESSURE,    /* deflating because the guest is short */
+	REASON_FLOOR,       /* held up by min_memory / locked memory */
+	REASON_CEILING,     /* held down by max_memory / the driver's maximum */
+	REASON_RATE,        /* inflation cut to inflate_rate */
+	REASON_COOLDOWN,    /* inflation held back after recent pressure */
+	REASON_AVAILABLE,   /* inflation stopped to keep MemAvailable above avail_floor + headroom */
+	REASON_COUNT
+};
+
+/* Bits of decision.pressure: which signals said "short". */
+enum {
+	P_PSI = 1u << 0, P_REFAULT = 1u << 1, P_SWAPIN = 1u << 2, P_AVAILABLE = 1u << 3,
+	P_OOM = 1u << 4, P_TRIGGER = 1u << 5,
+};
+
+/* Config resolved to kB for one MemTotal (done at start and on reload). */
+struct policy_conf {
+	enum policy_mode mode;
+	unsigned page_kb;
+	unsigned down_hysteresis, up_hysteresis;
+	uint64_t reserved_kb;
+	bool min_auto;
+	uint64_t min_kb;            /* explicit min_memory */
+	uint64_t max_kb;            /* 0: driver maximum (or none) */
+	unsigned psi_threshold;     /* percent x 100 */
+	uint64_t refault_rate, swapin_rate;   /* pages/s; 0 = ignore */
+	uint64_t avail_floor_kb, headroom_kb, inflate_rate_kb;  /* rate per second */
+	uint64_t cooldown_ms;
+};
+
+void policy_conf_resolve(struct policy_conf *pc, const struct agent_conf *c,
+			 uint64_t mem_total_kb, unsigned page_kb);
+
+/* What the policy remembers between calls (owned by the caller, zeroed at start). */
+struct policy_state {
+	bool have_prev;
+	struct vmstat prev_vm;
+	uint64_t prev_psi_some_us;
+	uint64_t prev_ms;
+	bool pressured_once;
+	uint64_t last_pressure_ms;
+};
+
+/* What the driver says about the balloon, MemTotal-equivalent kB. */
+struct balloon_view {
+	uint64_t current_kb;        /* memory the guest has now */
+	uint64_t max_kb;            /* most it can have (0 = unknown) */
+	uint64_t boot_kb;           /* size for the auto floor (max_pfn in xen-selfballoon) */
+	uint64_t own_locked_kb;     /* memory the driver itself holds locked (userspace) */
+};
+
+/* Extra events since the last call. */
+struct policy_events {
+	bool psi_trigger;           /* the PSI trigger fd fired */
+	bool balloon_oom;           /* the balloon was OOM-killed */
+};
+
+struct decision {
+	uint64_t target_kb;
+	uint64_t current_kb, goal_kb, floor_kb, ceiling_kb;
+	enum reason reason;
+	unsigned pressure;          /* P_* bits */
+	unsigned psi_some_pct;      /* percent x 100 stalled over the last period */
+	uint64_t refault_rate, swapin_rate;   /* pages/s over the last period */
+};
+
+void policy_decide(const struct policy_conf *pc, struct policy_state *st, const struct sample *s,
+		   const struct balloon_view *bv, const struct policy_events *ev, struct decision *d);
+
+/* Cheap check for the fast watch: is MemAvailable under the floor? */
+bool policy_avail_short(const struct policy_conf *pc, const struct meminfo *mi);
+
+/* The xen-selfballoon automatic floor for a guest of boot_kb (kB). */
+uint64_t policy_auto_floor_kb(uint64_t boot_kb, uint64_t totalreserve_kb, unsigned page_kb);
+
+const char *reason_name(enum reason r);
+/* "psi,available" into buf ("none" when 0). */
+const char *pressure_names(unsigned bits, char *buf, unsigned len);
+
+#endif

@@ -1,0 +1,562 @@
+/*
+ * selfballoond: the guest sizes its own memory. One poll() loop over a
+ * timerfd (the tick), a PSI trigger fd, the udev monitor, the balloon
+ * driver's fd and a signalfd. See selfballoond(8).
+ */
+#include <config.h>
+
+#include "agent_config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "driver.h"
+#include "fileio.h"
+#include "hotplug.h"
+#include "log.h"
+#include "metrics.h"
+#include "notify.h"
+#include "policy.h"
+#include "psi.h"
+#include "sample.h"
+#include "zoneinfo.h"
+
+#ifndef SYSCONFDIR
+#define SYSCONFDIR "/etc"
+#endif
+#define DEFAULT_CONF SYSCONFDIR "/selfballoond.conf"
+
+struct opts {
+	const char *conf_path;
+	bool conf_given;
+	const char *root;
+	bool foreground, once, dry_run, check_config, verbose;
+	const char *sets[32];
+	int nsets;
+};
+
+struct agent {
+	struct opts o;
+	struct agent_conf conf;
+	struct policy_conf pc;
+	struct policy_state st;
+	struct sample_paths sp;
+	struct sample s;
+	struct balloon_driver drv;
+	struct hotplug hp;
+	struct metrics m;
+	struct decision last;
+	bool have_last;
+	unsigned page_kb;
+	uint64_t totalreserve_kb;
+	uint64_t last_decide_ms, last_textfile_ms;
+	int last_set_err;
+	int tfd, sfd, psifd;
+};
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: selfballoond [OPTIONS]\n"
+		"Sizes this guest's memory balloon from Committed_AS and memory pressure.\n\n"
+		"  -c, --config FILE     configuration file (default %s)\n"
+		"  -o, --set SEC.KEY=VAL override one configuration key (repeatable)\n"
+		"  -f, --foreground      stay in the foreground, log to stderr\n"
+		"      --root DIR        read /proc and /sys under DIR (tests)\n"
+		"      --once            sample, decide, print key=value lines, apply, exit\n"
+		"      --dry-run         with --once: do not apply the decision\n"
+		"      --check-config    parse the configuration and exit\n"
+		"  -v, --verbose         log every decision (debug)\n"
+		"      --version         print the version\n"
+		"  -h, --help            this text\n", DEFAULT_CONF);
+}
+
+static int parse_opts(int argc, char **argv, struct opts *o)
+{
+	enum { OPT_ROOT = 256, OPT_ONCE, OPT_DRY, OPT_CHECK, OPT_VERSION };
+	static const struct option lo[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "set", required_argument, NULL, 'o' },
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "root", required_argument, NULL, OPT_ROOT },
+		{ "once", no_argument, NULL, OPT_ONCE },
+		{ "dry-run", no_argument, NULL, OPT_DRY },
+		{ "check-config", no_argument, NULL, OPT_CHECK },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "version", no_argument, NULL, OPT_VERSION },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	int c;
+
+	o->conf_path = DEFAULT_CONF;
+	o->root = "/";
+	while ((c = getopt_long(argc, argv, "c:o:fvh", lo, NULL)) != -1) {
+		switch (c) {
+		case 'c': o->conf_path = optarg; o->conf_given = true; break;
+		case 'o':
+			if (o->nsets == 32) {
+				fprintf(stderr, "selfballoond: too many --set options\n");
+				return 2;
+			}
+			o->sets[o->nsets++] = optarg;
+			break;
+		case 'f': o->foreground = true; break;
+		case 'v': o->verbose = true; break;
+		case OPT_ROOT: o->root = optarg; break;
+		case OPT_ONCE: o->once = true; break;
+		case OPT_DRY: o->dry_run = true; break;
+		case OPT_CHECK: o->check_config = true; break;
+		case OPT_VERSION: printf("selfballoond %s\n", PACKAGE_VERSION); exit(0);
+		case 'h': usage(stdout); exit(0);
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "selfballoond: unexpected argument '%s'\n", argv[optind]);
+		return 2;
+	}
+	if (o->dry_run && !o->once) {
+		fprintf(stderr, "selfballoond: --dry-run goes with --once (for a daemon that applies nothing: driver = none)\n");
+		return 2;
+	}
+	return 0;
+}
+
+/* Loads the file (if any) and the -o overrides into c. */
+static int load_conf(const struct opts *o, struct agent_conf *c, char *err, size_t errlen)
+{
+	int r;
+
+	conf_defaults(c);
+	if (o->conf_given || access(o->conf_path, F_OK) == 0) {
+		r = agent_conf_load(c, o->conf_path, err, errlen);
+		if (r < 0)
+			return r;
+	}
+	for (int i = 0; i < o->nsets; i++) {
+		char sec[32], e[200];
+		const char *dot = strchr(o->sets[i], '.'), *eq = strchr(o->sets[i], '=');
+		if (!dot || !eq || dot > eq || (size_t)(dot - o->sets[i]) >= sizeof(sec)) {
+			snprintf(err, errlen, "--set '%s': expected SECTION.KEY=VALUE", o->sets[i]);
+			return -EINVAL;
+		}
+		char key[64];
+		snprintf(sec, sizeof(sec), "%.*s", (int)(dot - o->sets[i]), o->sets[i]);
+		snprintf(key, sizeof(key), "%.*s", (int)(eq - dot - 1), dot + 1);
+		if (agent_conf_set(c, sec, key, eq + 1, e, sizeof(e)) < 0) {
+			snprintf(err, errlen, "--set '%s': %s", o->sets[i], e);
+			return -EINVAL;
+		}
+	}
+	if (!strcmp(c->driver, "sysfs") && !c->sysfs_target[0]) {
+		snprintf(err, errlen, "driver = sysfs needs sysfs_target");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static void read_totalreserve(struct agent *a)
+{
+	int r = zoneinfo_read_kb(a->o.root, a->page_kb, &a->totalreserve_kb);
+	if (r < 0) {
+		log_warn("zoneinfo: %s; totalreserve counts as 0", strerror(-r));
+		a->totalreserve_kb = 0;
+	}
+}
+
+static void print_decision(const struct agent *a, const struct balloon_view *bv, const struct decision *d)
+{
+	const struct meminfo *mi = &a->s.mi;
+	char pb[96];
+
+	printf("driver=%s\nmode=%s\n", driver_name(&a->drv), mode_name(a->conf.mode));
+	printf("mem_total_kb=%llu\nmem_free_kb=%llu\nmem_available_kb=%llu\ncommitted_as_kb=%llu\n",
+	       (unsigned long long)mi->mem_total, (unsigned long long)mi->mem_free,
+	       (unsigned long long)mi->mem_available, (unsigned long long)mi->committed_as);
+	printf("swap_total_kb=%llu\nswap_free_kb=%llu\nmlocked_kb=%llu\ntotalreserve_kb=%llu\n",
+	       (unsigned long long)mi->swap_total, (unsigned long long)mi->swap_free,
+	       (unsigned long long)mi->mlocked, (unsigned long long)a->s.totalreserve_kb);
+	if (a->s.have_psi)
+		printf("psi_some_avg10=%u.%02u\npsi_full_avg10=%u.%02u\n",
+		       a->s.psi.some.avg10 / 100, a->s.psi.some.avg10 % 100,
+		       a->s.psi.full.avg10 / 100, a->s.psi.full.avg10 % 100);
+	if (a->s.have_vmstat)
+		printf("pswpin=%llu\nworkingset_refault=%llu\noom_kill=%llu\n",
+		       (unsigned long long)a->s.vm.pswpin,
+		       (unsigned long long)(a->s.vm.refault_anon + a->s.vm.refault_file),
+		       (unsigned long long)a->s.vm.oom_kill);
+	printf("current_kb=%llu\ngoal_kb=%llu\nfloor_kb=%llu\nceiling_kb=%llu\ntarget_kb=%llu\n",
+	       (unsigned long long)d->current_kb, (unsigned long long)d->goal_kb,
+	       (unsigned long long)d->floor_kb, (unsigned long long)d->ceiling_kb,
+	       (unsigned long long)d->target_kb);
+	printf("balloon_kb=%llu\nreason=%s\npressure=%s\n",
+	       (unsigned long long)(bv->boot_kb > d->target_kb ? bv->boot_kb - d->target_kb : 0),
+	       reason_name(d->reason), pressure_names(d->pressure, pb, sizeof(pb)));
+}
+
+/* One decision: sample, ask the policy, apply. No allocation, no stdio. */
+static void decide(struct agent *a, const struct policy_events *ev)
+{
+	struct balloon_view bv;
+	struct decision d;
+	char pb[96];
+	int r;
+
+	r = sample_read(&a->sp, &a->s);
+	if (r < 0) {
+		log_err("reading meminfo: %s", strerror(-r));
+		return;
+	}
+	a->s.now_ms = now_ms();
+	a->s.totalreserve_kb = a->totalreserve_kb;
+	r = a->drv.ops->read(&a->drv, &a->s.mi, &bv);
+	if (r < 0) {
+		log_err("driver %s: reading balloon: %s", driver_name(&a->drv), strerror(-r));
+		return;
+	}
+	policy_decide(&a->pc, &a->st, &a->s, &bv, ev, &d);
+	a->m.decisions[d.reason]++;
+	if (d.pressure)
+		a->m.pressure_events++;
+	a->m.balloon_kb = bv.boot_kb > bv.current_kb ? bv.boot_kb - bv.current_kb : 0;
+	/* Info when something changed that matters (reason, pressure, a move of 1/256 of memory); else debug. */
+	uint64_t moved = d.target_kb > a->last.target_kb ? d.target_kb - a->last.target_kb
+							 : a->last.target_kb - d.target_kb;
+	bool notable = !a->have_last || d.reason != a->last.reason || d.pressure != a->last.pressure ||
+		       moved >= a->s.mi.mem_total / 256;
+	if (notable || a->o.verbose)
+		log_msg(notable ? LOG_INFO : LOG_DEBUG,
+			"decision: t_ms=%llu target_kb=%llu current_kb=%llu goal_kb=%llu balloon_kb=%llu "
+			"mem_available_kb=%llu reason=%s pressure=%s",
+			(unsigned long long)a->s.now_ms,
+			(unsigned long long)d.target_kb, (unsigned long long)d.current_kb,
+			(unsigned long long)d.goal_kb, (unsigned long long)a->m.balloon_kb,
+			(unsigned long long)a->s.mi.mem_available, reason_name(d.reason),
+			pressure_names(d.pressure, pb, sizeof(pb)));
+	if (notable) {
+		char status[160];
+		snprintf(status, sizeof(status), "STATUS=target %llu MiB (%s), balloon %llu MiB, goal %llu MiB",
+			 (unsigned long long)d.target_kb / 1024, reason_name(d.reason),
+			 (unsigned long long)a->m.balloon_kb / 1024, (unsigned long long)d.goal_kb / 1024);
+		notify_send(status);
+	}
+	r = a->drv.ops->set_target(&a->drv, &a->s.mi, d.target_kb);
+	if (r < 0) {
+		a->m.set_errors++;
+		if (r != a->last_set_err)
+			log_err("driver %s: setting target %llu kB: %s", driver_name(&a->drv),
+				(unsigned long long)d.target_kb, strerror(-r));
+	}
+	a->last_set_err = r;
+	a->last = d;
+	a->have_last = true;
+	a->last_decide_ms = a->s.now_ms;
+	if (a->conf.textfile[0] && (a->s.now_ms - a->last_textfile_ms >= 1000 || !a->last_textfile_ms)) {
+		r = metrics_write(a->conf.textfile, &a->m, &d, &a->s, driver_name(&a->drv),
+				  mode_name(a->conf.mode));
+		if (r < 0)
+			log_warn("metrics %s: %s", a->conf.textfile, strerror(-r));
+		a->last_textfile_ms = a->s.now_ms;
+	}
+}
+
+static int open_psi(struct agent *a)
+{
+	if (a->psifd >= 0)
+		close(a->psifd);
+	a->psifd = -1;
+	if (a->conf.mode != MODE_ADAPTIVE)
+		return 0;
+	int fd = psi_trigger_open(a->sp.psi, a->conf.psi_stall_us, a->conf.psi_window_us);
+	if (fd == -EINVAL && a->conf.psi_window_us % 2000000) {
+		/* Without CAP_SYS_RESOURCE the kernel takes only windows in multiples of 2 s. */
+		uint64_t w = (a->conf.psi_window_us / 2000000 + 1) * 2000000;
+		uint64_t st = a->conf.psi_stall_us * w / a->conf.psi_window_us;
+		fd = psi_trigger_open(a->sp.psi, st, w);
+		if (fd >= 0)
+			log_notice("PSI trigger: window %llums refused (no CAP_SYS_RESOURCE); using %llums in %llums",
+				   (unsigned long long)a->conf.psi_window_us / 1000,
+				   (unsigned long long)st / 1000, (unsigned long long)w / 1000);
+	}
+	if (fd < 0) {
+		log_warn("PSI trigger on %s: %s; pressure is seen at the next tick only",
+			 a->sp.psi, strerror(-fd));
+		return fd;
+	}
+	a->psifd = fd;
+	return 0;
+}
+
+static int arm_timer(struct agent *a)
+{
+	uint64_t ms = a->conf.mode == MODE_ADAPTIVE && a->conf.watch_interval_ms < a->conf.interval_ms
+		      ? a->conf.watch_interval_ms : a->conf.interval_ms;
+	struct itimerspec its = {
+		.it_interval = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000 },
+		.it_value = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000 },
+	};
+	return timerfd_settime(a->tfd, 0, &its, NULL) < 0 ? -errno : 0;
+}
+
+static void reload(struct agent *a)
+{
+	struct agent_conf c;
+	char err[512];
+
+	if (load_conf(&a->o, &c, err, sizeof(err)) < 0) {
+		log_err("reload: %s; keeping the running configuration", err);
+		return;
+	}
+	if (strcmp(c.driver, a->conf.driver) != 0 || strcmp(c.sysfs_target, a->conf.sysfs_target) != 0 ||
+	    c.chunk_bytes != a->conf.chunk_bytes)
+		log_warn("reload: driver settings change only at restart; keeping driver %s",
+			 driver_name(&a->drv));
+	snprintf(c.driver, sizeof(c.driver), "%s", a->conf.driver);
+	snprintf(c.sysfs_target, sizeof(c.sysfs_target), "%s", a->conf.sysfs_target);
+	c.chunk_bytes = a->conf.chunk_bytes;
+	a->conf = c;
+	read_totalreserve(a);
+	policy_conf_resolve(&a->pc, &a->conf, a->s.mi.mem_total, a->page_kb);
+	a->hp.policy = c.online;
+	a->hp.retries = c.online_retries;
+	open_psi(a);
+	arm_timer(a);
+	log_notice("configuration reloaded (mode %s)", mode_name(c.mode));
+}
+
+static void set_own_oom_score(const struct agent *a)
+{
+	char v[16];
+	int n = snprintf(v, sizeof(v), "%d", a->conf.oom_score_adj);
+	int r;
+
+	if (strcmp(a->o.root, "/") != 0)
+		return;                           /* tests on fake trees: leave ourselves alone */
+	r = write_file("/proc/self/oom_score_adj", v, (size_t)n);
+	if (r < 0)
+		log_warn("oom_score_adj %s: %s", v, strerror(-r));
+}
+
+static int run_once(struct agent *a)
+{
+	struct balloon_view bv;
+	struct decision d;
+	struct policy_events ev = { 0 };
+	int r;
+
+	r = a->drv.ops->read(&a->drv, &a->s.mi, &bv);
+	if (r < 0) {
+		fprintf(stderr, "selfballoond: driver %s: %s\n", driver_name(&a->drv), strerror(-r));
+		return 1;
+	}
+	policy_decide(&a->pc, &a->st, &a->s, &bv, &ev, &d);
+	print_decision(a, &bv, &d);
+	if (a->o.dry_run || !a->drv.writes) {
+		printf("applied=no\n");
+	} else if (a->drv.ops == &driver_userspace_ops) {
+		printf("applied=no\n");
+		log_notice("--once: the userspace balloon lives only as long as the daemon; not applied");
+	} else {
+		r = a->drv.ops->set_target(&a->drv, &a->s.mi, d.target_kb);
+		printf("applied=%s\n", r < 0 ? "failed" : "yes");
+		if (r < 0) {
+			log_err("driver %s: %s", driver_name(&a->drv), strerror(-r));
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static int run_daemon(struct agent *a)
+{
+	sigset_t mask;
+	bool stop = false;
+	int r;
+
+	if (mlockall(MCL_CURRENT | MCL_FUTURE) < 0)
+		log_warn("mlockall: %s", strerror(errno));
+	set_own_oom_score(a);
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	a->sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	a->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (a->sfd < 0 || a->tfd < 0 || arm_timer(a) < 0) {
+		log_err("signalfd/timerfd: %s", strerror(errno));
+		return 1;
+	}
+	open_psi(a);
+	hotplug_open(&a->hp, a->o.root, a->conf.online, a->conf.online_retries,
+		     strcmp(a->o.root, "/") == 0);
+	r = hotplug_scan(&a->hp);
+	if (r < 0 && a->conf.online != ONLINE_OFF)
+		log_warn("memory blocks: %s", strerror(-r));
+
+	struct policy_events none = { 0 };
+	decide(a, &none);
+	notify_send("READY=1");
+	log_notice("started: driver %s, mode %s, interval %llums", driver_name(&a->drv),
+		   mode_name(a->conf.mode), (unsigned long long)a->conf.interval_ms);
+
+	while (!stop) {
+		struct pollfd p[5];
+		int n = 0, ip_sig, ip_tim, ip_psi = -1, ip_hp = -1, ip_drv = -1;
+		int dfd = a->drv.ops->poll_fd ? a->drv.ops->poll_fd(&a->drv) : -1;
+		struct policy_events ev = { 0 };
+		bool now = false;
+
+		p[ip_sig = n++] = (struct pollfd){ .fd = a->sfd, .events = POLLIN };
+		p[ip_tim = n++] = (struct pollfd){ .fd = a->tfd, .events = POLLIN };
+		if (a->psifd >= 0)
+			p[ip_psi = n++] = (struct pollfd){ .fd = a->psifd, .events = POLLPRI };
+		if (hotplug_fd(&a->hp) >= 0)
+			p[ip_hp = n++] = (struct pollfd){ .fd = hotplug_fd(&a->hp), .events = POLLIN };
+		if (dfd >= 0)
+			p[ip_drv = n++] = (struct pollfd){ .fd = dfd, .events = POLLIN };
+		if (poll(p, (nfds_t)n, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			log_err("poll: %s", strerror(errno));
+			return 1;
+		}
+		if (p[ip_sig].revents) {
+			struct signalfd_siginfo si;
+			while (read(a->sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+				if (si.ssi_signo == SIGHUP)
+					reload(a);
+				else
+					stop = true;
+			}
+		}
+		if (stop)
+			break;
+		if (ip_drv >= 0 && p[ip_drv].revents) {
+			struct driver_report rep;
+			if (a->drv.ops->handle(&a->drv, &rep) > 0) {
+				if (rep.balloon_oom) {
+					a->m.oom_deflates++;
+					a->m.oom_deflated_kb += rep.freed_kb;
+					ev.balloon_oom = true;
+					now = true;
+					log_warn("balloon OOM-killed: %llu kB went back to the guest at once",
+						 (unsigned long long)rep.freed_kb);
+				} else {
+					log_err("balloon child exited (status 0x%x); it is restarted when needed",
+						rep.status);
+				}
+			}
+		}
+		if (ip_psi >= 0 && p[ip_psi].revents) {
+			if (p[ip_psi].revents & POLLERR) {
+				log_warn("PSI trigger went away");
+				close(a->psifd);
+				a->psifd = -1;
+			} else {
+				ev.psi_trigger = true;
+				now = true;
+			}
+		}
+		if (ip_hp >= 0 && p[ip_hp].revents) {
+			hotplug_handle_events(&a->hp);
+			read_totalreserve(a);     /* new zones change the watermarks */
+		}
+		if (p[ip_tim].revents) {
+			uint64_t exp;
+			ssize_t rd = read(a->tfd, &exp, sizeof(exp));
+			(void)rd;
+			uint64_t t = now_ms();
+			if (t - a->last_decide_ms + 5 >= a->conf.interval_ms) {
+				now = true;
+				hotplug_retry(&a->hp);
+			} else if (a->conf.mode == MODE_ADAPTIVE) {
+				/* The fast watch: only meminfo, a full decision when it is short. */
+				struct meminfo mi;
+				if (sample_read_meminfo(&a->sp, &mi) == 0 && policy_avail_short(&a->pc, &mi))
+					now = true;
+			}
+		}
+		if (now)
+			decide(a, &ev);
+	}
+
+	notify_send("STOPPING=1");
+	log_notice("stopping: %s", a->drv.ops == &driver_userspace_ops ? "releasing the balloon"
+		   : !a->drv.writes ? "nothing was applied"
+		   : a->conf.on_exit == ON_EXIT_RESTORE ? "restoring the initial target" : "keeping the target");
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static struct agent a;
+	char err[512], why[512];
+	int r;
+	long ps;
+
+	a.psifd = a.tfd = a.sfd = -1;
+	r = parse_opts(argc, argv, &a.o);
+	if (r)
+		return r;
+	log_open("selfballoond", a.o.foreground || a.o.once || a.o.check_config ? LOG_TARGET_STDERR
+										: LOG_TARGET_SYSLOG);
+	log_set_max_level(a.o.verbose ? LOG_DEBUG : LOG_INFO);
+	r = load_conf(&a.o, &a.conf, err, sizeof(err));
+	if (r < 0) {
+		fprintf(stderr, "selfballoond: %s\n", err);
+		return 1;
+	}
+	if (a.o.check_config) {
+		printf("%s: ok\n", a.o.conf_given || access(a.o.conf_path, F_OK) == 0 ? a.o.conf_path
+											: "(defaults)");
+		return 0;
+	}
+	ps = sysconf(_SC_PAGESIZE);
+	a.page_kb = ps >= 1024 ? (unsigned)(ps / 1024) : 4;
+	if (sample_paths_init(&a.sp, a.o.root) < 0 || (r = sample_read(&a.sp, &a.s)) < 0) {
+		fprintf(stderr, "selfballoond: reading %s: %s\n", a.sp.meminfo, strerror(r < 0 ? -r : ENAMETOOLONG));
+		return 1;
+	}
+	a.s.now_ms = now_ms();
+	read_totalreserve(&a);
+	a.s.totalreserve_kb = a.totalreserve_kb;
+	policy_conf_resolve(&a.pc, &a.conf, a.s.mi.mem_total, a.page_kb);
+
+	if (!a.o.foreground && !a.o.once && daemon(0, 0) < 0) {
+		log_err("daemon: %s", strerror(errno));
+		return 1;
+	}
+	struct driver_params dp = { .root = a.o.root, .conf = &a.conf, .page_kb = a.page_kb, .mi = &a.s.mi };
+	r = driver_open(&a.drv, &dp, why, sizeof(why));
+	if (why[0])
+		log_msg(r < 0 ? LOG_ERR : LOG_INFO, "%s", why);
+	if (r < 0)
+		return 1;
+	r = a.o.once ? run_once(&a) : run_daemon(&a);
+	a.drv.ops->close(&a.drv, a.conf.on_exit == ON_EXIT_RESTORE && !a.o.once);
+	hotplug_close(&a.hp);
+	log_close();
+	return r;
+}

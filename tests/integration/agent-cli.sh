@@ -1,0 +1,169 @@
+#!/bin/sh
+# selfballoond's command line, configuration, --once output and daemon loop
+# (SIGHUP reload, SIGTERM restore, metrics, hot-add onlining) on fake /proc
+# and /sys trees under a temporary --root. Needs no root and touches nothing
+# of this machine.
+. "${top_srcdir:-.}/tests/integration/lib.sh"
+
+B=${top_builddir:-.}
+S=${top_srcdir:-.}
+D=$B/agent/selfballoond
+F=${FIXTURES:-$S/tests/fixtures}/agent
+[ -x "$D" ] || skip_all "build first (agent/selfballoond)"
+[ "$(getconf PAGESIZE)" -eq 4096 ] || skip_all "expected values assume 4 KiB pages"
+
+tmp=$(mktemp -d /tmp/sb-agent-cli.XXXXXX)
+dpid=
+cleanup() {
+	if [ -n "$dpid" ] && kill -0 "$dpid" 2>/dev/null; then
+		kill -KILL "$dpid" 2>/dev/null
+		wait "$dpid" 2>/dev/null
+	fi
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP
+
+poll_until() {
+	_n=$(($1 * 10)); shift
+	while [ "$_n" -gt 0 ]; do
+		"$@" && return 0
+		sleep 0.1
+		_n=$((_n - 1))
+	done
+	"$@"
+}
+
+# --- options and configuration ---
+v=$("$D" --version)
+case $v in "selfballoond "[0-9]*) ok "--version: $v" ;; *) not_ok "--version printed '$v'" ;; esac
+if "$D" --help | grep -q -- '--once'; then ok "--help lists the options"; else not_ok "--help"; fi
+check "shipped conf/selfballoond.conf is valid" "$D" --check-config -c "$S/conf/selfballoond.conf"
+# every key uncommented is still valid
+sed 's/^#\([a-z_]* =\)/\1/' "$S/conf/selfballoond.conf" | grep -v '^sysfs_\|^textfile' >"$tmp/all.conf"
+check "every documented key parses at its default" "$D" --check-config -c "$tmp/all.conf"
+printf '[balloon]\ndown_hysteresis = 0\n' >"$tmp/bad.conf"
+out=$("$D" --check-config -c "$tmp/bad.conf" 2>&1); rc=$?
+case "$rc:$out" in 1:*bad.conf:2:*) ok "zero hysteresis rejected with file:line" ;; *) not_ok "got $rc: $out" ;; esac
+out=$("$D" --once -c /nonexistent/x.conf 2>&1); rc=$?
+[ "$rc" -eq 1 ] && ok "missing -c file is an error" || not_ok "missing -c file: $rc $out"
+"$D" --dry-run >/dev/null 2>&1; [ $? -eq 2 ] && ok "--dry-run without --once refused" || not_ok "--dry-run alone accepted"
+
+# --- a fake guest: Linux 5.10 fixture, Xen balloon sysfs ---
+R=$tmp/root
+mkdir -p "$R/proc/pressure" "$R/sys/devices/system/xen_memory/xen_memory0/info"
+cp "$F/linux-5.10/meminfo" "$F/linux-5.10/vmstat" "$F/linux-5.10/zoneinfo" "$R/proc/"
+cp "$F/linux-5.10/pressure_memory" "$R/proc/pressure/memory"
+XEN=$R/sys/devices/system/xen_memory/xen_memory0
+echo 4128428 >"$XEN/target_kb"
+echo 4128428 >"$XEN/info/current_kb"     # MemTotal 4028428 + 100000 never visible
+
+# mode xen: goal = 3562116 + 17562*4 + 402842 = 4035206 kB; cur 1007107 pages < goal 1008801 pages:
+# up_hysteresis 1 jumps to the goal: 4035204 kB; with driver none the ceiling is MemTotal.
+out=$("$D" --once --dry-run --root "$R" -c /dev/null -o balloon.mode=xen -o balloon.driver=none 2>/dev/null)
+echo "$out" | grep -q '^target_kb=4028428$' && echo "$out" | grep -q '^reason=ceiling$' &&
+	ok "--once xen mode, driver none: target_kb=4028428 reason=ceiling" || not_ok "--once: $(echo "$out" | tr '\n' ' ')"
+out=$("$D" --once --dry-run --root "$R" -c /dev/null -o balloon.mode=xen -o balloon.driver=none \
+	-o balloon.max_memory=8G 2>/dev/null)
+echo "$out" | grep -q '^target_kb=4035204$' && echo "$out" | grep -q '^reason=goal$' &&
+	echo "$out" | grep -q '^goal_kb=4035206$' && echo "$out" | grep -q '^totalreserve_kb=70248$' &&
+	ok "--once xen mode: goal_kb=4035206 target_kb=4035204 reason=goal" || not_ok "--once: $(echo "$out" | tr '\n' ' ')"
+echo "$out" | grep -q '^applied=no$' && ok "--dry-run applies nothing" || not_ok "applied?"
+
+# auto finds the Xen balloon; --once writes target + (current_kb - MemTotal)
+"$D" --once --dry-run --root "$R" -c /dev/null -o balloon.max_memory=8G >"$tmp/o1" 2>&1
+grep -q '^driver=xen$' "$tmp/o1" && [ "$(cat "$XEN/target_kb")" = 4128428 ] &&
+	ok "driver auto picks xen; --dry-run leaves target_kb alone" || not_ok "auto/dry-run: $(tr '\n' ' ' <"$tmp/o1")"
+"$D" --once --root "$R" -c /dev/null -o balloon.mode=xen -o balloon.max_memory=8G >"$tmp/o2" 2>&1
+[ "$(cat "$XEN/target_kb")" = $((4035204 + 100000)) ] && grep -q '^applied=yes$' "$tmp/o2" &&
+	ok "--once writes target_kb = target + (current_kb - MemTotal)" || not_ok "target_kb is $(cat "$XEN/target_kb")"
+
+# the shipped file, every key uncommented, says exactly what the built-in defaults say
+"$D" --once --dry-run --root "$R" -c /dev/null 2>/dev/null >"$tmp/def.out"
+"$D" --once --dry-run --root "$R" -c "$tmp/all.conf" 2>/dev/null >"$tmp/all.out"
+cmp -s "$tmp/def.out" "$tmp/all.out" && grep -q '^target_kb=' "$tmp/def.out" &&
+	ok "conf/selfballoond.conf holds the built-in defaults" || not_ok "defaults differ: $(diff "$tmp/def.out" "$tmp/all.out" | tr '\n' ' ')"
+
+# --- the daemon on the fake tree: sysfs driver, reload, restore, metrics, hot-add ---
+mkdir -p "$R/sys/fake" "$R/sys/devices/system/memory/memory0" "$R/sys/devices/system/memory/memory7"
+echo 4028428 >"$R/sys/fake/target"
+echo online >"$R/sys/devices/system/memory/memory0/state"
+echo offline >"$R/sys/devices/system/memory/memory7/state"
+echo offline >"$R/sys/devices/system/memory/auto_online_blocks"
+cat >"$tmp/d.conf" <<CONF
+[balloon]
+driver = sysfs
+sysfs_target = /sys/fake/target
+min_memory = 3G
+interval = 200ms
+[hotplug]
+online = auto
+[metrics]
+textfile = $tmp/m.prom
+[daemon]
+oom_score_adj = 0
+CONF
+"$D" -f -v --root "$R" -c "$tmp/d.conf" 2>"$tmp/d.log" &
+dpid=$!
+target_is() { [ "$(cat "$R/sys/fake/target")" = "$1" ]; }
+target_below() { [ "$(cat "$R/sys/fake/target")" -lt "$1" ]; }
+# no current file: current = MemTotal (fixed in the fixture), so each decision is one step
+# from MemTotal toward the goal; goal (4035206) > MemTotal -> ceiling? no ceiling for sysfs
+if poll_until 10 target_is 4035204; then ok "daemon writes the goal to the sysfs target"
+else not_ok "sysfs target is $(cat "$R/sys/fake/target")"; fi
+if poll_until 10 test -s "$tmp/m.prom" && grep -q '^selfballoond_target_bytes ' "$tmp/m.prom"; then
+	ok "metrics textfile written"; else not_ok "no metrics textfile"; fi
+[ "$(cat "$R/sys/devices/system/memory/memory7/state")" = online ] &&
+	ok "offline hot-added block onlined (auto_online_blocks=offline)" || not_ok "memory7 not onlined"
+# reload: less committed memory and a 3 GiB ceiling
+sed 's/^min_memory = 3G/min_memory = 3G\nmax_memory = 3500M/' "$tmp/d.conf" >"$tmp/d2.conf" && mv "$tmp/d2.conf" "$tmp/d.conf"
+kill -HUP "$dpid"
+if poll_until 10 target_is $((3500 * 1024)); then ok "SIGHUP reload: new max_memory applied (reason=ceiling)"
+else not_ok "after reload the target is $(cat "$R/sys/fake/target")"; fi
+grep -q 'configuration reloaded' "$tmp/d.log" && ok "reload logged" || not_ok "reload not logged"
+printf '[balloon]\nbogus = 1\n' >"$tmp/d.conf"
+kill -HUP "$dpid"
+if poll_until 10 grep -q 'd.conf:2: unknown key' "$tmp/d.log" && kill -0 "$dpid"; then
+	ok "bad reload reported with file:line, daemon keeps running"; else not_ok "bad reload"; fi
+kill -TERM "$dpid"
+i=0; while kill -0 "$dpid" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+if kill -0 "$dpid" 2>/dev/null; then not_ok "daemon still running after SIGTERM"
+else
+	wait "$dpid"; rc=$?; dpid=
+	[ "$rc" -eq 0 ] && target_is 4028428 && ok "SIGTERM: exit 0, on_exit=restore wrote back 4028428" ||
+		not_ok "SIGTERM: rc=$rc target $(cat "$R/sys/fake/target")"
+fi
+
+# --- sd_notify: READY=1, STATUS=, STOPPING=1 as datagrams to $NOTIFY_SOCKET ---
+if command -v python3 >/dev/null 2>&1; then
+	python3 - "$tmp/notify.sock" "$tmp/notify.txt" <<'PY' &
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+s.settimeout(10)
+end = time.time() + 10
+with open(sys.argv[2], "w") as out:
+    while time.time() < end:
+        try:
+            m = s.recv(4096).decode()
+        except socket.timeout:
+            break
+        out.write(m + "\n"); out.flush()
+        if "STOPPING=1" in m:
+            break
+PY
+	npid=$!
+	poll_until 5 test -S "$tmp/notify.sock"
+	printf '[balloon]\ndriver = none\ninterval = 200ms\n[hotplug]\nonline = off\n' >"$tmp/n.conf"
+	NOTIFY_SOCKET=$tmp/notify.sock "$D" -f --root "$R" -c "$tmp/n.conf" 2>/dev/null &
+	dpid=$!
+	poll_until 5 grep -q 'READY=1' "$tmp/notify.txt"
+	kill -TERM "$dpid"; wait "$dpid"; dpid=
+	wait "$npid"
+	grep -q '^READY=1' "$tmp/notify.txt" && grep -q '^STATUS=target ' "$tmp/notify.txt" &&
+		grep -q '^STOPPING=1' "$tmp/notify.txt" && ok "sd_notify: READY=1, STATUS=..., STOPPING=1" ||
+		not_ok "sd_notify got: $(tr '\n' '|' <"$tmp/notify.txt" 2>/dev/null)"
+else
+	skip_case "sd_notify check needs python3"
+fi
+done_testing

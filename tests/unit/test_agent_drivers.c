@@ -1,0 +1,321 @@
+/* Unit tests for the balloon drivers on fake sysfs trees, and for hot-add onlining. */
+#include <config.h>
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <poll.h>
+#include <sys/resource.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "agent_testutil.h"
+#include "driver.h"
+#include "fileio.h"
+#include "hotplug.h"
+#include "policy.h"
+
+#define XEN "sys/devices/system/xen_memory/xen_memory0/"
+
+static void write_ull(const char *root, const char *rel, unsigned long long v)
+{
+	char b[32];
+	snprintf(b, sizeof(b), "%llu\n", v);
+	tu_write(root, rel, b);
+}
+
+/*
+ * A fake hypervisor: each step moves current_kb at most 256 MiB toward
+ * target_kb, as the Xen balloon worker does in rounds. MemTotal follows
+ * current_kb minus the memory the guest never sees (here 100 MiB).
+ */
+static void hypervisor_step(const char *root)
+{
+	unsigned long long t = tu_read_ull(root, XEN "target_kb"), c = tu_read_ull(root, XEN "info/current_kb");
+	unsigned long long step = 256 * 1024;
+	if (c > t)
+		c = c - t > step ? c - step : t;
+	else
+		c = t - c > step ? c + step : t;
+	write_ull(root, XEN "info/current_kb", c);
+}
+
+static void test_xen_with_fake_hypervisor(void **state)
+{
+	char *root = tu_mkdtemp();
+	const unsigned long long hidden = 100 * 1024, boot = 4ULL << 20;
+	struct agent_conf c;
+	struct policy_conf pc;
+	struct policy_state st = { 0 };
+	struct meminfo mi = { .mem_total = boot - hidden };
+	struct balloon_driver d;
+	struct balloon_view bv;
+	struct decision dec;
+	struct policy_events ev = { 0 };
+	struct sample s = { 0 };
+	char why[256];
+	(void)state;
+
+	conf_defaults(&c);
+	snprintf(c.driver, sizeof(c.driver), "auto");
+	c.mode = MODE_XEN;
+	struct driver_params p = { .root = root, .conf = &c, .page_kb = 4, .mi = &mi };
+
+	/* no Xen sysfs: auto falls back to none and says why */
+	assert_int_equal(driver_open(&d, &p, why, sizeof(why)), 0);
+	assert_string_equal(driver_name(&d), "none");
+	assert_non_null(strstr(why, "no Xen balloon"));
+	assert_false(d.writes);
+	d.ops->close(&d, false);
+
+	write_ull(root, XEN "target_kb", boot);
+	write_ull(root, XEN "info/current_kb", boot);
+	assert_int_equal(driver_open(&d, &p, why, sizeof(why)), 0);
+	assert_string_equal(driver_name(&d), "xen");
+
+	policy_conf_resolve(&pc, &c, mi.mem_total, 4);
+	s.mi.committed_as = 1ULL << 20;           /* 1 GiB committed */
+	for (int tick = 0; tick < 60; tick++) {
+		s.mi.mem_total = tu_read_ull(root, XEN "info/current_kb") - hidden;
+		s.now_ms += 5000;
+		assert_int_equal(d.ops->read(&d, &s.mi, &bv), 0);
+		assert_int_equal(bv.current_kb, s.mi.mem_total);
+		policy_decide(&pc, &st, &s, &bv, &ev, &dec);
+		assert_int_equal(d.ops->set_target(&d, &s.mi, dec.target_kb), 0);
+		/* what is written is the MemTotal target plus the memory MemTotal never shows */
+		assert_int_equal(tu_read_ull(root, XEN "target_kb"), dec.target_kb + hidden);
+		hypervisor_step(root);
+	}
+	/* converged near the goal (1 GiB + 10 % reserve), far below the 4 GiB start */
+	s.mi.mem_total = tu_read_ull(root, XEN "info/current_kb") - hidden;
+	assert_in_range(s.mi.mem_total, dec.goal_kb, dec.goal_kb + dec.goal_kb / 50);
+	d.ops->close(&d, true);                   /* on_exit = restore */
+	assert_int_equal(tu_read_ull(root, XEN "target_kb"), boot);
+	tu_rmtree(root);
+}
+
+static void test_sysfs_units(void **state)
+{
+	char *root = tu_mkdtemp();
+	struct agent_conf c;
+	struct meminfo mi = { .mem_total = 2097152 };
+	struct balloon_driver d;
+	struct balloon_view bv;
+	char why[256];
+	(void)state;
+
+	conf_defaults(&c);
+	snprintf(c.driver, sizeof(c.driver), "sysfs");
+	snprintf(c.sysfs_target, sizeof(c.sysfs_target), "/sys/fake/balloon/target_pages");
+	snprintf(c.sysfs_current, sizeof(c.sysfs_current), "/sys/fake/balloon/current_pages");
+	c.sysfs_unit = UNIT_PAGES;
+	struct driver_params p = { .root = root, .conf = &c, .page_kb = 4, .mi = &mi };
+
+	assert_true(driver_open(&d, &p, why, sizeof(why)) < 0);   /* files missing */
+	assert_non_null(strstr(why, "sysfs"));
+	tu_write(root, "sys/fake/balloon/target_pages", "524288\n");
+	tu_write(root, "sys/fake/balloon/current_pages", "500000\n");
+	assert_int_equal(driver_open(&d, &p, why, sizeof(why)), 0);
+	assert_int_equal(d.ops->read(&d, &mi, &bv), 0);
+	assert_int_equal(bv.current_kb, 2000000);
+	assert_int_equal(d.ops->set_target(&d, &mi, 1048576), 0);
+	assert_int_equal(tu_read_ull(root, "sys/fake/balloon/target_pages"), 262144);
+	d.ops->close(&d, false);                  /* keep */
+	assert_int_equal(tu_read_ull(root, "sys/fake/balloon/target_pages"), 262144);
+
+	c.sysfs_unit = UNIT_BYTES;
+	c.sysfs_current[0] = '\0';
+	assert_int_equal(driver_open(&d, &p, why, sizeof(why)), 0);
+	assert_int_equal(d.ops->read(&d, &mi, &bv), 0);
+	assert_int_equal(bv.current_kb, mi.mem_total);           /* no current file: MemTotal */
+	assert_int_equal(d.ops->set_target(&d, &mi, 1024), 0);
+	assert_int_equal(tu_read_ull(root, "sys/fake/balloon/target_pages"), 1048576);
+	d.ops->close(&d, true);                   /* restore */
+	assert_int_equal(tu_read_ull(root, "sys/fake/balloon/target_pages"), 262144);
+	tu_rmtree(root);
+}
+
+/* Waits (bounded) until the userspace balloon reports holding `chunks`. */
+static bool wait_held(struct balloon_driver *d, const struct meminfo *mi, uint64_t held_kb,
+		      struct driver_report *rep, bool *died)
+{
+	for (int i = 0; i < 500; i++) {
+		struct pollfd p = { .fd = d->ops->poll_fd(d), .events = POLLIN };
+		struct balloon_view bv;
+		if (p.fd >= 0 && poll(&p, 1, 10) > 0 && d->ops->handle(d, rep) > 0) {
+			*died = true;
+			return true;
+		}
+		d->ops->read(d, mi, &bv);
+		if (bv.own_locked_kb == held_kb)
+			return true;
+	}
+	return false;
+}
+
+static void test_userspace_balloon(void **state)
+{
+	struct agent_conf c;
+	struct meminfo mi = { .mem_total = 64 * 1024 };   /* pretend 64 MiB: the balloon stays tiny */
+	struct balloon_driver d;
+	struct balloon_view bv;
+	struct driver_report rep;
+	bool died = false;
+	char why[256];
+	(void)state;
+
+	struct rlimit rl;
+	if (geteuid() != 0 && (getrlimit(RLIMIT_MEMLOCK, &rl) < 0 || rl.rlim_cur < (8u << 20))) {
+		print_message("needs root or RLIMIT_MEMLOCK >= 8 MiB to mlock the balloon\n");
+		skip();
+	}
+	conf_defaults(&c);
+	snprintf(c.driver, sizeof(c.driver), "userspace");
+	c.chunk_bytes = 1 << 20;
+	struct driver_params p = { .root = "/", .conf = &c, .page_kb = 4, .mi = &mi };
+	assert_int_equal(driver_open(&d, &p, why, sizeof(why)), 0);
+	assert_int_equal(d.ops->poll_fd(&d), -1);                 /* no child until needed */
+	assert_int_equal(d.ops->set_target(&d, &mi, 60 * 1024), 0); /* 4 MiB balloon */
+	assert_true(wait_held(&d, &mi, 4096, &rep, &died));
+	assert_false(died);
+	d.ops->read(&d, &mi, &bv);
+	assert_int_equal(bv.current_kb, 60 * 1024);
+	assert_int_equal(bv.max_kb, 64 * 1024);
+	assert_int_equal(d.ops->set_target(&d, &mi, 62 * 1024 + 512), 0); /* rounds to a smaller balloon */
+	assert_true(wait_held(&d, &mi, 1024, &rep, &died));
+
+	/* the OOM killer's SIGKILL: the agent notices, reports, and the memory is back */
+	int fd = d.ops->poll_fd(&d);
+	assert_true(fd >= 0);
+	int child = driver_userspace_child(&d);
+	assert_true(child > 0);
+	assert_int_equal(kill(child, SIGKILL), 0);
+	died = false;
+	assert_true(wait_held(&d, &mi, (uint64_t)-1, &rep, &died));
+	assert_true(died);
+	assert_true(rep.balloon_oom);
+	assert_int_equal(rep.freed_kb, 1024);
+	d.ops->read(&d, &mi, &bv);
+	assert_int_equal(bv.current_kb, 64 * 1024);
+	/* a new child comes when the balloon is wanted again */
+	assert_int_equal(d.ops->set_target(&d, &mi, 62 * 1024), 0);
+	died = false;
+	assert_true(wait_held(&d, &mi, 2048, &rep, &died));
+	assert_false(died);
+	d.ops->close(&d, false);
+}
+
+/* ---- hotplug ---- */
+
+#define MEM "sys/devices/system/memory/"
+
+static void make_blocks(const char *root, const char *auto_online)
+{
+	tu_write(root, MEM "auto_online_blocks", auto_online);
+	tu_write(root, MEM "block_size_bytes", "8000000\n");
+	tu_write(root, MEM "memory0/state", "online\n");
+	tu_write(root, MEM "memory1/state", "offline\n");
+	tu_write(root, MEM "memory32/state", "offline\n");
+	tu_write(root, MEM "memory33/state", "going-offline\n");
+	tu_write(root, MEM "power/state", "offline\n");         /* not a block */
+}
+
+static void test_hotplug_auto_when_kernel_leaves_offline(void **state)
+{
+	char *root = tu_mkdtemp();
+	struct hotplug h;
+	char b[64];
+	(void)state;
+	make_blocks(root, "offline\n");
+	assert_int_equal(hotplug_open(&h, root, ONLINE_AUTO, 3, false), 0);
+	assert_int_equal(hotplug_scan(&h), 2);
+	assert_string_equal(tu_read(root, MEM "memory1/state", b, sizeof(b)), "online");
+	assert_string_equal(tu_read(root, MEM "memory32/state", b, sizeof(b)), "online");
+	assert_string_equal(tu_read(root, MEM "memory33/state", b, sizeof(b)), "going-offline\n");
+	assert_string_equal(tu_read(root, MEM "power/state", b, sizeof(b)), "offline\n");
+	assert_int_equal(hotplug_scan(&h), 0);     /* nothing left */
+	hotplug_close(&h);
+	tu_rmtree(root);
+}
+
+static void test_hotplug_auto_never_fights_kernel(void **state)
+{
+	char *root = tu_mkdtemp();
+	struct hotplug h;
+	char b[64];
+	(void)state;
+	make_blocks(root, "online_movable\n");
+	assert_int_equal(hotplug_open(&h, root, ONLINE_AUTO, 3, false), 0);
+	assert_int_equal(hotplug_scan(&h), 0);
+	assert_string_equal(tu_read(root, MEM "memory1/state", b, sizeof(b)), "offline\n");
+	hotplug_close(&h);
+	tu_rmtree(root);
+}
+
+static void test_hotplug_policies(void **state)
+{
+	char *root = tu_mkdtemp();
+	struct hotplug h;
+	char b[64];
+	(void)state;
+	make_blocks(root, "online\n");
+	assert_int_equal(hotplug_open(&h, root, ONLINE_OFF, 3, false), 0);
+	assert_int_equal(hotplug_scan(&h), 0);
+	assert_string_equal(tu_read(root, MEM "memory1/state", b, sizeof(b)), "offline\n");
+	assert_int_equal(hotplug_open(&h, root, ONLINE_MOVABLE, 3, false), 0);
+	assert_int_equal(hotplug_consider(&h, 1), 1);   /* explicit policy: auto_online_blocks does not matter */
+	assert_string_equal(tu_read(root, MEM "memory1/state", b, sizeof(b)), "online_movable");
+	assert_int_equal(hotplug_open(&h, root, ONLINE_ONLINE, 3, false), 0);
+	assert_int_equal(hotplug_consider(&h, 32), 1);
+	assert_string_equal(tu_read(root, MEM "memory32/state", b, sizeof(b)), "online");
+	assert_int_equal(hotplug_consider(&h, 77), 0);  /* gone: nothing to do */
+	hotplug_close(&h);
+	tu_rmtree(root);
+}
+
+static int fail_writes;
+static int failing_write(const char *path, const char *data, size_t len)
+{
+	(void)path; (void)data; (void)len;
+	fail_writes++;
+	return -EBUSY;
+}
+
+static void test_hotplug_bounded_retries(void **state)
+{
+	char *root = tu_mkdtemp();
+	struct hotplug h;
+	(void)state;
+	make_blocks(root, "offline\n");
+	hotplug_write = failing_write;
+	fail_writes = 0;
+	assert_int_equal(hotplug_open(&h, root, ONLINE_ONLINE, 2, false), 0);
+	assert_int_equal(hotplug_consider(&h, 1), -EBUSY);
+	assert_int_equal(h.npending, 1);
+	for (int i = 0; i < 10; i++)
+		hotplug_retry(&h);
+	assert_int_equal(fail_writes, 3);         /* first try + 2 retries, then given up */
+	assert_int_equal(h.npending, 0);
+	assert_int_equal(h.failures, 3);
+	hotplug_write = write_file;
+	hotplug_close(&h);
+	tu_rmtree(root);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_xen_with_fake_hypervisor),
+		cmocka_unit_test(test_sysfs_units),
+		cmocka_unit_test(test_userspace_balloon),
+		cmocka_unit_test(test_hotplug_auto_when_kernel_leaves_offline),
+		cmocka_unit_test(test_hotplug_auto_never_fights_kernel),
+		cmocka_unit_test(test_hotplug_policies),
+		cmocka_unit_test(test_hotplug_bounded_retries),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,413 @@
+/* Unit tests for agent/policy.c (xen formula table, adaptive pressure response) and agent/agent_config.c. */
+#include <config.h>
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <string.h>
+
+#include "agent_config.h"
+#include "metrics.h"
+#include "policy.h"
+
+#define GiB (1024ULL * 1024)   /* in kB */
+#define MiB 1024ULL
+
+struct xen_case {
+	const char *what;
+	uint64_t cur, committed, totalreserve, reserved;
+	unsigned down, up;
+	uint64_t min_kb;       /* 0: auto floor */
+	uint64_t max_kb;       /* 0: none */
+	uint64_t boot;
+	uint64_t target;
+	enum reason reason;
+};
+
+/* Hand-computed from xen-selfballoon's rule, in 4 KiB pages. */
+static const struct xen_case xen_cases[] = {
+	/* goal = 1G + 419430 kB = 367001 pages; 1048576 - (1048576-367001)/8 = 963380 pages */
+	{ "down 1/8 of the gap", 4 * GiB, 1 * GiB, 0, 419430, 8, 1, 0, 0, 4 * GiB, 963380 * 4, REASON_GOAL },
+	/* down_hysteresis 10 (xenballoond): 1048576 - 681575/10 = 980419 pages */
+	{ "down 1/10 of the gap", 4 * GiB, 1 * GiB, 0, 419430, 10, 1, 0, 0, 4 * GiB, 980419 * 4, REASON_GOAL },
+	{ "up jumps to the goal", 2 * GiB, 3 * GiB, 0, 0, 8, 1, 0, 0, 4 * GiB, 3 * GiB, REASON_GOAL },
+	/* up_hysteresis 2: 524288 + (786432-524288)/2 = 655360 pages */
+	{ "up half the gap", 2 * GiB, 3 * GiB, 0, 0, 8, 2, 0, 0, 4 * GiB, 655360 * 4, REASON_GOAL },
+	{ "totalreserve counts in the goal", 2 * GiB, 1 * GiB, 1 * GiB, 0, 8, 1, 0, 0, 4 * GiB, 2 * GiB, REASON_GOAL },
+	{ "at the goal", 2 * GiB, 1 * GiB, 0, 1 * GiB, 8, 1, 0, 0, 4 * GiB, 2 * GiB, REASON_GOAL },
+	{ "explicit floor", 4 * GiB, 0, 0, 0, 1, 1, 3 * GiB, 0, 4 * GiB, 3 * GiB, REASON_FLOOR },
+	/* auto floor, 1 GiB guest, totalreserve 2048 pages: 2048 + 25344 + (260096-25344)/32 = 34728 pages */
+	{ "auto floor 1G", 1 * GiB, 0, 8192, 0, 1, 1, 0, 0, 1 * GiB, 34728 * 4, REASON_FLOOR },
+	/* auto floor, 256 MiB guest: 40M + (65536-10240)/8 pages = 10240 + 6912 = 17152 pages */
+	{ "auto floor 256M", 256 * MiB, 0, 0, 0, 1, 1, 0, 0, 256 * MiB, 17152 * 4, REASON_FLOOR },
+	/* auto floor, 48 MiB guest: 16M + (12288-4096)/2 = 4096 + 4096 pages */
+	{ "auto floor 48M", 48 * MiB, 0, 0, 0, 1, 1, 0, 0, 48 * MiB, 8192 * 4, REASON_FLOOR },
+	{ "tiny guest is never ballooned", 12 * MiB, 0, 0, 0, 1, 1, 0, 0, 12 * MiB, 12 * MiB, REASON_FLOOR },
+	{ "ceiling", 2 * GiB, 8 * GiB, 0, 0, 8, 1, 0, 4 * GiB, 4 * GiB, 4 * GiB, REASON_CEILING },
+};
+
+static void setup_conf(struct agent_conf *c, struct policy_conf *pc, enum policy_mode mode, uint64_t memtotal)
+{
+	conf_defaults(c);
+	c->mode = mode;
+	policy_conf_resolve(pc, c, memtotal, 4);
+}
+
+static void test_xen_table(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(xen_cases) / sizeof(xen_cases[0]); i++) {
+		const struct xen_case *x = &xen_cases[i];
+		struct agent_conf c;
+		struct policy_conf pc;
+		struct policy_state st = { 0 };
+		struct sample s = { 0 };
+		struct balloon_view bv = { .current_kb = x->cur, .max_kb = 0, .boot_kb = x->boot };
+		struct policy_events ev = { 0 };
+		struct decision d;
+
+		setup_conf(&c, &pc, MODE_XEN, x->cur);
+		pc.reserved_kb = x->reserved;
+		pc.down_hysteresis = x->down;
+		pc.up_hysteresis = x->up;
+		pc.min_auto = x->min_kb == 0;
+		pc.min_kb = x->min_kb;
+		pc.max_kb = x->max_kb;
+		s.mi.mem_total = x->cur;
+		s.mi.committed_as = x->committed;
+		s.mi.mem_available = 0;               /* xen mode does not look */
+		s.psi.some.total_us = 999999999;
+		s.have_psi = true;
+		s.totalreserve_kb = x->totalreserve;
+		policy_decide(&pc, &st, &s, &bv, &ev, &d);
+		print_message("%s: target %llu reason %s\n", x->what, (unsigned long long)d.target_kb,
+			      reason_name(d.reason));
+		assert_int_equal(d.target_kb, x->target);
+		assert_int_equal(d.reason, x->reason);
+		assert_int_equal(d.pressure, 0);
+	}
+}
+
+static void test_xen_converges(void **state)
+{
+	struct agent_conf c;
+	struct policy_conf pc;
+	struct policy_state st = { 0 };
+	struct sample s = { 0 };
+	struct balloon_view bv = { .current_kb = 8 * GiB, .boot_kb = 8 * GiB };
+	struct policy_events ev = { 0 };
+	struct decision d;
+	int ticks = 0;
+	(void)state;
+
+	setup_conf(&c, &pc, MODE_XEN, 8 * GiB);
+	assert_int_equal(pc.reserved_kb, 8 * GiB / 10);     /* 10 % default */
+	s.mi.committed_as = 1 * GiB;
+	do {
+		s.mi.mem_total = bv.current_kb;
+		s.now_ms += 5000;
+		policy_decide(&pc, &st, &s, &bv, &ev, &d);
+		assert_true(d.target_kb <= bv.current_kb);
+		bv.current_kb = d.target_kb;
+		ticks++;
+	} while (d.target_kb > d.goal_kb + 7 * 4 && ticks < 200);   /* (gap)/8 rounds to 0 below 8 pages */
+	/* (7/8)^n: the gap of ~6.2 GiB closes to a few pages in about 100 ticks */
+	assert_in_range(ticks, 60, 150);
+}
+
+static void test_config_errors(void **state)
+{
+	struct agent_conf c;
+	char err[256];
+	(void)state;
+
+	conf_defaults(&c);
+	assert_int_equal(agent_conf_load_string(&c, "[balloon]\nmode = xen\ndown_hysteresis = 0\n", err, sizeof(err)),
+			 -EINVAL);
+	assert_non_null(strstr(err, "(string):3:"));
+	conf_defaults(&c);
+	assert_int_equal(agent_conf_load_string(&c, "[balloon]\nup_hysteresis = 0\n", err, sizeof(err)), -EINVAL);
+	conf_defaults(&c);
+	assert_int_equal(agent_conf_load_string(&c, "[balloon]\nbogus = 1\n", err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "unknown key 'bogus'"));
+	conf_defaults(&c);
+	assert_int_equal(agent_conf_load_string(&c, "[nope]\nx = 1\n", err, sizeof(err)), -EINVAL);
+	conf_defaults(&c);
+	assert_int_equal(agent_conf_load_string(&c, "[balloon]\ndriver = sysfs\n", err, sizeof(err)), -EINVAL);
+	conf_defaults(&c);
+	assert_int_equal(agent_conf_load_string(&c, "[pressure]\npsi_stall = 2s\npsi_window = 1s\n", err,
+						sizeof(err)), -EINVAL);
+	conf_defaults(&c);
+	assert_int_equal(agent_conf_load_string(&c, "[balloon]\ninterval = 5 parsecs\n", err, sizeof(err)),
+			 -EINVAL);
+}
+
+static void test_config_values(void **state)
+{
+	struct agent_conf c;
+	struct policy_conf pc;
+	char err[256];
+	(void)state;
+
+	conf_defaults(&c);
+	assert_int_equal(agent_conf_load_string(&c,
+		"[balloon]\ndriver = userspace\nmode = xen\ninterval = 250ms\nreserved = 512M\n"
+		"down_hysteresis = 10\nmin_memory = 2G\nmax_memory = 50%\non_exit = keep\nchunk = 32M\n"
+		"[pressure]\npsi_threshold = 2.5%\ncooldown = 1min\navail_floor = 300M\n"
+		"[hotplug]\nonline = online_movable\nretries = 5\n"
+		"[metrics]\ntextfile = /run/sb.prom\n[daemon]\noom_score_adj = -1000\n", err, sizeof(err)), 0);
+	assert_string_equal(c.driver, "userspace");
+	assert_int_equal(c.mode, MODE_XEN);
+	assert_int_equal(c.interval_ms, 250);
+	assert_int_equal(c.down_hysteresis, 10);
+	assert_int_equal(c.on_exit, ON_EXIT_KEEP);
+	assert_int_equal(c.chunk_bytes, 32 << 20);
+	assert_int_equal(c.psi_threshold, 250);
+	assert_int_equal(c.cooldown_ms, 60000);
+	assert_int_equal(c.online, ONLINE_MOVABLE);
+	assert_int_equal(c.online_retries, 5);
+	assert_string_equal(c.textfile, "/run/sb.prom");
+	assert_int_equal(c.oom_score_adj, -1000);
+	policy_conf_resolve(&pc, &c, 8 * GiB, 4);
+	assert_int_equal(pc.reserved_kb, 512 * MiB);
+	assert_int_equal(pc.min_kb, 2 * GiB);
+	assert_int_equal(pc.max_kb, 4 * GiB);
+	assert_int_equal(pc.avail_floor_kb, 300 * MiB);
+	assert_false(pc.min_auto);
+}
+
+/* ---- adaptive ---- */
+
+struct adapt {
+	struct agent_conf c;
+	struct policy_conf pc;
+	struct policy_state st;
+	struct sample s;
+	struct balloon_view bv;
+	struct policy_events ev;
+	struct decision d;
+};
+
+/* 4 GiB guest, 1 GiB committed, 2.5 GiB available, balloon may go to 8 GiB ceiling. */
+static void adapt_init(struct adapt *a)
+{
+	memset(a, 0, sizeof(*a));
+	setup_conf(&a->c, &a->pc, MODE_ADAPTIVE, 4 * GiB);
+	a->s.mi.mem_total = 4 * GiB;
+	a->s.mi.committed_as = 1 * GiB;
+	a->s.mi.mem_available = 2560 * MiB;
+	a->s.have_vmstat = a->s.have_psi = true;
+	a->s.now_ms = 100000;
+	a->bv = (struct balloon_view){ .current_kb = 4 * GiB, .max_kb = 4 * GiB, .boot_kb = 4 * GiB };
+	policy_decide(&a->pc, &a->st, &a->s, &a->bv, &a->ev, &a->d);   /* first call: baseline */
+	a->s.now_ms += 1000;
+}
+
+static void decide(struct adapt *a)
+{
+	policy_decide(&a->pc, &a->st, &a->s, &a->bv, &a->ev, &a->d);
+}
+
+static void test_adaptive_calm_inflates_rate_limited(void **state)
+{
+	struct adapt a;
+	(void)state;
+	adapt_init(&a);
+	assert_int_equal(a.d.reason, REASON_RATE);
+	decide(&a);
+	assert_int_equal(a.d.pressure, 0);
+	assert_int_equal(a.d.reason, REASON_RATE);
+	assert_int_equal(a.d.target_kb, 4 * GiB - a.pc.inflate_rate_kb);    /* 5 %/s over 1 s */
+}
+
+static void assert_deflates(struct adapt *a, unsigned bit)
+{
+	decide(a);
+	assert_true(a->d.pressure & bit);
+	assert_int_equal(a->d.reason, REASON_PRESSURE);
+	assert_true(a->d.target_kb >= a->bv.current_kb);
+}
+
+static void test_adaptive_psi(void **state)
+{
+	struct adapt a;
+	(void)state;
+	adapt_init(&a);
+	a.s.psi.some.total_us += 200000;          /* 200 ms stalled in 1 s = 20 % */
+	assert_deflates(&a, P_PSI);
+	assert_int_equal(a.d.psi_some_pct, 2000);
+	/* below the threshold: no pressure */
+	adapt_init(&a);
+	a.s.psi.some.total_us += 50000;
+	decide(&a);
+	assert_int_equal(a.d.pressure, 0);
+}
+
+static void test_adaptive_psi_trigger(void **state)
+{
+	struct adapt a;
+	(void)state;
+	adapt_init(&a);
+	a.ev.psi_trigger = true;
+	assert_deflates(&a, P_TRIGGER);
+}
+
+static void test_adaptive_refault(void **state)
+{
+	struct adapt a;
+	(void)state;
+	adapt_init(&a);
+	a.s.vm.refault_file += 3000;
+	assert_deflates(&a, P_REFAULT);
+	assert_int_equal(a.d.refault_rate, 3000);
+}
+
+static void test_adaptive_swapin(void **state)
+{
+	struct adapt a;
+	(void)state;
+	adapt_init(&a);
+	a.s.vm.pswpin += 1000;
+	assert_deflates(&a, P_SWAPIN);
+}
+
+static void test_adaptive_memavailable(void **state)
+{
+	struct adapt a;
+	uint64_t need;
+	(void)state;
+	adapt_init(&a);
+	a.bv.current_kb = 3 * GiB;                /* 1 GiB ballooned */
+	a.s.mi.mem_available = 50 * MiB;          /* below 3 % of 4 GiB */
+	assert_true(policy_avail_short(&a.pc, &a.s.mi));
+	assert_deflates(&a, P_AVAILABLE);
+	need = a.pc.avail_floor_kb + a.pc.headroom_kb - 50 * MiB;
+	assert_int_equal(a.d.target_kb, 3 * GiB + need);
+}
+
+static void test_adaptive_oom(void **state)
+{
+	struct adapt a;
+	(void)state;
+	adapt_init(&a);
+	a.bv.current_kb = 3 * GiB;
+	a.s.vm.oom_kill++;
+	assert_deflates(&a, P_OOM);
+	assert_int_equal(a.d.target_kb, 4 * GiB);  /* everything back */
+	adapt_init(&a);
+	a.bv.current_kb = 3 * GiB;
+	a.ev.balloon_oom = true;
+	assert_deflates(&a, P_OOM);
+	assert_int_equal(a.d.target_kb, 4 * GiB);
+}
+
+static void test_adaptive_cooldown(void **state)
+{
+	struct adapt a;
+	(void)state;
+	adapt_init(&a);
+	a.ev.psi_trigger = true;
+	decide(&a);
+	assert_int_equal(a.d.reason, REASON_PRESSURE);
+	a.ev.psi_trigger = false;
+	a.s.now_ms += 1000;
+	decide(&a);
+	assert_int_equal(a.d.reason, REASON_COOLDOWN);
+	assert_int_equal(a.d.target_kb, a.bv.current_kb);
+	a.s.now_ms += a.pc.cooldown_ms;
+	decide(&a);
+	assert_int_not_equal(a.d.reason, REASON_COOLDOWN);
+	assert_int_equal(a.d.pressure, 0);
+	assert_true(a.d.target_kb < a.bv.current_kb);
+}
+
+static void test_adaptive_available_floor_limits_inflation(void **state)
+{
+	struct adapt a;
+	uint64_t keep;
+	(void)state;
+	adapt_init(&a);
+	keep = a.pc.avail_floor_kb + a.pc.headroom_kb;
+	a.s.mi.mem_available = keep + 100 * MiB;
+	decide(&a);
+	assert_int_equal(a.d.reason, REASON_AVAILABLE);
+	assert_int_equal(a.d.target_kb, 4 * GiB - 100 * MiB);
+}
+
+static void test_adaptive_locked_floor(void **state)
+{
+	struct adapt a;
+	(void)state;
+	adapt_init(&a);
+	a.s.mi.mlocked = 3500 * MiB + 64 * MiB;
+	a.bv.own_locked_kb = 64 * MiB;             /* our own balloon does not count */
+	a.s.mi.mem_available = 4 * GiB;
+	a.pc.inflate_rate_kb = 4 * GiB;
+	a.pc.down_hysteresis = 1;
+	decide(&a);
+	assert_int_equal(a.d.reason, REASON_FLOOR);
+	assert_int_equal(a.d.target_kb, 3500 * MiB);
+}
+
+static void test_xen_mode_ignores_pressure(void **state)
+{
+	struct adapt a;
+	(void)state;
+	adapt_init(&a);
+	a.pc.mode = MODE_XEN;
+	a.s.psi.some.total_us += 900000;
+	a.s.mi.mem_available = 1;
+	a.ev.psi_trigger = true;
+	decide(&a);
+	assert_int_equal(a.d.pressure, 0);
+	assert_int_equal(a.d.reason, REASON_GOAL);
+	assert_true(a.d.target_kb < a.bv.current_kb);
+	assert_false(policy_avail_short(&a.pc, &a.s.mi));
+}
+
+static void test_names_and_metrics(void **state)
+{
+	char b[128];
+	static char out[8192];
+	struct metrics m = { 0 };
+	struct decision d = { .target_kb = 1, .reason = REASON_GOAL, .psi_some_pct = 1234 };
+	struct sample s = { 0 };
+	(void)state;
+	assert_string_equal(pressure_names(0, b, sizeof(b)), "none");
+	assert_string_equal(pressure_names(P_PSI | P_OOM, b, sizeof(b)), "psi,oom");
+	assert_string_equal(reason_name(REASON_COOLDOWN), "cool-down");
+	m.decisions[REASON_GOAL] = 7;
+	m.oom_deflates = 2;
+	assert_true(metrics_format(out, sizeof(out), &m, &d, &s, "userspace", "adaptive") > 0);
+	assert_non_null(strstr(out, "selfballoond_target_bytes 1024\n"));
+	assert_non_null(strstr(out, "selfballoond_decisions_total{reason=\"goal\"} 7\n"));
+	assert_non_null(strstr(out, "selfballoond_oom_deflates_total 2\n"));
+	assert_non_null(strstr(out, "selfballoond_psi_some_ratio 0.1234\n"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_xen_table),
+		cmocka_unit_test(test_xen_converges),
+		cmocka_unit_test(test_config_errors),
+		cmocka_unit_test(test_config_values),
+		cmocka_unit_test(test_adaptive_calm_inflates_rate_limited),
+		cmocka_unit_test(test_adaptive_psi),
+		cmocka_unit_test(test_adaptive_psi_trigger),
+		cmocka_unit_test(test_adaptive_refault),
+		cmocka_unit_test(test_adaptive_swapin),
+		cmocka_unit_test(test_adaptive_memavailable),
+		cmocka_unit_test(test_adaptive_oom),
+		cmocka_unit_test(test_adaptive_cooldown),
+		cmocka_unit_test(test_adaptive_available_floor_limits_inflation),
+		cmocka_unit_test(test_adaptive_locked_floor),
+		cmocka_unit_test(test_xen_mode_ignores_pressure),
+		cmocka_unit_test(test_names_and_metrics),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
