@@ -208,6 +208,16 @@ static json_object *cmd_info(struct engine *e, json_object *args, struct reply *
 	return ret(info);
 }
 
+/* microseconds as milliseconds with 3 decimals ("0.003", not 0.0030000000000000001) */
+static json_object *ms3(uint64_t us)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%llu.%03llu", (unsigned long long)(us / 1000),
+		 (unsigned long long)(us % 1000));
+	return json_object_new_double_s((double)us / 1000.0, buf);
+}
+
 json_object *commands_status(const struct engine *e)
 {
 	json_object *st = json_object_new_object(), *fss = json_object_new_array();
@@ -245,9 +255,9 @@ json_object *commands_status(const struct engine *e)
 		json_object_object_add(f, "device", json_object_new_string(dev));
 		json_object_object_add(f, "state", json_object_new_string(fs_state_name(m->state)));
 		json_object_object_add(f, "reason", json_object_new_string(m->reason));
-		json_object_object_add(f, "sync_ms", json_object_new_double(m->sync_us / 1000.0));
-		json_object_object_add(f, "freeze_ms", json_object_new_double(m->freeze_us / 1000.0));
-		json_object_object_add(f, "thaw_ms", json_object_new_double(m->thaw_us / 1000.0));
+		json_object_object_add(f, "sync_ms", ms3(m->sync_us));
+		json_object_object_add(f, "freeze_ms", ms3(m->freeze_us));
+		json_object_object_add(f, "thaw_ms", ms3(m->thaw_us));
 		json_object_array_add(fss, f);
 	}
 	/* freeze order, for those that were selected */

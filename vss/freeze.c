@@ -39,6 +39,11 @@ void engine_init(struct engine *e, const struct vssd_config *cfg)
 	e->wd.sock = -1;
 }
 
+int engine_start(struct engine *e)
+{
+	return e->wd.pid > 0 ? 0 : watchdog_spawn(&e->wd);
+}
+
 static void close_fds(struct mount_set *s)
 {
 	size_t i;
@@ -52,6 +57,7 @@ static void close_fds(struct mount_set *s)
 
 void engine_free(struct engine *e)
 {
+	watchdog_stop(&e->wd);
 	close_fds(&e->set);
 	mounts_free(&e->set);
 }
@@ -117,7 +123,7 @@ static void abort_freeze(struct engine *e)
 	unsigned failed;
 
 	thaw_frozen(&e->set, &failed);
-	watchdog_stop(&e->wd);
+	watchdog_disarm(&e->wd);
 	finish_thaw(e);
 }
 
@@ -191,6 +197,12 @@ int engine_freeze(struct engine *e, const char *const *list, uint64_t timeout_ms
 	if (r < 0)
 		goto undo_hooks;
 
+	if (e->set.norder > WATCHDOG_MAX_FDS) {
+		r = -E2BIG;
+		snprintf(err, errlen, "%zu filesystems selected; at most %d can be frozen at once",
+			 e->set.norder, WATCHDOG_MAX_FDS);
+		goto undo_hooks;
+	}
 	if (e->set.norder > sizeof(fds_stack) / sizeof(fds_stack[0])) {
 		fds = calloc(e->set.norder, sizeof(*fds));
 		if (!fds) {
@@ -208,12 +220,14 @@ int engine_freeze(struct engine *e, const char *const *list, uint64_t timeout_ms
 			 strerror(-r));
 		goto undo_hooks;
 	}
-	r = watchdog_start(&e->wd, fds, e->set.norder, timeout_ms ? timeout_ms : c->timeout_ms);
+	r = engine_start(e);
+	if (r == 0)
+		r = watchdog_arm(&e->wd, fds, e->set.norder, timeout_ms ? timeout_ms : c->timeout_ms);
 	if (fds != fds_stack)
 		free(fds);
 	fds = fds_stack;
 	if (r < 0) {
-		snprintf(err, errlen, "cannot start the watchdog: %s", strerror(-r));
+		snprintf(err, errlen, "cannot arm the watchdog: %s", strerror(-r));
 		goto undo_record;
 	}
 
@@ -262,7 +276,7 @@ int engine_freeze(struct engine *e, const char *const *list, uint64_t timeout_ms
 		}
 	}
 	if (e->nfrozen == 0) {
-		watchdog_stop(&e->wd);
+		watchdog_disarm(&e->wd);
 		finish_thaw(e);
 		return 0;
 	}
@@ -283,14 +297,11 @@ undo_hooks:
 int engine_thaw(struct engine *e, char *err, size_t errlen)
 {
 	unsigned thawed, failed;
-	int code;
 
 	if (e->state != ENGINE_FROZEN)
 		return 0;
 	thawed = thaw_frozen(&e->set, &failed);
-	code = watchdog_stop(&e->wd);
-	if (code == WATCHDOG_EXIT_TIMEOUT)
-		e->watchdog_fired = true;
+	watchdog_disarm(&e->wd);
 	finish_thaw(e);
 	if (failed) {
 		snprintf(err, errlen, "%u filesystem(s) failed to thaw; see vssd-status", failed);
@@ -300,9 +311,42 @@ int engine_thaw(struct engine *e, char *err, size_t errlen)
 	return (int)thawed;
 }
 
-bool engine_reap_watchdog(struct engine *e)
+/* The watchdog thawed (timeout) or is gone while frozen: make sure, then clean up. */
+static void thawed_behind_our_back(struct engine *e, const char *why)
 {
 	unsigned failed;
+	size_t k;
+
+	e->watchdog_fired = true;
+	thaw_frozen(&e->set, &failed);
+	for (k = 0; k < e->set.norder; k++) {
+		struct vss_mount *m = &e->set.m[e->set.order[k]];
+
+		if (m->state == FS_THAWED)
+			snprintf(m->reason, sizeof(m->reason), "thawed by the watchdog");
+	}
+	finish_thaw(e);
+	snprintf(e->last_error, sizeof(e->last_error), "%s", why);
+	log_warn("%s", why);
+}
+
+int engine_watchdog_fd(const struct engine *e)
+{
+	return e->wd.sock;
+}
+
+void engine_watchdog_event(struct engine *e)
+{
+	int r = watchdog_event(&e->wd);
+
+	if (r == 1 && e->state == ENGINE_FROZEN)
+		thawed_behind_our_back(e, "the freeze timed out: the watchdog thawed the filesystems");
+	else if (r < 0)
+		engine_reap_watchdog(e);
+}
+
+bool engine_reap_watchdog(struct engine *e)
+{
 	int status;
 	pid_t r;
 
@@ -314,28 +358,11 @@ bool engine_reap_watchdog(struct engine *e)
 	e->wd.pid = 0;
 	close(e->wd.sock);
 	e->wd.sock = -1;
-	if (e->state != ENGINE_FROZEN)
-		return true;
-	/* the watchdog thawed (timeout) or died: make sure, then clean up */
-	e->watchdog_fired = true;
-	thaw_frozen(&e->set, &failed);
-	{
-		size_t k;
-
-		for (k = 0; k < e->set.norder; k++) {
-			struct vss_mount *m = &e->set.m[e->set.order[k]];
-
-			if (m->state == FS_THAWED)
-				snprintf(m->reason, sizeof(m->reason), "thawed by the watchdog");
-		}
-	}
-	finish_thaw(e);
-	if (WIFEXITED(status) && WEXITSTATUS(status) == WATCHDOG_EXIT_TIMEOUT)
-		snprintf(e->last_error, sizeof(e->last_error),
-			 "the freeze timed out: the watchdog thawed the filesystems");
+	if (e->state == ENGINE_FROZEN)
+		thawed_behind_our_back(e, "the watchdog died unexpectedly; vssd thawed the filesystems");
 	else
-		snprintf(e->last_error, sizeof(e->last_error),
-			 "the watchdog died unexpectedly; vssd thawed the filesystems");
-	log_warn("%s", e->last_error);
+		log_warn("the watchdog process died; starting a new one");
+	if (watchdog_spawn(&e->wd) < 0)
+		log_err("cannot start a new watchdog: %m; the next freeze will try again");
 	return true;
 }

@@ -34,6 +34,9 @@ struct engine {
 };
 
 void engine_init(struct engine *e, const struct vssd_config *cfg);
+
+/* Spawns the watchdog process (before opening sockets, so it inherits none). */
+int engine_start(struct engine *e);
 void engine_free(struct engine *e);
 
 /*
@@ -48,9 +51,15 @@ int engine_freeze(struct engine *e, const char *const *list, uint64_t timeout_ms
 /* Thaws what vssd froze. Returns the number thawed by this call, or -errno. */
 int engine_thaw(struct engine *e, char *err, size_t errlen);
 
+/* The watchdog's socket, to poll for its reports (-1 when not running). */
+int engine_watchdog_fd(const struct engine *e);
+
+/* The watchdog's socket is readable: a timeout thaw to finish, or it is gone. */
+void engine_watchdog_event(struct engine *e);
+
 /*
- * Called when a child exited (SIGCHLD): if it was the watchdog, finishes
- * the thaw it did. Returns true when it was.
+ * Called when a child exited (SIGCHLD): if it was the watchdog, thaws what
+ * vssd froze and starts a new one. Returns true when it was.
  */
 bool engine_reap_watchdog(struct engine *e);
 

@@ -174,6 +174,11 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	engine_init(&engine, &cfgs[0]);
+	r = engine_start(&engine);
+	if (r < 0) {
+		log_err("cannot start the watchdog process: %s", strerror(-r));
+		return 1;
+	}
 	control_init(&ctl, &engine);
 	r = control_listen_unix(&ctl, cfgs[0].socket, cfgs[0].have_gid, cfgs[0].socket_gid);
 	if (r < 0) {
@@ -210,7 +215,7 @@ int main(int argc, char **argv)
 	notify_send("READY=1\nSTATUS=thawed");
 
 	while (running) {
-		struct pollfd p[CONTROL_MAX_CLIENTS + CONTROL_MAX_LISTENERS + 3];
+		struct pollfd p[CONTROL_MAX_CLIENTS + CONTROL_MAX_LISTENERS + 4];
 		int timeout = hv_timeout_ms(&hv), vt = vport_timeout_ms(&vp);
 		size_t n;
 
@@ -219,7 +224,8 @@ int main(int argc, char **argv)
 		p[0] = (struct pollfd){ .fd = sfd, .events = POLLIN };
 		p[1] = (struct pollfd){ .fd = hv.fd, .events = POLLIN };
 		p[2] = vport_pollfd(&vp);
-		n = 3 + control_pollfds(&ctl, p + 3, CONTROL_MAX_CLIENTS + CONTROL_MAX_LISTENERS);
+		p[3] = (struct pollfd){ .fd = engine_watchdog_fd(&engine), .events = POLLIN };
+		n = 4 + control_pollfds(&ctl, p + 4, CONTROL_MAX_CLIENTS + CONTROL_MAX_LISTENERS);
 		if (poll(p, n, timeout) < 0) {
 			if (errno == EINTR)
 				continue;
@@ -264,7 +270,9 @@ int main(int argc, char **argv)
 		if (p[2].fd >= 0 && p[2].revents)
 			vport_event(&vp, p[2].revents);
 		vport_tick(&vp);
-		control_dispatch(&ctl, p + 3, n - 3);
+		if (p[3].fd >= 0 && p[3].revents)
+			engine_watchdog_event(&engine);
+		control_dispatch(&ctl, p + 4, n - 4);
 		notify_send(engine.state == ENGINE_FROZEN ? "STATUS=frozen" : "STATUS=thawed");
 	}
 	if (engine.state == ENGINE_FROZEN) {

@@ -1,4 +1,4 @@
-/* Freeze watchdog process: poll, ioctl(FITHAW), exit. No other I/O. */
+/* Freeze watchdog process: receives fds, polls, ioctl(FITHAW). No other I/O. */
 #include "watchdog.h"
 
 #include <errno.h>
@@ -6,7 +6,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
-#include <stdlib.h>
+#include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -16,9 +16,24 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MSG_STOP      0xffffffffu
-#define MSG_DISOWN    0x80000000u
-#define MAX_WATCHED   4096
+#define FDS_PER_MSG 250          /* below the kernel's SCM_MAX_FD (253) */
+
+enum wd_op {
+	WD_FDS = 1,      /* arg: how many fds ride along (SCM_RIGHTS) */
+	WD_ARM,          /* arg: total fds, gen, arg64: timeout ms */
+	WD_FREEZING,     /* arg: index */
+	WD_DISOWN,       /* arg: index */
+	WD_DISARM,       /* gen */
+	WD_FIRED,        /* child -> parent: gen */
+};
+
+struct wd_msg {
+	uint32_t op;
+	uint32_t arg;
+	uint32_t gen;
+	uint32_t pad;
+	uint64_t arg64;
+};
 
 static uint64_t now_ms(void)
 {
@@ -28,154 +43,266 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-/* The child. Every buffer it needs is allocated before the first freeze. */
-static void __attribute__((noreturn))
-watchdog_main(int sock, const int *fds, size_t n, uint64_t timeout_ms, size_t *announced, bool *ours)
+/* ---- the child ------------------------------------------------------- */
+
+static int held[WATCHDOG_MAX_FDS];
+static uint32_t announced[WATCHDOG_MAX_FDS];
+static bool ours[WATCHDOG_MAX_FDS];
+
+static void release(size_t *nheld, size_t *nann)
 {
-	uint64_t deadline = now_ms() + timeout_ms;
-	size_t nann = 0, i;
-	int code = WATCHDOG_EXIT_TIMEOUT;
+	size_t i;
+
+	for (i = 0; i < *nheld; i++)
+		close(held[i]);
+	*nheld = 0;
+	*nann = 0;
+}
+
+/* thaw in the reverse order of freezing, only what vssd froze */
+static unsigned thaw_all(size_t nheld, size_t nann)
+{
+	unsigned n = 0;
+	size_t i;
+
+	for (i = nann; i-- > 0;)
+		if (announced[i] < nheld && ours[announced[i]] &&
+		    ioctl(held[announced[i]], FITHAW, 0) == 0)
+			n++;
+	return n;
+}
+
+static void __attribute__((noreturn)) watchdog_main(int sock)
+{
+	size_t nheld = 0, nann = 0;
+	uint64_t deadline = 0;
+	uint32_t gen = 0;
+	bool armed = false;
 	sigset_t all;
 
 	sigfillset(&all);
-	sigdelset(&all, SIGKILL);
 	sigprocmask(SIG_SETMASK, &all, NULL);   /* only SIGKILL stops us */
 	prctl(PR_SET_NAME, "vssd-watchdog", 0, 0, 0);
+	prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
 	mlockall(MCL_CURRENT | MCL_FUTURE);
 
 	for (;;) {
-		uint64_t t = now_ms();
+		char cbuf[CMSG_SPACE(sizeof(int) * FDS_PER_MSG)];
+		struct wd_msg m;
+		struct iovec iov = { .iov_base = &m, .iov_len = sizeof(m) };
+		struct msghdr mh = {
+			.msg_iov = &iov, .msg_iovlen = 1,
+			.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+		};
 		struct pollfd p = { .fd = sock, .events = POLLIN };
-		uint32_t msg;
+		struct cmsghdr *c;
+		int timeout = -1;
 		ssize_t r;
-		int pr;
 
-		if (t >= deadline)
-			break;
-		pr = poll(&p, 1, (int)(deadline - t > 60000 ? 60000 : deadline - t));
-		if (pr < 0 && errno != EINTR)
-			break;
-		if (pr <= 0)
+		if (armed) {
+			uint64_t t = now_ms();
+
+			if (t >= deadline) {
+				struct wd_msg fired = { .op = WD_FIRED, .gen = gen };
+
+				fired.arg = thaw_all(nheld, nann);
+				release(&nheld, &nann);
+				armed = false;
+				send(sock, &fired, sizeof(fired), MSG_NOSIGNAL);
+				continue;
+			}
+			timeout = (int)(deadline - t > 60000 ? 60000 : deadline - t);
+		}
+		if (poll(&p, 1, timeout) <= 0)
 			continue;
-		r = recv(sock, &msg, sizeof(msg), 0);
+		r = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
 		if (r < 0 && errno == EINTR)
 			continue;
-		if (r != (ssize_t)sizeof(msg)) {
-			code = WATCHDOG_EXIT_ORPHANED;   /* EOF: vssd is gone */
+		if (r != (ssize_t)sizeof(m)) {
+			/* EOF: vssd is gone; thaw what it froze */
+			if (armed)
+				thaw_all(nheld, nann);
+			_exit(0);
+		}
+		for (c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+			size_t k, cnt;
+
+			if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+				continue;
+			cnt = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+			for (k = 0; k < cnt; k++) {
+				int fd;
+
+				memcpy(&fd, CMSG_DATA(c) + k * sizeof(int), sizeof(fd));
+				if (nheld < WATCHDOG_MAX_FDS) {
+					ours[nheld] = false;
+					held[nheld++] = fd;
+				} else {
+					close(fd);
+				}
+			}
+		}
+		switch (m.op) {
+		case WD_ARM:
+			gen = m.gen;
+			nann = 0;
+			deadline = now_ms() + m.arg64;
+			armed = true;
+			break;
+		case WD_FREEZING:
+			if (armed && m.arg < nheld && nann < WATCHDOG_MAX_FDS) {
+				ours[m.arg] = true;
+				announced[nann++] = m.arg;
+			}
+			break;
+		case WD_DISOWN:
+			if (m.arg < nheld)
+				ours[m.arg] = false;
+			break;
+		case WD_DISARM:
+			if (m.gen == gen) {
+				release(&nheld, &nann);
+				armed = false;
+			}
+			break;
+		default:
 			break;
 		}
-		if (msg == MSG_STOP)
-			_exit(WATCHDOG_EXIT_STOOD_DOWN);
-		if (msg & MSG_DISOWN) {
-			if ((msg & ~MSG_DISOWN) < n)
-				ours[msg & ~MSG_DISOWN] = false;
-		} else if (msg < n && nann < n) {
-			ours[msg] = true;
-			announced[nann++] = msg;
-		}
 	}
-	/* thaw in the reverse order of freezing */
-	for (i = nann; i-- > 0;)
-		if (ours[announced[i]])
-			ioctl(fds[announced[i]], FITHAW, 0);
-	_exit(code);
 }
 
-int watchdog_start(struct watchdog *w, const int *fds, size_t n, uint64_t timeout_ms)
+/* ---- the parent ------------------------------------------------------ */
+
+int watchdog_spawn(struct watchdog *w)
 {
-	size_t *announced;
-	bool *ours;
 	int sv[2];
 	pid_t pid;
 
 	w->pid = 0;
 	w->sock = -1;
-	if (n > MAX_WATCHED)
-		return -E2BIG;
-	announced = calloc(n + 1, sizeof(*announced));
-	ours = calloc(n + 1, sizeof(*ours));
-	if (!announced || !ours) {
-		free(announced);
-		free(ours);
-		return -ENOMEM;
-	}
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
-		free(announced);
-		free(ours);
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return -errno;
-	}
 	pid = fork();
 	if (pid < 0) {
 		int e = -errno;
 
 		close(sv[0]);
 		close(sv[1]);
-		free(announced);
-		free(ours);
 		return e;
 	}
 	if (pid == 0) {
-		close(sv[0]);
-		watchdog_main(sv[1], fds, n, timeout_ms, announced, ours);
+		/* keep only our socket (as fd 3) and stdio: no listener, no client, no record */
+		if (dup2(sv[1], 3) < 0)
+			_exit(1);
+		syscall(SYS_close_range, 4U, ~0U, 0U);
+		watchdog_main(3);
 	}
 	close(sv[1]);
-	free(announced);
-	free(ours);
 	w->pid = pid;
 	w->sock = sv[0];
 	return 0;
 }
 
-static int send_msg(struct watchdog *w, uint32_t msg)
+static int send_msg(struct watchdog *w, const struct wd_msg *m, const int *fds, size_t nfds)
 {
+	char cbuf[CMSG_SPACE(sizeof(int) * FDS_PER_MSG)];
+	struct iovec iov = { .iov_base = (void *)m, .iov_len = sizeof(*m) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+
 	if (w->sock < 0)
 		return -ENOTCONN;
+	if (nfds) {
+		struct cmsghdr *c;
+
+		memset(cbuf, 0, sizeof(cbuf));
+		mh.msg_control = cbuf;
+		mh.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
+		c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
+		memcpy(CMSG_DATA(c), fds, sizeof(int) * nfds);
+	}
 	for (;;) {
-		if (send(w->sock, &msg, sizeof(msg), MSG_NOSIGNAL) == (ssize_t)sizeof(msg))
+		if (sendmsg(w->sock, &mh, MSG_NOSIGNAL) == (ssize_t)sizeof(*m))
 			return 0;
 		if (errno != EINTR)
 			return -errno;
 	}
 }
 
+int watchdog_arm(struct watchdog *w, const int *fds, size_t n, uint64_t timeout_ms)
+{
+	struct wd_msg m = { .op = WD_FDS };
+	size_t off;
+	int r;
+
+	if (n > WATCHDOG_MAX_FDS)
+		return -E2BIG;
+	for (off = 0; off < n; off += FDS_PER_MSG) {
+		size_t cnt = n - off < FDS_PER_MSG ? n - off : FDS_PER_MSG;
+
+		m.arg = (uint32_t)cnt;
+		r = send_msg(w, &m, fds + off, cnt);
+		if (r < 0)
+			return r;
+	}
+	m = (struct wd_msg){ .op = WD_ARM, .arg = (uint32_t)n, .gen = ++w->gen, .arg64 = timeout_ms };
+	return send_msg(w, &m, NULL, 0);
+}
+
 int watchdog_freezing(struct watchdog *w, size_t i)
 {
-	return send_msg(w, (uint32_t)i);
+	struct wd_msg m = { .op = WD_FREEZING, .arg = (uint32_t)i, .gen = w->gen };
+
+	return send_msg(w, &m, NULL, 0);
 }
 
 int watchdog_disown(struct watchdog *w, size_t i)
 {
-	return send_msg(w, (uint32_t)i | MSG_DISOWN);
+	struct wd_msg m = { .op = WD_DISOWN, .arg = (uint32_t)i, .gen = w->gen };
+
+	return send_msg(w, &m, NULL, 0);
 }
 
-int watchdog_stop(struct watchdog *w)
+int watchdog_disarm(struct watchdog *w)
 {
-	int status = 0, pidfd, i;
-	pid_t r = 0;
+	struct wd_msg m = { .op = WD_DISARM, .gen = w->gen };
+
+	return send_msg(w, &m, NULL, 0);
+}
+
+int watchdog_event(struct watchdog *w)
+{
+	struct wd_msg m;
+	ssize_t r;
+
+	if (w->sock < 0)
+		return -EPIPE;
+	r = recv(w->sock, &m, sizeof(m), MSG_DONTWAIT);
+	if (r < 0 && (errno == EAGAIN || errno == EINTR))
+		return 0;
+	if (r != (ssize_t)sizeof(m))
+		return -EPIPE;
+	return m.op == WD_FIRED && m.gen == w->gen ? 1 : 0;
+}
+
+void watchdog_stop(struct watchdog *w)
+{
+	int status, i;
 
 	if (w->pid <= 0)
-		return -ECHILD;
-	send_msg(w, MSG_STOP);
-	/* the child only ever polls or thaws: it answers at once; still, bound the wait */
-	pidfd = (int)syscall(SYS_pidfd_open, w->pid, 0);
-	for (i = 0; i < 2 && r == 0; i++) {
-		if (pidfd >= 0) {
-			struct pollfd p = { .fd = pidfd, .events = POLLIN };
-
-			poll(&p, 1, 2000);
-		}
-		r = waitpid(w->pid, &status, WNOHANG);
-		if (r == 0 && i == 0)
-			kill(w->pid, SIGKILL);
-	}
-	if (r == 0)
-		r = waitpid(w->pid, &status, 0);
-	if (pidfd >= 0)
-		close(pidfd);
-	close(w->sock);
+		return;
+	close(w->sock);   /* EOF: the watchdog exits (thawing, were anything armed) */
 	w->sock = -1;
+	for (i = 0; i < 200; i++) {
+		if (waitpid(w->pid, &status, WNOHANG) != 0)
+			break;
+		usleep(10000);
+	}
+	if (i == 200) {
+		kill(w->pid, SIGKILL);
+		waitpid(w->pid, &status, 0);
+	}
 	w->pid = 0;
-	if (r < 0)
-		return -errno;   /* already reaped by someone else */
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -EINTR;
 }

@@ -1,6 +1,9 @@
 /*
- * The freeze watchdog: a child process that holds the same directory fds as
- * vssd and thaws them when the freeze timeout passes or vssd dies.
+ * The freeze watchdog: one process, spawned when vssd starts, that never
+ * does anything but wait and call FITHAW. For each freeze vssd hands it the
+ * directory fds (SCM_RIGHTS) and arms it with a timeout; it thaws, in the
+ * reverse order of freezing, every fd announced and not disowned, when the
+ * timeout passes (and reports it) or the moment vssd goes away (EOF).
  */
 #ifndef VSS_WATCHDOG_H
 #define VSS_WATCHDOG_H
@@ -9,25 +12,22 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#define WATCHDOG_MAX_FDS 4096
+
 struct watchdog {
-	pid_t pid;      /* 0: not running */
-	int sock;       /* our end of the SEQPACKET pair */
+	pid_t pid;          /* 0: not running */
+	int sock;           /* our end of the SEQPACKET pair, -1 when not running */
+	uint32_t gen;       /* generation of the current (or last) arming */
 };
 
-/* exit codes of the watchdog process */
-enum {
-	WATCHDOG_EXIT_STOOD_DOWN = 0,
-	WATCHDOG_EXIT_TIMEOUT = 10,
-	WATCHDOG_EXIT_ORPHANED = 11,
-};
+/* Forks the watchdog process. Returns 0 or -errno. */
+int watchdog_spawn(struct watchdog *w);
 
 /*
- * Forks the watchdog. fds[i] are the directory fds vssd is about to freeze
- * (indexed by the same i used in watchdog_freezing()). The child thaws,
- * in the reverse order of watchdog_freezing() calls, every fd announced and
- * not disowned, when timeout_ms passes or the parent goes away.
+ * Hands over fds[0..n) (the directories about to be frozen, by index) and
+ * starts the timeout. Returns 0 or -errno (nothing is armed then).
  */
-int watchdog_start(struct watchdog *w, const int *fds, size_t n, uint64_t timeout_ms);
+int watchdog_arm(struct watchdog *w, const int *fds, size_t n, uint64_t timeout_ms);
 
 /* Announces, before FIFREEZE, that fds[i] is being frozen. */
 int watchdog_freezing(struct watchdog *w, size_t i);
@@ -35,10 +35,17 @@ int watchdog_freezing(struct watchdog *w, size_t i);
 /* fds[i] turned out not to be ours to thaw (EBUSY, EOPNOTSUPP, error). */
 int watchdog_disown(struct watchdog *w, size_t i);
 
+/* vssd thawed itself: the watchdog closes the fds and waits for the next arming. */
+int watchdog_disarm(struct watchdog *w);
+
 /*
- * Tells the watchdog to exit without thawing and reaps it (bounded wait).
- * Returns its exit code (WATCHDOG_EXIT_*), or -errno.
+ * Reads a report (call when w->sock is readable). Returns 1 when the
+ * watchdog fired for the current arming, 0 for nothing relevant (a stale
+ * report), -EPIPE when the watchdog is gone.
  */
-int watchdog_stop(struct watchdog *w);
+int watchdog_event(struct watchdog *w);
+
+/* Ends the watchdog (vssd is stopping, nothing frozen) and reaps it. */
+void watchdog_stop(struct watchdog *w);
 
 #endif

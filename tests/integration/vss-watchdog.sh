@@ -81,6 +81,23 @@ check "the watchdog exits after thawing" wait_until 3000 gone
 check "vssd restarts after the SIGKILL" vss_start
 expect "  ... and reports thawed" '"return": *"thawed"' "$(qga "$STATUS")"
 
+# ---- the watchdog itself is killed while frozen: vssd thaws at once and starts a new one
+r=$(qga "$(freeze_list_json "$T/ext4")")
+expect "freeze-list [ext4] returns 1" '"return": *1[^0-9]' "$r"
+fs_writer w1 "$T/ext4/w1" "data-w1"
+check "write on ext4 blocks" fs_writer_blocked w1
+wd=$(fs_children "$VSSD_PID")
+check "one watchdog process (got '$wd')" [ "$(echo $wd | wc -w)" -eq 1 ]
+kill -KILL $wd
+check "SIGKILL of the watchdog: vssd thaws, the write proceeds" fs_writer_done w1 2000
+expect "vssd-status names the dead watchdog" '"last_error": *"the watchdog died' "$(qga '{"execute":"vssd-status"}')"
+wd2=$(fs_children "$VSSD_PID")
+check "a new watchdog process runs (got '$wd2')" sh -c '[ -n "$1" ] && [ "$1" != "$2" ]' sh "$wd2" "$wd"
+for k in $wd2; do fs_track_pid "$k"; done
+r=$(qga "$(freeze_list_json "$T/ext4")")
+expect "the next freeze works" '"return": *1[^0-9]' "$r"
+expect "  ... and thaws" '"return": *1[^0-9]' "$(qga '{"execute":"guest-fsfreeze-thaw"}')"
+
 # ---- the watchdog never thaws a foreign freeze (timeout, then SIGKILL of vssd)
 check "fsfreeze -f ext4 (foreign freeze)" fsfreeze -f "$T/ext4"
 r=$(qga '{"execute":"guest-fsfreeze-freeze-list","arguments":{"mountpoints":["'"$T"'/ext4","'"$T"'/xfs"],"timeout":1000}}')
