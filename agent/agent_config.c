@@ -1,5 +1,4 @@
 /* selfballoond configuration: defaults and the INI key handler. */
-#include <config.h>
 
 #include "agent_config.h"
 

@@ -1,5 +1,4 @@
 /* Driver selection and small helpers shared by the drivers. */
-#include <config.h>
 
 #include "driver.h"
 

@@ -1,5 +1,4 @@
 /* Dry run: the balloon never moves; decisions are computed and reported only. */
-#include <config.h>
 
 #include "driver.h"
 

@@ -2,7 +2,6 @@
  * Any writable target file (path, unit and optional current file from the
  * config). The file holds the memory the guest should have.
  */
-#include <config.h>
 
 #include "driver.h"
 

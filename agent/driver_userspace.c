@@ -7,7 +7,6 @@
  * a deflate-on-OOM. This produces the in-guest effect of a balloon on any
  * Linux machine; it does not return memory to a host.
  */
-#include <config.h>
 
 #include "driver.h"
 

@@ -3,7 +3,6 @@
  * info/current_kb (read). The policy speaks in MemTotal terms; as
  * xen-selfballoon did, the value written is target + (current_kb - MemTotal).
  */
-#include <config.h>
 
 #include "driver.h"
 

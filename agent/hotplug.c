@@ -5,7 +5,6 @@
  * blocks itself and we leave them alone. Failures are logged with the
  * block and errno and retried a bounded number of times.
  */
-#include <config.h>
 
 #include "hotplug.h"
 

@@ -1,5 +1,4 @@
 /* Prometheus textfile with target, current, goal, pressure, decisions by reason, OOM deflates. */
-#include <config.h>
 
 #include "metrics.h"
 

@@ -7,7 +7,6 @@
  *   clamp to [floor, ceiling]
  * mode adaptive adds the pressure response on top (see selfballoond.conf(5)).
  */
-#include <config.h>
 
 #include "policy.h"
 

@@ -1,5 +1,4 @@
 /* PSI trigger registration (Documentation/accounting/psi.rst, "Monitoring for pressure thresholds"). */
-#include <config.h>
 
 #include "psi.h"
 

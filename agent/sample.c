@@ -1,5 +1,4 @@
 /* Parsing of /proc/meminfo, /proc/vmstat and /proc/pressure/memory from fixed buffers. */
-#include <config.h>
 
 #include "sample.h"
 
@@ -9,8 +8,7 @@
 
 #include "fileio.h"
 
-/* Parses decimal digits at *s; returns false when there are none or it overflows. */
-static bool take_u64(const char **s, uint64_t *out)
+bool take_u64(const char **s, uint64_t *out)
 {
 	const char *p = *s;
 	uint64_t v = 0;

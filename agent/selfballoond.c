@@ -3,7 +3,6 @@
  * timerfd (the tick), a PSI trigger fd, the udev monitor, the balloon
  * driver's fd and a signalfd. See selfballoond(8).
  */
-#include <config.h>
 
 #include "agent_config.h"
 

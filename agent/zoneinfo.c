@@ -1,7 +1,7 @@
 /* totalreserve_pages from /proc/zoneinfo: per zone, high watermark + largest lowmem_reserve. */
-#include <config.h>
 
 #include "zoneinfo.h"
+#include "sample.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -27,23 +27,6 @@ static const char *skip_sp(const char *p)
 	return p;
 }
 
-static bool take(const char **s, uint64_t *v)
-{
-	const char *p = *s;
-	uint64_t x = 0;
-
-	if (*p < '0' || *p > '9')
-		return false;
-	while (*p >= '0' && *p <= '9') {
-		if (x > UINT64_MAX / 10 - 9)
-			return false;
-		x = x * 10 + (uint64_t)(*p++ - '0');
-	}
-	*s = p;
-	*v = x;
-	return true;
-}
-
 int zoneinfo_totalreserve(const char *buf, uint64_t *pages)
 {
 	struct zone_acc z = { 0 };
@@ -66,19 +49,19 @@ int zoneinfo_totalreserve(const char *buf, uint64_t *pages)
 			/* "high" followed by a blank: the per-cpu "high:" lines do not match. */
 			if (strncmp(q, "high ", 5) == 0) {
 				q = skip_sp(q + 5);
-				if (take(&q, &v)) {
+				if (take_u64(&q, &v)) {
 					z.high = v;
 					z.have_high = true;
 				}
 			} else if (strncmp(q, "managed ", 8) == 0) {
 				q = skip_sp(q + 8);
-				if (take(&q, &v)) {
+				if (take_u64(&q, &v)) {
 					z.managed = v;
 					z.have_managed = true;
 				}
 			} else if (strncmp(q, "protection: (", 13) == 0) {
 				q += 13;
-				while (take(&q, &v)) {
+				while (take_u64(&q, &v)) {
 					if (v > z.maxprot)
 						z.maxprot = v;
 					q = skip_sp(q);
