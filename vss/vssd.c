@@ -118,6 +118,7 @@ int main(int argc, char **argv)
 	const char *config = VSSD_DEFAULT_CONFIG;
 	bool explicit_config = false, foreground = false, check = false, thaw_record = false;
 	bool running = true;
+	enum engine_state notified = ENGINE_THAWED;
 	int cur = 0, sfd, o, r;
 	char err[512], dir[256];
 
@@ -273,7 +274,10 @@ int main(int argc, char **argv)
 		if (p[3].fd >= 0 && p[3].revents)
 			engine_watchdog_event(&engine);
 		control_dispatch(&ctl, p + 4, n - 4);
-		notify_send(engine.state == ENGINE_FROZEN ? "STATUS=frozen" : "STATUS=thawed");
+		if (engine.state != notified) {
+			notified = engine.state;
+			notify_send(notified == ENGINE_FROZEN ? "STATUS=frozen" : "STATUS=thawed");
+		}
 	}
 	if (engine.state == ENGINE_FROZEN) {
 		log_release();
