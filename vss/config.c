@@ -179,10 +179,7 @@ static int handler(void *user, const char *section, const char *key, const char 
 			bool b;
 
 			if (strcmp(v, "auto") == 0) {
-				snprintf(c->virtio_port, sizeof(c->virtio_port), "org.selfballoon.vss.0");
-	c->vsock_cids[0] = 2;           /* the host */
-	c->n_vsock_cids = 1;
-	c->hyperv = -1;
+				c->hyperv = -1;
 				return 0;
 			}
 			if (parse_bool(v, &b) == 0) {

@@ -166,6 +166,25 @@ static void expect_error_prefix(const char *text, const char *prefix)
 		fail_msg("error '%s' does not start with '%s'", err, prefix);
 }
 
+/* each key sets only itself: [hyperv] enable = auto must not reset [qga] keys */
+static void test_keys_independent(void **state)
+{
+	struct vssd_config c;
+	char err[256];
+
+	(void)state;
+	vssd_config_defaults(&c);
+	assert_int_equal(vssd_config_load_string(&c, "[qga]\nvirtio_port =\nvsock_allow_cids = 2 3\n"
+						 "[hyperv]\nenable = auto\n", err, sizeof(err)), 0);
+	assert_string_equal(c.virtio_port, "");
+	assert_int_equal(c.n_vsock_cids, 2);
+	assert_int_equal(c.vsock_cids[1], 3);
+	assert_int_equal(c.hyperv, -1);
+	assert_int_equal(vssd_config_load_string(&c, "[hyperv]\nenable = no\n", err, sizeof(err)), 0);
+	assert_int_equal(c.hyperv, 0);
+	assert_string_equal(c.virtio_port, "");
+}
+
 static void test_unknown(void **state)
 {
 	(void)state;
@@ -307,6 +326,7 @@ int main(void)
 		cmocka_unit_test(test_empty_text),
 		cmocka_unit_test(test_every_key),
 		cmocka_unit_test(test_values),
+		cmocka_unit_test(test_keys_independent),
 		cmocka_unit_test(test_unknown),
 		cmocka_unit_test(test_bad_values),
 		cmocka_unit_test(test_too_many_patterns),
