@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/fs.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,6 +94,13 @@ static unsigned thaw_frozen(struct mount_set *s, unsigned *failed)
 	return thawed;
 }
 
+/* Disarms the watchdog; if that fails its state is unknown: replace it (nothing is frozen). */
+static void disarm(struct engine *e)
+{
+	if (e->wd.pid > 0 && watchdog_disarm(&e->wd) < 0 && watchdog_respawn(&e->wd) < 0)
+		log_err("cannot restart the watchdog: %m; the next freeze will try again");
+}
+
 /* Everything after the last FITHAW: logs, record, fds, hooks. */
 static void finish_thaw(struct engine *e)
 {
@@ -123,7 +131,7 @@ static void abort_freeze(struct engine *e)
 	unsigned failed;
 
 	thaw_frozen(&e->set, &failed);
-	watchdog_disarm(&e->wd);
+	disarm(e);
 	finish_thaw(e);
 }
 
@@ -154,6 +162,30 @@ static int open_and_sync(struct engine *e, char *err, size_t errlen)
 	return 0;
 }
 
+/* -EDEADLK when the filesystem holding state_dir is among the candidates */
+static int state_dir_frozen(struct engine *e, char *err, size_t errlen)
+{
+	char real[PATH_MAX];
+	ssize_t h;
+	size_t k;
+
+	if (!realpath(e->cfg->state_dir, real))
+		snprintf(real, sizeof(real), "%s", e->cfg->state_dir);
+	h = mounts_holding(&e->set, real);
+	if (h < 0)
+		return 0;
+	for (k = 0; k < e->set.norder; k++) {
+		const struct vss_mount *m = &e->set.m[e->set.order[k]];
+
+		if (m->devno == e->set.m[h].devno) {
+			snprintf(err, errlen, "state_dir %s is on the filesystem of %s, which would be "
+				 "frozen; put state_dir on a tmpfs such as /run", real, m->target);
+			return -EDEADLK;
+		}
+	}
+	return 0;
+}
+
 int engine_freeze(struct engine *e, const char *const *list, uint64_t timeout_ms,
 		  char *err, size_t errlen)
 {
@@ -163,7 +195,6 @@ int engine_freeze(struct engine *e, const char *const *list, uint64_t timeout_ms
 		.skip_loop = c->skip_loop, .sysfs = c->sysfs,
 	};
 	int fds_stack[256], *fds = fds_stack;
-	ssize_t sd;
 	size_t k;
 	int r;
 
@@ -176,22 +207,25 @@ int engine_freeze(struct engine *e, const char *const *list, uint64_t timeout_ms
 	close_fds(&e->set);
 	mounts_free(&e->set);
 	r = mounts_load(c->mountinfo, &o, list, &e->set, err, errlen);
-	if (r < 0)
+	if (r < 0) {
+		snprintf(e->last_error, sizeof(e->last_error), "%s", err);
 		return r;
+	}
 	if (e->set.norder == 0) {
 		log_info("freeze: no filesystem to freeze");
 		return 0;
 	}
-	/* state lives in state_dir: it must never be frozen */
-	sd = mounts_holding(&e->set, c->state_dir);
-	if (sd >= 0 && e->set.m[sd].state == FS_CANDIDATE) {
-		snprintf(err, errlen, "state_dir %s is on %s, which would be frozen; "
-			 "put state_dir on a tmpfs such as /run", c->state_dir, e->set.m[sd].target);
-		return -EDEADLK;
+	/* state lives in state_dir: its filesystem must never be frozen (by any of its mounts) */
+	r = state_dir_frozen(e, err, errlen);
+	if (r < 0) {
+		snprintf(e->last_error, sizeof(e->last_error), "%s", err);
+		return r;
 	}
 
-	if (hooks_freeze(&e->hooks, c->hooks_dir, c->hook_timeout_ms, err, errlen) < 0)
+	if (hooks_freeze(&e->hooks, c->hooks_dir, c->hook_timeout_ms, err, errlen) < 0) {
+		snprintf(e->last_error, sizeof(e->last_error), "%s", err);
 		return -ECANCELED;
+	}
 
 	r = open_and_sync(e, err, errlen);
 	if (r < 0)
@@ -221,6 +255,9 @@ int engine_freeze(struct engine *e, const char *const *list, uint64_t timeout_ms
 		goto undo_hooks;
 	}
 	r = engine_start(e);
+	/* our deadline is fixed before the watchdog's: a FIFREEZE that ends by it was announced in time */
+	e->frozen_at_ms = engine_now_ms();
+	e->deadline_ms = e->frozen_at_ms + (timeout_ms ? timeout_ms : c->timeout_ms);
 	if (r == 0)
 		r = watchdog_arm(&e->wd, fds, e->set.norder, timeout_ms ? timeout_ms : c->timeout_ms);
 	if (fds != fds_stack)
@@ -228,14 +265,13 @@ int engine_freeze(struct engine *e, const char *const *list, uint64_t timeout_ms
 	fds = fds_stack;
 	if (r < 0) {
 		snprintf(err, errlen, "cannot arm the watchdog: %s", strerror(-r));
+		watchdog_respawn(&e->wd);
 		goto undo_record;
 	}
 
 	/* the frozen window: no disk I/O, no allocation from here to the last FITHAW */
 	log_hold();
 	e->state = ENGINE_FROZEN;
-	e->frozen_at_ms = engine_now_ms();
-	e->deadline_ms = e->frozen_at_ms + (timeout_ms ? timeout_ms : c->timeout_ms);
 	for (k = 0; k < e->set.norder; k++) {
 		struct vss_mount *m = &e->set.m[e->set.order[k]];
 		uint64_t t0;
@@ -244,9 +280,9 @@ int engine_freeze(struct engine *e, const char *const *list, uint64_t timeout_ms
 		if (watchdog_freezing(&e->wd, k) < 0 || record_add(e->record_fd, m->devno, m->target) < 0) {
 			snprintf(err, errlen, "watchdog or freeze record failed before freezing %s",
 				 m->target);
-			r = -EIO;
+			snprintf(e->last_error, sizeof(e->last_error), "%s", err);
 			abort_freeze(e);
-			return r;
+			return -EIO;
 		}
 		t0 = now_us();
 		ir = ioctl(m->fd, FIFREEZE, 0);
@@ -254,6 +290,14 @@ int engine_freeze(struct engine *e, const char *const *list, uint64_t timeout_ms
 		if (ir == 0) {
 			m->state = FS_FROZEN;
 			e->nfrozen++;
+			if (engine_now_ms() >= e->deadline_ms) {
+				/* the watchdog may already have fired: do not leave this one unguarded */
+				snprintf(err, errlen, "freezing took longer than the timeout (at %s); "
+					 "everything was thawed", m->target);
+				snprintf(e->last_error, sizeof(e->last_error), "%s", err);
+				abort_freeze(e);
+				return -ETIMEDOUT;
+			}
 			continue;
 		}
 		r = -errno;
@@ -276,10 +320,11 @@ int engine_freeze(struct engine *e, const char *const *list, uint64_t timeout_ms
 		}
 	}
 	if (e->nfrozen == 0) {
-		watchdog_disarm(&e->wd);
+		disarm(e);
 		finish_thaw(e);
 		return 0;
 	}
+	e->freeze_seq++;
 	return (int)e->nfrozen;
 
 undo_record:
@@ -301,7 +346,7 @@ int engine_thaw(struct engine *e, char *err, size_t errlen)
 	if (e->state != ENGINE_FROZEN)
 		return 0;
 	thawed = thaw_frozen(&e->set, &failed);
-	watchdog_disarm(&e->wd);
+	disarm(e);
 	finish_thaw(e);
 	if (failed) {
 		snprintf(err, errlen, "%u filesystem(s) failed to thaw; see vssd-status", failed);
@@ -311,19 +356,27 @@ int engine_thaw(struct engine *e, char *err, size_t errlen)
 	return (int)thawed;
 }
 
-/* The watchdog thawed (timeout) or is gone while frozen: make sure, then clean up. */
-static void thawed_behind_our_back(struct engine *e, const char *why)
+/*
+ * The watchdog thawed at its timeout (it reported so: vssd must not FITHAW
+ * again, a freeze made meanwhile by someone else would be undone), or it
+ * died while frozen (then vssd thaws itself).
+ */
+static void thawed_behind_our_back(struct engine *e, bool thaw_now, const char *why)
 {
 	unsigned failed;
 	size_t k;
 
 	e->watchdog_fired = true;
-	thaw_frozen(&e->set, &failed);
+	if (thaw_now)
+		thaw_frozen(&e->set, &failed);
 	for (k = 0; k < e->set.norder; k++) {
 		struct vss_mount *m = &e->set.m[e->set.order[k]];
 
-		if (m->state == FS_THAWED)
-			snprintf(m->reason, sizeof(m->reason), "thawed by the watchdog");
+		if (m->state == FS_FROZEN || (thaw_now && m->state == FS_THAWED)) {
+			m->state = FS_THAWED;
+			snprintf(m->reason, sizeof(m->reason), thaw_now ?
+				 "thawed after the watchdog died" : "thawed by the watchdog");
+		}
 	}
 	finish_thaw(e);
 	snprintf(e->last_error, sizeof(e->last_error), "%s", why);
@@ -340,7 +393,7 @@ void engine_watchdog_event(struct engine *e)
 	int r = watchdog_event(&e->wd);
 
 	if (r == 1 && e->state == ENGINE_FROZEN)
-		thawed_behind_our_back(e, "the freeze timed out: the watchdog thawed the filesystems");
+		thawed_behind_our_back(e, false, "the freeze timed out: the watchdog thawed the filesystems");
 	else if (r < 0)
 		engine_reap_watchdog(e);
 }
@@ -359,7 +412,7 @@ bool engine_reap_watchdog(struct engine *e)
 	close(e->wd.sock);
 	e->wd.sock = -1;
 	if (e->state == ENGINE_FROZEN)
-		thawed_behind_our_back(e, "the watchdog died unexpectedly; vssd thawed the filesystems");
+		thawed_behind_our_back(e, true, "the watchdog died unexpectedly; vssd thawed the filesystems");
 	else
 		log_warn("the watchdog process died; starting a new one");
 	if (watchdog_spawn(&e->wd) < 0)

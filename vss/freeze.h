@@ -29,6 +29,7 @@ struct engine {
 	uint64_t thawed_at_ms;      /* last FITHAW */
 	uint64_t last_frozen_ms;    /* length of the last frozen window */
 	unsigned nfrozen;           /* filesystems vssd holds frozen */
+	uint64_t freeze_seq;        /* counts freezes that froze something: who froze what */
 	bool watchdog_fired;        /* the last freeze ended by the watchdog */
 	char last_error[512];
 };

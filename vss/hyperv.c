@@ -81,17 +81,21 @@ void hv_close(struct hv_channel *c)
 	c->state = HV_CLOSED;
 }
 
+/* Is the engine's current freeze the one this channel made? (not a later one of another client) */
+static bool ours(const struct hv_channel *c)
+{
+	return c->froze_seq && c->engine->state == ENGINE_FROZEN &&
+	       c->engine->freeze_seq == c->froze_seq;
+}
+
 void hv_reset(struct hv_channel *c, const char *why)
 {
 	char err[512];
 
 	log_warn("hyperv: %s; reopening %s", why, c->path);
-	if (c->froze && c->engine->state == ENGINE_FROZEN) {
-		log_release();
-		if (engine_thaw(c->engine, err, sizeof(err)) < 0)
-			log_err("hyperv: thaw after a channel error: %s", err);
-	}
-	c->froze = false;
+	if (ours(c) && engine_thaw(c->engine, err, sizeof(err)) < 0)
+		log_err("hyperv: thaw after a channel error: %s", err);
+	c->froze_seq = 0;
 	hv_close(c);
 	c->failures++;
 	schedule_retry(c);
@@ -114,16 +118,17 @@ static uint32_t act(struct hv_channel *c, uint8_t op)
 			log_err("hyperv: FREEZE failed: %s", err);
 			return HV_VSS_E_FAIL;
 		}
-		c->froze = r > 0;
+		c->froze_seq = r > 0 ? c->engine->freeze_seq : 0;
 		return HV_VSS_S_OK;
 	case HV_VSS_OP_THAW:
-		if (!c->froze) {
+		if (!ours(c)) {
 			/* not ours (or already thawed by the watchdog): leave other requests alone */
-			log_info("hyperv: THAW without a freeze from this channel; nothing to do");
+			log_info("hyperv: THAW without a freeze from this channel in force; nothing to do");
+			c->froze_seq = 0;
 			return HV_VSS_S_OK;
 		}
 		r = engine_thaw(c->engine, err, sizeof(err));
-		c->froze = false;
+		c->froze_seq = 0;
 		if (r < 0) {
 			log_err("hyperv: THAW failed: %s", err);
 			return HV_VSS_E_FAIL;

@@ -280,7 +280,6 @@ int main(int argc, char **argv)
 		}
 	}
 	if (engine.state == ENGINE_FROZEN) {
-		log_release();
 		log_notice("stopping while frozen: thawing first");
 		r = engine_thaw(&engine, err, sizeof(err));
 		if (r < 0)

@@ -2,6 +2,7 @@
 #include "watchdog.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/fs.h>
 #include <poll.h>
 #include <signal.h>
@@ -72,103 +73,165 @@ static unsigned thaw_all(size_t nheld, size_t nann)
 	return n;
 }
 
+struct wd_state {
+	size_t nheld, nann;
+	uint64_t deadline;
+	uint32_t gen;
+	bool armed;
+};
+
+/* Receives one message (blocking or not); false on EOF/error (vssd is gone) or nothing. */
+static int receive(int sock, struct wd_state *st, bool wait)
+{
+	char cbuf[CMSG_SPACE(sizeof(int) * FDS_PER_MSG)];
+	struct wd_msg m;
+	struct iovec iov = { .iov_base = &m, .iov_len = sizeof(m) };
+	struct msghdr mh = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+	};
+	struct cmsghdr *c;
+	ssize_t r;
+
+	r = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC | (wait ? 0 : MSG_DONTWAIT));
+	if (r < 0 && (errno == EINTR || errno == EAGAIN))
+		return 0;                  /* nothing (now) */
+	if (r != (ssize_t)sizeof(m))
+		return -1;                 /* EOF: vssd is gone */
+	for (c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+		size_t k, cnt;
+
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		cnt = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (k = 0; k < cnt; k++) {
+			int fd;
+
+			memcpy(&fd, CMSG_DATA(c) + k * sizeof(int), sizeof(fd));
+			if (st->nheld < WATCHDOG_MAX_FDS) {
+				ours[st->nheld] = false;
+				held[st->nheld++] = fd;
+			} else {
+				close(fd);
+			}
+		}
+	}
+	switch (m.op) {
+	case WD_ARM:
+		/* exactly the fds sent for this arming: drop any left from a failed one */
+		if (st->nheld > m.arg) {
+			size_t extra = st->nheld - m.arg, k;
+
+			for (k = 0; k < extra; k++)
+				close(held[k]);
+			memmove(held, held + extra, m.arg * sizeof(held[0]));
+			st->nheld = m.arg;
+		}
+		memset(ours, 0, sizeof(ours));
+		st->gen = m.gen;
+		st->nann = 0;
+		st->deadline = now_ms() + m.arg64;
+		st->armed = true;
+		break;
+	case WD_FREEZING:
+		if (st->armed && m.arg < st->nheld && st->nann < WATCHDOG_MAX_FDS) {
+			ours[m.arg] = true;
+			announced[st->nann++] = m.arg;
+		}
+		break;
+	case WD_DISOWN:
+		if (m.arg < st->nheld)
+			ours[m.arg] = false;
+		break;
+	case WD_DISARM:
+		if (m.gen == st->gen) {
+			release(&st->nheld, &st->nann);
+			st->armed = false;
+		}
+		break;
+	default:
+		break;
+	}
+	return 1;
+}
+
 static void __attribute__((noreturn)) watchdog_main(int sock)
 {
-	size_t nheld = 0, nann = 0;
-	uint64_t deadline = 0;
-	uint32_t gen = 0;
-	bool armed = false;
+	struct wd_state st = { 0 };
 	sigset_t all;
 
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, NULL);   /* only SIGKILL stops us */
 	prctl(PR_SET_NAME, "vssd-watchdog", 0, 0, 0);
-	prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
 	mlockall(MCL_CURRENT | MCL_FUTURE);
 
 	for (;;) {
-		char cbuf[CMSG_SPACE(sizeof(int) * FDS_PER_MSG)];
-		struct wd_msg m;
-		struct iovec iov = { .iov_base = &m, .iov_len = sizeof(m) };
-		struct msghdr mh = {
-			.msg_iov = &iov, .msg_iovlen = 1,
-			.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
-		};
 		struct pollfd p = { .fd = sock, .events = POLLIN };
-		struct cmsghdr *c;
-		int timeout = -1;
-		ssize_t r;
+		int timeout = -1, r;
 
-		if (armed) {
+		if (st.armed) {
 			uint64_t t = now_ms();
 
-			if (t >= deadline) {
-				struct wd_msg fired = { .op = WD_FIRED, .gen = gen };
+			if (t >= st.deadline) {
+				struct wd_msg fired = { .op = WD_FIRED };
 
-				fired.arg = thaw_all(nheld, nann);
-				release(&nheld, &nann);
-				armed = false;
+				/* first everything vssd sent before the deadline ("freezing k", a disarm) */
+				while ((r = receive(sock, &st, false)) > 0)
+					;
+				if (r < 0) {
+					if (st.armed)
+						thaw_all(st.nheld, st.nann);
+					_exit(0);
+				}
+				if (!st.armed)
+					continue;
+				fired.gen = st.gen;
+				fired.arg = thaw_all(st.nheld, st.nann);
+				release(&st.nheld, &st.nann);
+				st.armed = false;
 				send(sock, &fired, sizeof(fired), MSG_NOSIGNAL);
 				continue;
 			}
-			timeout = (int)(deadline - t > 60000 ? 60000 : deadline - t);
+			timeout = (int)(st.deadline - t > 60000 ? 60000 : st.deadline - t);
 		}
 		if (poll(&p, 1, timeout) <= 0)
 			continue;
-		r = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r != (ssize_t)sizeof(m)) {
+		if (receive(sock, &st, true) < 0) {
 			/* EOF: vssd is gone; thaw what it froze */
-			if (armed)
-				thaw_all(nheld, nann);
+			if (st.armed)
+				thaw_all(st.nheld, st.nann);
 			_exit(0);
 		}
-		for (c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
-			size_t k, cnt;
-
-			if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-				continue;
-			cnt = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-			for (k = 0; k < cnt; k++) {
-				int fd;
-
-				memcpy(&fd, CMSG_DATA(c) + k * sizeof(int), sizeof(fd));
-				if (nheld < WATCHDOG_MAX_FDS) {
-					ours[nheld] = false;
-					held[nheld++] = fd;
-				} else {
-					close(fd);
-				}
-			}
-		}
-		switch (m.op) {
-		case WD_ARM:
-			gen = m.gen;
-			nann = 0;
-			deadline = now_ms() + m.arg64;
-			armed = true;
-			break;
-		case WD_FREEZING:
-			if (armed && m.arg < nheld && nann < WATCHDOG_MAX_FDS) {
-				ours[m.arg] = true;
-				announced[nann++] = m.arg;
-			}
-			break;
-		case WD_DISOWN:
-			if (m.arg < nheld)
-				ours[m.arg] = false;
-			break;
-		case WD_DISARM:
-			if (m.gen == gen) {
-				release(&nheld, &nann);
-				armed = false;
-			}
-			break;
-		default:
-			break;
-		}
 	}
+}
+
+/* Closes every fd >= first: close_range (Linux 5.9), else /proc/self/fd, else a loop. */
+static void close_from(int first)
+{
+	long max;
+	int fd;
+
+	if (syscall(SYS_close_range, (unsigned)first, ~0U, 0U) == 0)
+		return;
+	max = sysconf(_SC_OPEN_MAX);
+	if (max < 0 || max > 1 << 20)
+		max = 1 << 20;
+	for (fd = first; fd < max; fd++)
+		close(fd);
+}
+
+/* stdin, stdout and stderr from /dev/null: the watchdog never writes anything */
+static void null_stdio(void)
+{
+	int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	int i;
+
+	if (fd < 0)
+		return;
+	for (i = 0; i < 3; i++)
+		dup2(fd, i);
+	if (fd > 2)
+		close(fd);
 }
 
 /* ---- the parent ------------------------------------------------------ */
@@ -191,10 +254,12 @@ int watchdog_spawn(struct watchdog *w)
 		return e;
 	}
 	if (pid == 0) {
-		/* keep only our socket (as fd 3) and stdio: no listener, no client, no record */
+		/* keep only our socket, as fd 3: no listener, no client, no record, not vssd's end */
+		close(sv[0]);
 		if (dup2(sv[1], 3) < 0)
 			_exit(1);
-		syscall(SYS_close_range, 4U, ~0U, 0U);
+		close_from(4);
+		null_stdio();
 		watchdog_main(3);
 	}
 	close(sv[1]);
@@ -285,6 +350,18 @@ int watchdog_event(struct watchdog *w)
 	if (r != (ssize_t)sizeof(m))
 		return -EPIPE;
 	return m.op == WD_FIRED && m.gen == w->gen ? 1 : 0;
+}
+
+int watchdog_respawn(struct watchdog *w)
+{
+	if (w->pid > 0) {
+		kill(w->pid, SIGKILL);
+		waitpid(w->pid, NULL, 0);
+		close(w->sock);
+	}
+	w->pid = 0;
+	w->sock = -1;
+	return watchdog_spawn(w);
 }
 
 void watchdog_stop(struct watchdog *w)

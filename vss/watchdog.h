@@ -45,6 +45,12 @@ int watchdog_disarm(struct watchdog *w);
  */
 int watchdog_event(struct watchdog *w);
 
+/*
+ * Replaces the watchdog (SIGKILL, reap, spawn): after a failed send its
+ * state is unknown. Only while nothing is frozen. Returns 0 or -errno.
+ */
+int watchdog_respawn(struct watchdog *w);
+
 /* Ends the watchdog (vssd is stopping, nothing frozen) and reaps it. */
 void watchdog_stop(struct watchdog *w);
 

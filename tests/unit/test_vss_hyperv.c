@@ -168,7 +168,29 @@ static void test_freeze_nothing_eligible(void **state)
 	request(VSS_OP_FREEZE, 0, &r);
 	assert_int_equal((uint32_t)r.error, HV_VSS_S_OK);
 	assert_int_equal(engine.state, ENGINE_THAWED);
-	assert_false(hv.froze);
+	assert_int_equal(hv.froze_seq, 0);
+}
+
+/* A THAW from Hyper-V must not thaw a later freeze made by another client. */
+static void test_thaw_leaves_other_freeze(void **state)
+{
+	struct hv_vss_msg r;
+
+	(void)state;
+	handshake();
+	/* this channel froze as freeze 1; the watchdog thawed it; another client froze (freeze 2) */
+	hv.froze_seq = 1;
+	engine.freeze_seq = 2;
+	engine.state = ENGINE_FROZEN;
+	request(VSS_OP_THAW, 0, &r);
+	assert_int_equal((uint32_t)r.error, HV_VSS_S_OK);
+	assert_int_equal(engine.state, ENGINE_FROZEN);   /* untouched */
+	assert_int_equal(hv.froze_seq, 0);
+	/* a device error does not thaw it either */
+	hv.froze_seq = 1;
+	hv_reset(&hv, "test");
+	assert_int_equal(engine.state, ENGINE_FROZEN);
+	engine.state = ENGINE_THAWED;
 }
 
 static void test_freeze_failure_answers_fail(void **state)
@@ -226,6 +248,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_handshake, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hot_backup_and_unknown_ops, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_freeze_nothing_eligible, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_thaw_leaves_other_freeze, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_freeze_failure_answers_fail, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_peer_gone_resets, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_handshake_resets, setup, teardown),
