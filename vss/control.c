@@ -211,14 +211,20 @@ static void accept_one(struct control *c, const struct listener *l)
 		if (!c->clients[i])
 			break;
 	if (i == CONTROL_MAX_CLIENTS) {
-		/* full: the idlest client goes, so a thaw can always get through */
-		size_t k;
+		/* full: the idlest client goes (never the one holding the freeze), so a thaw gets through */
+		bool frozen = c->engine->state == ENGINE_FROZEN;
+		size_t k, victim = CONTROL_MAX_CLIENTS;
 
-		for (i = 0, k = 1; k < CONTROL_MAX_CLIENTS; k++)
-			if (c->clients[k]->last_ms < c->clients[i]->last_ms)
-				i = k;
+		for (k = 0; k < CONTROL_MAX_CLIENTS; k++) {
+			if (frozen && c->clients[k]->holder)
+				continue;
+			if (victim == CONTROL_MAX_CLIENTS ||
+			    c->clients[k]->last_ms < c->clients[victim]->last_ms)
+				victim = k;
+		}
 		log_notice("too many clients: closing the one idle longest");
-		drop(c, i);
+		drop(c, victim);
+		i = victim;
 	}
 	c->clients[i] = calloc(1, sizeof(*c->clients[i]));
 	if (!c->clients[i]) {
@@ -261,8 +267,15 @@ void control_dispatch(struct control *c, const struct pollfd *p, size_t n)
 				continue;
 			}
 			if (r > 0) {
+				enum engine_state before = c->engine->state;
+				size_t j;
+
 				cl->last_ms = engine_now_ms();
 				session_input(&cl->s, buf, (size_t)r);
+				if (before != ENGINE_FROZEN && c->engine->state == ENGINE_FROZEN)
+					for (j = 0; j < CONTROL_MAX_CLIENTS; j++)
+						if (c->clients[j])
+							c->clients[j]->holder = c->clients[j] == cl;
 			}
 		} else if (p[k].revents & (POLLHUP | POLLERR)) {
 			drop(c, i);

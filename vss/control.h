@@ -33,6 +33,7 @@ struct listener {
 struct control_client {
 	int fd;
 	uint64_t last_ms;       /* last input, CLOCK_MONOTONIC: the idlest is evicted when full */
+	bool holder;            /* its request froze the filesystems now frozen: never evicted */
 	struct session s;
 };
 

@@ -24,6 +24,7 @@
 
 static int sock = -1;
 static bool json_out;
+static const char *target_path = DEFAULT_SOCKET, *target_vsock, *target_fc;
 static char inbuf[1 << 20];
 static size_t inlen;
 
@@ -45,8 +46,9 @@ static void usage(FILE *out)
 		"      --json          print vssd's replies as JSON\n"
 		"  -h, --help          show this help\n"
 		"  -V, --version       show the version\n"
-		"Exit status: 0 success, 1 vssd reported a failure, 2 usage error,\n"
-		"3 (backup) CMD failed while freeze and thaw succeeded.\n",
+		"Exit status: 0 success, 1 a failure (vssd's error, or in backup: the watchdog\n"
+		"thawed before CMD finished), 2 usage error, 3 (backup) CMD failed while the\n"
+		"freeze and the thaw succeeded.\n",
 		DEFAULT_SOCKET);
 }
 
@@ -326,6 +328,26 @@ static int64_t num(json_object *o, const char *key)
 	return json_object_object_get_ex(o, key, &v) ? json_object_get_int64(v) : 0;
 }
 
+static void connect_target(void)
+{
+	sock = target_vsock ? connect_vsock(target_vsock) :
+	       target_fc ? connect_firecracker(target_fc) : connect_to(target_path);
+	inlen = 0;
+	sync_channel();
+}
+
+/* The connection may have been dropped while CMD ran: if so, connect again. */
+static void ensure_connected(void)
+{
+	struct pollfd p = { .fd = sock, .events = POLLIN | POLLRDHUP };
+
+	if (poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLRDHUP | POLLERR))) {
+		fprintf(stderr, "vssctl: the connection was closed while CMD ran; reconnecting to thaw\n");
+		close(sock);
+		connect_target();
+	}
+}
+
 static int cmd_status(void)
 {
 	json_object *reply, *st = try_status(&reply), *fss;
@@ -460,20 +482,25 @@ static int cmd_backup(int argc, char **argv)
 	json_object *reply, *st;
 	uint64_t timeout_ms = 0;
 	int n, stop, status = 0, frozen, thawed;
-	int64_t t_frozen, t_thawed;
+	int64_t t_frozen, t_thawed, frozen_ms;
+	bool json, fired;
 	struct sigaction ign = { .sa_handler = SIG_IGN }, old_int, old_term, old_hup;
 	pid_t pid;
 
+	if (!paths)
+		die(EXIT_FAILED, "%s", "out of memory");
 	n = collect_paths(argc, argv, paths, &timeout_ms, &stop);
 	if (stop >= argc - 1)
 		die(EXIT_USAGE, "%s", "backup needs '-- CMD [ARG...]'");
+	/* nothing is printed while frozen: stdout may be a file on a frozen filesystem */
+	fflush(stdout);
+	json = json_out;
+	json_out = false;
 	frozen = do_freeze(paths, n, timeout_ms);
+	json_out = json;
 	if (frozen < 0)
 		return EXIT_FAILED;
 	t_frozen = mono_ms();
-	if (!json_out)
-		printf("froze %d filesystem(s); running %s\n", frozen, argv[stop + 1]);
-	fflush(stdout);
 	/* whatever happens to CMD or to us (short of SIGKILL), thaw afterwards */
 	sigaction(SIGINT, &ign, &old_int);
 	sigaction(SIGTERM, &ign, &old_term);
@@ -488,26 +515,37 @@ static int cmd_backup(int argc, char **argv)
 		fprintf(stderr, "vssctl: cannot run %s: %s\n", argv[stop + 1], strerror(errno));
 		_exit(127);
 	}
-	if (pid < 0)
-		fprintf(stderr, "vssctl: fork: %s\n", strerror(errno));
-	else
+	if (pid > 0)
 		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 			;
+	ensure_connected();
+	json_out = false;
 	thawed = do_thaw();
+	json_out = json;
 	t_thawed = mono_ms();
+	if (pid < 0)
+		fprintf(stderr, "vssctl: fork: %s\n", strerror(errno));
 	if (thawed < 0) {
 		fprintf(stderr, "vssctl: backup: THAW FAILED; check 'vssctl status'\n");
 		return EXIT_FAILED;
 	}
 	st = try_status(&reply);
-	if (!json_out)
-		printf("thawed %d filesystem(s); frozen for %lld ms%s%s\n", thawed,
-		       st ? (long long)num(st, "last_frozen_ms") : (long long)(t_thawed - t_frozen),
-		       st ? "" : " (as seen from here)",
-		       st && json_object_get_boolean(json_object_object_get(st, "watchdog_fired")) ?
-		       " (the watchdog thawed before CMD finished)" : "");
+	fired = st && json_object_get_boolean(json_object_object_get(st, "watchdog_fired"));
+	frozen_ms = st ? num(st, "last_frozen_ms") : t_thawed - t_frozen;
+	if (json_out)
+		printf("{\"frozen\":%d,\"thawed\":%d,\"frozen_ms\":%lld,\"watchdog_fired\":%s,"
+		       "\"cmd_status\":%d}\n", frozen, thawed, (long long)frozen_ms, fired ? "true" : "false",
+		       pid < 0 ? -1 : WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+	else
+		printf("froze %d filesystem(s), ran %s, thawed %d; frozen for %lld ms%s\n", frozen,
+		       argv[stop + 1], thawed, (long long)frozen_ms, st ? "" : " (as seen from here)");
 	json_object_put(reply);
 	free(paths);
+	if (fired) {
+		fprintf(stderr, "vssctl: backup: the watchdog thawed before %s finished: the copy may be "
+			"inconsistent (use a longer --timeout)\n", argv[stop + 1]);
+		return EXIT_FAILED;
+	}
 	if (pid < 0)
 		return EXIT_CMD_FAILED;
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
@@ -533,17 +571,17 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *path = DEFAULT_SOCKET, *cmd, *vsock = NULL, *fc = NULL;
+	const char *cmd;
 	int o;
 
 	/* "+": stop at the command, its own options follow it */
 	while ((o = getopt_long(argc, argv, "+s:hV", opts, NULL)) != -1) {
 		switch (o) {
-		case 's': path = optarg; break;
+		case 's': target_path = optarg; break;
 		case 'j': json_out = true; break;
-		case 'q': path = optarg; break;
-		case 'k': vsock = optarg; break;
-		case 'F': fc = optarg; break;
+		case 'q': target_path = optarg; break;
+		case 'k': target_vsock = optarg; break;
+		case 'F': target_fc = optarg; break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("vssctl (%s) %s\n", PACKAGE_NAME, PACKAGE_VERSION); return 0;
 		default: usage(stderr); return EXIT_USAGE;
@@ -562,8 +600,7 @@ int main(int argc, char **argv)
 	if ((strcmp(cmd, "status") == 0 || strcmp(cmd, "thaw") == 0) && argc > 0)
 		die(EXIT_USAGE, "'%s' takes no arguments", cmd);
 
-	sock = vsock ? connect_vsock(vsock) : fc ? connect_firecracker(fc) : connect_to(path);
-	sync_channel();
+	connect_target();
 	if (strcmp(cmd, "status") == 0)
 		return cmd_status();
 	if (strcmp(cmd, "thaw") == 0) {
@@ -578,8 +615,11 @@ int main(int argc, char **argv)
 	if (strcmp(cmd, "freeze") == 0) {
 		char **paths = calloc((size_t)argc + 1, sizeof(*paths));
 		uint64_t timeout_ms = 0;
-		int stop, n = collect_paths(argc, argv, paths, &timeout_ms, &stop), frozen;
+		int stop, n, frozen;
 
+		if (!paths)
+			die(EXIT_FAILED, "%s", "out of memory");
+		n = collect_paths(argc, argv, paths, &timeout_ms, &stop);
 		if (stop != argc)
 			die(EXIT_USAGE, "%s", "'--' is only for backup");
 		frozen = do_freeze(paths, n, timeout_ms);

@@ -78,6 +78,21 @@ check "the blocked write completed after the thaw" wait_until 5000 test -e "$T/w
 "$VSSCTL" --firecracker "$T/fc.sock:9" status > "$T/wrongport.out" 2>&1
 check "a wrong vsock port is reported as such" grep -q "connection closed after CONNECT" "$T/wrongport.out"
 
+# backup prints nothing while frozen: its stdout may be a file on the frozen filesystem
+t0=$(date +%s%N)
+"$VSSCTL" -s "$T/vssd.sock" backup --timeout 3s "$T/m" -- true > "$T/m/backup.out" 2>"$T/backup.err"
+rc=$?
+el=$(( ($(date +%s%N) - t0) / 1000000 ))
+check "backup with stdout on the frozen filesystem finishes at once (rc $rc, ${el} ms)" \
+	sh -c '[ "$1" -eq 0 ] && [ "$2" -lt 2500 ]' sh "$rc" "$el"
+check "  ... and its line reached the file after the thaw" grep -q "thawed 1; frozen for" "$T/m/backup.out"
+# the watchdog ends the freeze before CMD is done: the copy may be inconsistent, exit 1
+"$VSSCTL" -s "$T/vssd.sock" backup --timeout 300ms "$T/m" -- sleep 1 > "$T/cut.out" 2>&1
+rc=$?
+sed 's/^/# /' "$T/cut.out"
+check "a backup cut short by the watchdog exits 1 (rc $rc)" test "$rc" -eq 1
+check "  ... and says why" grep -q "the watchdog thawed before sleep finished" "$T/cut.out"
+
 # virtio-serial on a pty: backup from the "host" end
 out=$("$VSSCTL" --qga "$T/host.sock" backup "$T/m" -- true 2>&1)
 rc=$?
