@@ -13,6 +13,8 @@ struct conf_ctx {
 	const char *text;    /* reading a string */
 	int line;            /* line most recently handed to inih */
 	int err_line;
+	int long_line;       /* first line longer than inih takes, 0: none */
+	int in_long;         /* reading the rest of a long line */
 	char first_err[256];
 };
 
@@ -25,6 +27,7 @@ static char *reader(char *buf, int size, void *p)
 	if (c->file) {
 		if (!fgets(buf, size, c->file))
 			return NULL;
+		n = (int)strlen(buf);
 	} else {
 		if (!*c->text)
 			return NULL;
@@ -36,7 +39,12 @@ static char *reader(char *buf, int size, void *p)
 		buf[n] = '\0';
 		c->text += n;
 	}
-	c->line++;
+	/* inih reads at most size-1 bytes a line: the rest would come back as another line */
+	if (!c->in_long)
+		c->line++;
+	c->in_long = n == size - 1 && buf[n - 1] != '\n';
+	if (c->in_long && !c->long_line)
+		c->long_line = c->line;
 	return buf;
 }
 
@@ -58,13 +66,18 @@ static int run(const char *name, struct conf_ctx *c, char *err, size_t errlen)
 {
 	int r = ini_parse_stream(reader, c, trampoline, c);
 
+	if (r == 0 && c->long_line)
+		r = c->long_line;   /* a long line that happened to parse is still cut */
 	if (r == 0)
 		return 0;
 	if (r == -2) {
 		snprintf(err, errlen, "%s: out of memory", name);
 		return -ENOMEM;
 	}
-	if (r == c->err_line)
+	if (c->long_line && c->long_line <= r)
+		snprintf(err, errlen, "%s:%d: line too long (at most %d characters)", name,
+			 c->long_line, INI_MAX_LINE - 2);
+	else if (r == c->err_line)
 		snprintf(err, errlen, "%s:%d: %s", name, r, c->first_err);
 	else
 		snprintf(err, errlen, "%s:%d: syntax error (expected 'key = value' or '[section]')",

@@ -74,6 +74,20 @@ fail:
 	return r;
 }
 
+void control_set_vsock_cids(struct control *c, const uint32_t *cids, size_t n)
+{
+	size_t i;
+
+	if (n > CONTROL_MAX_CIDS)
+		n = CONTROL_MAX_CIDS;
+	for (i = 0; i < c->nl; i++) {
+		if (c->l[i].kind != LISTEN_VSOCK)
+			continue;
+		memcpy(c->l[i].cids, cids, n * sizeof(cids[0]));
+		c->l[i].n_cids = n;
+	}
+}
+
 int control_listen_vsock(struct control *c, uint32_t port, const uint32_t *cids, size_t n_cids)
 {
 	struct sockaddr_vm sa = {
@@ -87,8 +101,8 @@ int control_listen_vsock(struct control *c, uint32_t port, const uint32_t *cids,
 	l = &c->l[c->nl];
 	memset(l, 0, sizeof(*l));
 	l->kind = LISTEN_VSOCK;
-	l->cids = cids;
-	l->n_cids = n_cids;
+	l->n_cids = n_cids > CONTROL_MAX_CIDS ? CONTROL_MAX_CIDS : n_cids;
+	memcpy(l->cids, cids, l->n_cids * sizeof(l->cids[0]));
 	l->fd = socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (l->fd < 0)
 		return -errno;
@@ -156,6 +170,24 @@ static void refuse(int fd, const char *why)
 	close(fd);
 }
 
+/* Is the peer a member of gid (primary or supplementary group)? */
+static bool in_group(int fd, const struct ucred *cred, gid_t gid)
+{
+	gid_t groups[256];
+	socklen_t len = sizeof(groups);
+	size_t i;
+
+	if (cred->gid == gid)
+		return true;
+	/* SO_PEERGROUPS: Linux 4.13+; a peer with more groups than this is checked by primary only */
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) < 0)
+		return false;
+	for (i = 0; i < len / sizeof(gid_t); i++)
+		if (groups[i] == gid)
+			return true;
+	return false;
+}
+
 /* May this peer talk to us? why gets the reason when not. */
 static bool peer_allowed(const struct listener *l, int fd, char *why, size_t len)
 {
@@ -167,7 +199,7 @@ static bool peer_allowed(const struct listener *l, int fd, char *why, size_t len
 			snprintf(why, len, "cannot read peer credentials: %s", strerror(errno));
 			return false;
 		}
-		if (cred.uid == 0 || (l->have_gid && cred.gid == l->gid))
+		if (cred.uid == 0 || (l->have_gid && in_group(fd, &cred, l->gid)))
 			return true;
 		snprintf(why, len, "permission denied: uid %u may not use vssd", (unsigned)cred.uid);
 		log_notice("refused a client with uid %u pid %d on %s", (unsigned)cred.uid,

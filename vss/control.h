@@ -17,6 +17,7 @@
 
 #define CONTROL_MAX_CLIENTS 16
 #define CONTROL_MAX_LISTENERS 2
+#define CONTROL_MAX_CIDS 32
 
 enum listener_kind { LISTEN_UNIX, LISTEN_VSOCK };
 
@@ -26,7 +27,7 @@ struct listener {
 	char path[108];                 /* unix: removed at close */
 	gid_t gid;                      /* unix: group allowed besides root */
 	bool have_gid;
-	const uint32_t *cids;           /* vsock: allowed peer CIDs (n_cids entries) */
+	uint32_t cids[CONTROL_MAX_CIDS]; /* vsock: allowed peer CIDs (a copy: reloads replace it) */
 	size_t n_cids;
 };
 
@@ -54,6 +55,9 @@ int control_listen_unix(struct control *c, const char *path, bool have_gid, gid_
 
 /* AF_VSOCK on port, any local CID; peers must come from one of cids. */
 int control_listen_vsock(struct control *c, uint32_t port, const uint32_t *cids, size_t n_cids);
+
+/* Replaces the vsock listeners' allowed CIDs (after a reload). */
+void control_set_vsock_cids(struct control *c, const uint32_t *cids, size_t n);
 
 void control_close(struct control *c);
 

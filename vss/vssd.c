@@ -119,6 +119,7 @@ int main(int argc, char **argv)
 	bool explicit_config = false, foreground = false, check = false, thaw_record = false;
 	bool running = true;
 	enum engine_state notified = ENGINE_THAWED;
+	bool reload_pending = false;
 	int cur = 0, sfd, o, r;
 	char err[512], dir[256];
 
@@ -246,21 +247,7 @@ int main(int argc, char **argv)
 					engine_reap_watchdog(&engine);
 					break;
 				case SIGHUP:
-					if (engine.state == ENGINE_FROZEN) {
-						log_notice("SIGHUP while frozen: reload after the thaw");
-						break;
-					}
-					vssd_config_defaults(&cfgs[!cur]);
-					if (vssd_config_load(&cfgs[!cur], config, explicit_config, err,
-							     sizeof(err)) < 0) {
-						log_err("reload failed, keeping the old settings: %s", err);
-						break;
-					}
-					cur = !cur;
-					engine.cfg = &cfgs[cur];
-					if (strcmp(cfgs[cur].socket, cfgs[!cur].socket))
-						log_notice("the new socket path takes effect after a restart");
-					log_info("configuration reloaded");
+					reload_pending = true;
 					break;
 				}
 			}
@@ -274,6 +261,28 @@ int main(int argc, char **argv)
 		if (p[3].fd >= 0 && p[3].revents)
 			engine_watchdog_event(&engine);
 		control_dispatch(&ctl, p + 4, n - 4);
+		if (reload_pending && engine.state != ENGINE_FROZEN) {
+			/* a reload waits for the thaw; a bad file keeps the running settings */
+			reload_pending = false;
+			vssd_config_defaults(&cfgs[!cur]);
+			if (vssd_config_load(&cfgs[!cur], config, explicit_config, err, sizeof(err)) < 0) {
+				log_err("reload failed, keeping the old settings: %s", err);
+			} else {
+				cur = !cur;
+				engine.cfg = &cfgs[cur];
+				control_set_vsock_cids(&ctl, cfgs[cur].vsock_cids, cfgs[cur].n_vsock_cids);
+				if (strcmp(cfgs[cur].socket, cfgs[!cur].socket) ||
+				    cfgs[cur].vsock_port != cfgs[!cur].vsock_port ||
+				    strcmp(cfgs[cur].virtio_port, cfgs[!cur].virtio_port) ||
+				    cfgs[cur].hyperv != cfgs[!cur].hyperv ||
+				    strcmp(cfgs[cur].hyperv_device, cfgs[!cur].hyperv_device))
+					log_notice("changed socket, vsock_port, virtio_port or [hyperv] settings "
+						   "take effect after a restart");
+				log_info("configuration reloaded");
+			}
+		} else if (reload_pending) {
+			log_debug("SIGHUP while frozen: reloading after the thaw");
+		}
 		if (engine.state != notified) {
 			notified = engine.state;
 			notify_send(notified == ENGINE_FROZEN ? "STATUS=frozen" : "STATUS=thawed");

@@ -122,6 +122,20 @@ static void test_conf_errors(void **state)
 					  &count, err, sizeof(err)), -EINVAL);
 	assert_string_equal(err, "t.conf:2: syntax error (expected 'key = value' or '[section]')");
 
+	/* inih cuts lines at 199 bytes: a longer one is an error on its own line, not a later one */
+	{
+		char text[600];
+
+		snprintf(text, sizeof(text), "[s]\nk = %0250d\nk = 1\n", 7);
+		assert_int_equal(conf_load_string("t.conf", text, handler, &count, err, sizeof(err)),
+				 -EINVAL);
+		assert_string_equal(err, "t.conf:2: line too long (at most 198 characters)");
+		snprintf(text, sizeof(text), "[s]\nk = %0190d\nbogus = 1\n", 7);
+		assert_int_equal(conf_load_string("t.conf", text, handler, &count, err, sizeof(err)),
+				 -EINVAL);
+		assert_string_equal(err, "t.conf:3: unknown key 'bogus' in [s]");
+	}
+
 	assert_int_equal(conf_load("/nonexistent/x.conf", handler, &count, err, sizeof(err)),
 			 -ENOENT);
 	assert_string_equal(err, "/nonexistent/x.conf: No such file or directory");
