@@ -104,7 +104,7 @@ void policy_decide(const struct policy_conf *pc, struct policy_state *st, const 
 	const uint64_t page = pc->page_kb;
 	const uint64_t cur = bv->current_kb;
 	uint64_t elapsed_ms = st->have_prev ? delta(s->now_ms, st->prev_ms) : 0;
-	uint64_t goal, curp, goalp, tgtp, target, floor, ceiling;
+	uint64_t goal, curp, goalp, tgtp, target, floor, ceiling, boot;
 
 	memset(d, 0, sizeof(*d));
 	d->current_kb = cur;
@@ -132,7 +132,12 @@ void policy_decide(const struct policy_conf *pc, struct policy_state *st, const 
 		uint64_t locked = delta(max_u64(s->mi.mlocked, s->mi.unevictable), bv->own_locked_kb);
 		floor = max_u64(floor, locked + s->totalreserve_kb);
 	}
-	ceiling = pc->max_kb ? pc->max_kb : (bv->max_kb ? bv->max_kb : UINT64_MAX);
+	/*
+	 * No maximum from the config or the driver: the size the guest booted
+	 * with (never "unlimited": a driver adds to the target and must not wrap).
+	 */
+	boot = bv->boot_kb ? bv->boot_kb : s->mi.mem_total;
+	ceiling = pc->max_kb ? pc->max_kb : (bv->max_kb ? bv->max_kb : max_u64(boot, cur));
 	if (floor > ceiling)
 		floor = ceiling;
 
@@ -144,8 +149,8 @@ void policy_decide(const struct policy_conf *pc, struct policy_state *st, const 
 		st->last_pressure_ms = s->now_ms;
 		if (s->mi.mem_available < need_avail)
 			want = max_u64(want, cur + (need_avail - s->mi.mem_available));
-		if (d->pressure & P_OOM)
-			want = ceiling;             /* an OOM kill happened: give everything back */
+		if (d->pressure & P_OOM)            /* an OOM kill happened: give everything back */
+			want = min_u64(ceiling, max_u64(cur, boot));
 		target = max_u64(max_u64(target, want), cur);
 		d->reason = REASON_PRESSURE;
 	} else if (pc->mode == MODE_ADAPTIVE && target < cur) {

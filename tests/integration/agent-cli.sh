@@ -108,8 +108,9 @@ dpid=$!
 target_is() { [ "$(cat "$R/sys/fake/target")" = "$1" ]; }
 target_below() { [ "$(cat "$R/sys/fake/target")" -lt "$1" ]; }
 # no current file: current = MemTotal (fixed in the fixture), so each decision is one step
-# from MemTotal toward the goal; goal (4035206) > MemTotal -> ceiling? no ceiling for sysfs
-if poll_until 10 target_is 4035204; then ok "daemon writes the goal to the sysfs target"
+# from MemTotal toward the goal; goal (4035206) > MemTotal, and sysfs reports no maximum:
+# the ceiling is the boot size (MemTotal), never more
+if poll_until 10 target_is 4028428; then ok "daemon writes the goal, capped at the boot size, to the sysfs target"
 else not_ok "sysfs target is $(cat "$R/sys/fake/target")"; fi
 if poll_until 10 test -s "$tmp/m.prom" && grep -q '^selfballoond_target_bytes ' "$tmp/m.prom"; then
 	ok "metrics textfile written"; else not_ok "no metrics textfile"; fi

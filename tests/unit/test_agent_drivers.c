@@ -98,6 +98,126 @@ static void test_xen_with_fake_hypervisor(void **state)
 	tu_rmtree(root);
 }
 
+/*
+ * Adaptive mode, xen driver, max_memory = auto, an OOM kill in vmstat: the
+ * measured failure was target UINT64_MAX + (current_kb - MemTotal) wrapping
+ * to 199999 in target_kb. The target must stay within [current, boot].
+ */
+static void test_xen_oom_deflate_is_sane(void **state)
+{
+	char *root = tu_mkdtemp();
+	struct agent_conf c;
+	struct policy_conf pc;
+	struct policy_state st = { 0 };
+	struct sample s = { 0 };
+	struct balloon_driver d;
+	struct balloon_view bv;
+	struct decision dec;
+	struct policy_events ev = { 0 };
+	char why[256];
+	(void)state;
+
+	s.mi.mem_total = 4000000;
+	s.mi.committed_as = 1000000;
+	s.mi.mem_available = 2500000;
+	s.have_vmstat = true;
+	s.now_ms = 100000;
+	conf_defaults(&c);
+	snprintf(c.driver, sizeof(c.driver), "xen");
+	assert_int_equal(c.mode, MODE_ADAPTIVE);
+	assert_true(c.max_auto);
+	write_ull(root, XEN "target_kb", 4200000);
+	write_ull(root, XEN "info/current_kb", 4200000);
+	struct driver_params p = { .root = root, .conf = &c, .page_kb = 4, .mi = &s.mi };
+	assert_int_equal(driver_open(&d, &p, why, sizeof(why)), 0);
+	policy_conf_resolve(&pc, &c, s.mi.mem_total, 4);
+
+	assert_int_equal(d.ops->read(&d, &s.mi, &bv), 0);
+	policy_decide(&pc, &st, &s, &bv, &ev, &dec);                /* baseline */
+	s.now_ms += 5000;
+	s.vm.oom_kill++;
+	assert_int_equal(d.ops->read(&d, &s.mi, &bv), 0);
+	policy_decide(&pc, &st, &s, &bv, &ev, &dec);
+	assert_true(dec.pressure & P_OOM);
+	assert_int_equal(dec.reason, REASON_PRESSURE);
+	assert_true(dec.target_kb >= bv.current_kb);
+	assert_true(dec.target_kb <= 4000000);                      /* the boot size */
+	assert_int_equal(d.ops->set_target(&d, &s.mi, dec.target_kb), 0);
+	assert_int_equal(tu_read_ull(root, XEN "target_kb"), 4200000);
+	d.ops->close(&d, false);
+	tu_rmtree(root);
+}
+
+/* No driver ever writes more than the boot size / max_memory, or a wrapped value. */
+static void test_drivers_never_write_above_max(void **state)
+{
+	char *root = tu_mkdtemp();
+	struct agent_conf c;
+	struct meminfo mi = { .mem_total = 4000000 };
+	struct balloon_driver d;
+	char why[256];
+	const uint64_t huge[] = { UINT64_MAX, UINT64_MAX - 150000, UINT64_MAX / 1024 + 1, 5000000 };
+	(void)state;
+
+	conf_defaults(&c);
+	snprintf(c.driver, sizeof(c.driver), "xen");
+	struct driver_params p = { .root = root, .conf = &c, .page_kb = 4, .mi = &mi };
+
+	/* xen: 200000 kB never visible in MemTotal */
+	write_ull(root, XEN "target_kb", 4200000);
+	write_ull(root, XEN "info/current_kb", 4200000);
+	assert_int_equal(driver_open(&d, &p, why, sizeof(why)), 0);
+	for (unsigned i = 0; i < sizeof(huge) / sizeof(huge[0]); i++) {
+		assert_int_equal(d.ops->set_target(&d, &mi, huge[i]), 0);
+		assert_int_equal(tu_read_ull(root, XEN "target_kb"), 4200000);
+	}
+	assert_int_equal(d.ops->set_target(&d, &mi, 3000000), 0);  /* below the maximum: as asked */
+	assert_int_equal(tu_read_ull(root, XEN "target_kb"), 3200000);
+	d.ops->close(&d, false);
+
+	/* xen restarted while 1 GB is in the balloon: the boot size includes it */
+	mi.mem_total = 3000000;
+	write_ull(root, XEN "info/current_kb", 3200000);
+	write_ull(root, XEN "info/low_kb", 0);
+	write_ull(root, XEN "info/high_kb", 1000000);
+	assert_int_equal(driver_open(&d, &p, why, sizeof(why)), 0);
+	assert_int_equal(d.ops->set_target(&d, &mi, UINT64_MAX), 0);
+	assert_int_equal(tu_read_ull(root, XEN "target_kb"), 4200000);
+	d.ops->close(&d, false);
+
+	/* an explicit max_memory above the boot size is honoured, and is the limit */
+	mi.mem_total = 4000000;
+	write_ull(root, XEN "info/current_kb", 4200000);
+	write_ull(root, XEN "info/high_kb", 0);
+	c.max_auto = false;
+	c.max_memory = (struct size_pct){ .bytes = 6000000ULL * 1024 };
+	assert_int_equal(driver_open(&d, &p, why, sizeof(why)), 0);
+	assert_int_equal(d.ops->set_target(&d, &mi, 5000000), 0);
+	assert_int_equal(tu_read_ull(root, XEN "target_kb"), 5200000);
+	assert_int_equal(d.ops->set_target(&d, &mi, UINT64_MAX), 0);
+	assert_int_equal(tu_read_ull(root, XEN "target_kb"), 6200000);
+	d.ops->close(&d, false);
+	c.max_auto = true;
+
+	/* sysfs, every unit */
+	snprintf(c.driver, sizeof(c.driver), "sysfs");
+	snprintf(c.sysfs_target, sizeof(c.sysfs_target), "/sys/fake/balloon/target");
+	tu_write(root, "sys/fake/balloon/target", "0\n");
+	static const struct { enum sysfs_unit u; unsigned long long max; } units[] = {
+		{ UNIT_KB, 4000000 }, { UNIT_PAGES, 1000000 }, { UNIT_BYTES, 4000000ULL * 1024 },
+	};
+	for (unsigned u = 0; u < 3; u++) {
+		c.sysfs_unit = units[u].u;
+		assert_int_equal(driver_open(&d, &p, why, sizeof(why)), 0);
+		for (unsigned i = 0; i < sizeof(huge) / sizeof(huge[0]); i++) {
+			assert_int_equal(d.ops->set_target(&d, &mi, huge[i]), 0);
+			assert_int_equal(tu_read_ull(root, "sys/fake/balloon/target"), units[u].max);
+		}
+		d.ops->close(&d, false);
+	}
+	tu_rmtree(root);
+}
+
 static void test_sysfs_units(void **state)
 {
 	char *root = tu_mkdtemp();
@@ -310,6 +430,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_xen_with_fake_hypervisor),
+		cmocka_unit_test(test_xen_oom_deflate_is_sane),
+		cmocka_unit_test(test_drivers_never_write_above_max),
 		cmocka_unit_test(test_sysfs_units),
 		cmocka_unit_test(test_userspace_balloon),
 		cmocka_unit_test(test_hotplug_auto_when_kernel_leaves_offline),
