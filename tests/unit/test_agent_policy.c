@@ -305,6 +305,49 @@ static void test_adaptive_oom(void **state)
 	assert_int_equal(a.d.target_kb, 4 * GiB);
 }
 
+/*
+ * Decisions woken by PSI or the fast watch can be milliseconds apart: rates
+ * are measured over >= 1 s, so a few refaults in 5 ms are no pressure; the
+ * same counts over 1 s at the threshold are. An OOM kill still acts at once.
+ */
+static void test_adaptive_rates_need_a_second(void **state)
+{
+	struct adapt a;
+	uint64_t t0;
+	(void)state;
+	adapt_init(&a);
+	t0 = a.s.now_ms - 1000;                   /* the baseline decision */
+	a.s.now_ms = t0 + 5;
+	a.s.vm.refault_file += 20;                /* 4000/s over 5 ms */
+	a.s.vm.pswpin += 5;                       /* 1000/s over 5 ms */
+	a.s.psi.some.total_us += 2000;            /* 40 % of 5 ms */
+	decide(&a);
+	assert_int_equal(a.d.pressure, 0);
+	assert_int_not_equal(a.d.reason, REASON_PRESSURE);
+	a.s.now_ms = t0 + 500;
+	decide(&a);
+	assert_int_equal(a.d.pressure, 0);
+	/* 1 s after the baseline: 2560 refaults = exactly refault_rate */
+	a.s.now_ms = t0 + 1000;
+	a.s.vm.refault_file = a.pc.refault_rate;
+	decide(&a);
+	assert_true(a.d.pressure & P_REFAULT);
+	assert_int_equal(a.d.refault_rate, a.pc.refault_rate);
+	assert_int_equal(a.d.reason, REASON_PRESSURE);
+	/* the next period starts there: 5 ms later nothing counts again, but an OOM kill does */
+	a.s.now_ms += 5;
+	a.s.vm.refault_file += 20;
+	decide(&a);
+	assert_false(a.d.pressure & (P_REFAULT | P_SWAPIN | P_PSI));
+	a.s.now_ms += 5;
+	a.s.vm.oom_kill++;
+	decide(&a);
+	assert_true(a.d.pressure & P_OOM);
+	a.s.now_ms += 5;
+	decide(&a);                               /* counted once */
+	assert_false(a.d.pressure & P_OOM);
+}
+
 static void test_adaptive_cooldown(void **state)
 {
 	struct adapt a;
@@ -403,6 +446,7 @@ int main(void)
 		cmocka_unit_test(test_adaptive_swapin),
 		cmocka_unit_test(test_adaptive_memavailable),
 		cmocka_unit_test(test_adaptive_oom),
+		cmocka_unit_test(test_adaptive_rates_need_a_second),
 		cmocka_unit_test(test_adaptive_cooldown),
 		cmocka_unit_test(test_adaptive_available_floor_limits_inflation),
 		cmocka_unit_test(test_adaptive_locked_floor),
