@@ -145,11 +145,14 @@ static int load_conf(const struct opts *o, struct agent_conf *c, char *err, size
 {
 	int r;
 
+	bool loaded = false;
+
 	conf_defaults(c);
 	if (o->conf_given || access(o->conf_path, F_OK) == 0) {
 		r = agent_conf_load(c, o->conf_path, err, errlen);
 		if (r < 0)
 			return r;
+		loaded = true;
 	}
 	for (int i = 0; i < o->nsets; i++) {
 		char sec[32], e[200];
@@ -166,9 +169,11 @@ static int load_conf(const struct opts *o, struct agent_conf *c, char *err, size
 			return -EINVAL;
 		}
 	}
-	if (!strcmp(c->driver, "sysfs") && !c->sysfs_target[0]) {
-		snprintf(err, errlen, "driver = sysfs needs sysfs_target");
-		return -EINVAL;
+	/* The file was checked on its own; the overrides may break what holds across keys. */
+	if (o->nsets > 0) {
+		char name[300];
+		snprintf(name, sizeof(name), "%s with --set", loaded ? o->conf_path : "defaults");
+		return agent_conf_check(c, name, err, errlen);
 	}
 	return 0;
 }

@@ -48,6 +48,16 @@ case "$rc:$out" in 1:*bad.conf:2:*) ok "zero hysteresis rejected with file:line"
 out=$("$D" --once -c /nonexistent/x.conf 2>&1); rc=$?
 [ "$rc" -eq 1 ] && ok "missing -c file is an error" || not_ok "missing -c file: $rc $out"
 "$D" --dry-run >/dev/null 2>&1; [ $? -eq 2 ] && ok "--dry-run without --once refused" || not_ok "--dry-run alone accepted"
+# -o/--set overrides go through the same checks across keys as the file
+printf '[pressure]\npsi_window = 2s\n' >"$tmp/psi.conf"
+out=$("$D" --check-config -c "$tmp/psi.conf" -o pressure.psi_stall=2s 2>&1); rc=$?
+case "$rc:$out" in 1:*"with --set: psi_stall must be shorter than psi_window"*) ok "--set psi_stall >= psi_window rejected" ;;
+	*) not_ok "--set psi_stall=2s with psi_window 2s: $rc $out" ;; esac
+out=$("$D" --check-config -c "$tmp/psi.conf" -o pressure.psi_window=1s -o pressure.psi_stall=1500ms 2>&1); rc=$?
+[ "$rc" -eq 1 ] && ok "--set psi_window=1s below psi_stall 1500ms rejected" || not_ok "accepted: $rc $out"
+check "--set psi_stall below psi_window accepted" "$D" --check-config -c "$tmp/psi.conf" -o pressure.psi_stall=1500ms
+out=$("$D" --check-config -c "$tmp/psi.conf" -o balloon.driver=sysfs 2>&1); rc=$?
+[ "$rc" -eq 1 ] && ok "--set driver=sysfs without sysfs_target rejected" || not_ok "accepted: $rc $out"
 
 # --- a fake guest: Linux 5.10 fixture, Xen balloon sysfs ---
 R=$tmp/root
