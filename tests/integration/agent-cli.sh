@@ -124,6 +124,11 @@ if poll_until 10 target_is 4028428; then ok "daemon writes the goal, capped at t
 else not_ok "sysfs target is $(cat "$R/sys/fake/target")"; fi
 if poll_until 10 test -s "$tmp/m.prom" && grep -q '^selfballoond_target_bytes ' "$tmp/m.prom"; then
 	ok "metrics textfile written"; else not_ok "no metrics textfile"; fi
+if [ "$(stat -f -c %T "$tmp")" = tmpfs ]; then
+	grep -q 'not on tmpfs/ramfs' "$tmp/d.log" && not_ok "tmpfs textfile warned about" || ok "tmpfs textfile: no warning"
+else
+	grep -q 'not on tmpfs/ramfs' "$tmp/d.log" && ok "textfile off tmpfs: freeze warning logged" || not_ok "no warning for a textfile off tmpfs"
+fi
 [ "$(cat "$R/sys/devices/system/memory/memory7/state")" = online ] &&
 	ok "offline hot-added block onlined (auto_online_blocks=offline)" || not_ok "memory7 not onlined"
 # reload: less committed memory and a 3 GiB ceiling

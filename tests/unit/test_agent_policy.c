@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "agent_config.h"
+#include "agent_testutil.h"
 #include "metrics.h"
 #include "policy.h"
 
@@ -412,6 +413,47 @@ static void test_xen_mode_ignores_pressure(void **state)
 	assert_false(policy_avail_short(&a.pc, &a.s.mi));
 }
 
+/* Counts fsync/fdatasync calls from the code under test (the executable's definitions win). */
+static int fsyncs;
+int fsync(int fd) { (void)fd; fsyncs++; return 0; }
+int fdatasync(int fd) { (void)fd; fsyncs++; return 0; }
+
+/*
+ * The textfile is written with tmp + rename and never fsync'd (an fsync on a
+ * frozen filesystem blocks the tick), and a directory off tmpfs is reported.
+ */
+static void test_metrics_textfile_no_fsync(void **state)
+{
+	char *dir = tu_mkdtemp();
+	char path[300], buf[8192];
+	struct metrics m = { 0 };
+	struct decision d = { .target_kb = 2, .reason = REASON_GOAL };
+	struct sample s = { 0 };
+	unsigned long type;
+	(void)state;
+
+	snprintf(path, sizeof(path), "%s/selfballoond.prom", dir);
+	fsyncs = 0;
+	assert_int_equal(metrics_write(path, &m, &d, &s, "none", "adaptive"), 0);
+	assert_int_equal(fsyncs, 0);
+	assert_non_null(strstr(tu_read(dir, "selfballoond.prom", buf, sizeof(buf)),
+			       "selfballoond_target_bytes 2048\n"));
+	assert_int_equal(access(strcat(strcpy(buf, path), ".tmp"), F_OK), -1);   /* renamed away */
+	d.target_kb = 3;
+	assert_int_equal(metrics_write(path, &m, &d, &s, "none", "adaptive"), 0);
+	assert_non_null(strstr(tu_read(dir, "selfballoond.prom", buf, sizeof(buf)),
+			       "selfballoond_target_bytes 3072\n"));
+	assert_int_equal(fsyncs, 0);
+	snprintf(path, sizeof(path), "%s/no/such/dir/x.prom", dir);
+	assert_int_equal(metrics_write(path, &m, &d, &s, "none", "adaptive"), -ENOENT);
+	assert_int_equal(metrics_check_fs(path, &type), -ENOENT);
+	/* /proc is no tmpfs: warned about; /dev/shm is (when this machine has it) */
+	assert_int_equal(metrics_check_fs("/proc/x.prom", &type), 0);
+	if (metrics_check_fs("/dev/shm/x.prom", &type) >= 0)
+		assert_int_equal(metrics_check_fs("/dev/shm/x.prom", &type), 1);
+	tu_rmtree(dir);
+}
+
 static void test_names_and_metrics(void **state)
 {
 	char b[128];
@@ -452,6 +494,7 @@ int main(void)
 		cmocka_unit_test(test_adaptive_locked_floor),
 		cmocka_unit_test(test_xen_mode_ignores_pressure),
 		cmocka_unit_test(test_names_and_metrics),
+		cmocka_unit_test(test_metrics_textfile_no_fsync),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
