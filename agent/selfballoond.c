@@ -528,7 +528,8 @@ static int run_daemon(struct agent *a)
 			t = now_ms();
 			if (t - a->last_decide_ms + 5 >= a->conf.interval_ms) {
 				now = true;
-				hotplug_retry(&a->hp);
+				if (hotplug_tick(&a->hp) > 0)
+					read_totalreserve(a);
 			} else if (a->conf.mode == MODE_ADAPTIVE) {
 				/* The fast watch: only meminfo, a full decision when it is short. */
 				struct meminfo mi;

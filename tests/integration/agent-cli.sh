@@ -131,6 +131,11 @@ else
 fi
 [ "$(cat "$R/sys/devices/system/memory/memory7/state")" = online ] &&
 	ok "offline hot-added block onlined (auto_online_blocks=offline)" || not_ok "memory7 not onlined"
+# a block added while running, with no uevent (none on a fake tree: as if lost): the interval's rescan finds it
+mkdir -p "$R/sys/devices/system/memory/memory9" && echo offline >"$R/sys/devices/system/memory/memory9/state"
+block9_online() { [ "$(cat "$R/sys/devices/system/memory/memory9/state")" = online ]; }
+if poll_until 5 block9_online; then ok "block added without a uevent onlined at the next interval"
+else not_ok "memory9 is $(cat "$R/sys/devices/system/memory/memory9/state")"; fi
 # reload: less committed memory and a 3 GiB ceiling
 sed 's/^min_memory = 3G/min_memory = 3G\nmax_memory = 3500M/' "$tmp/d.conf" >"$tmp/d2.conf" && mv "$tmp/d2.conf" "$tmp/d.conf"
 kill -HUP "$dpid"
