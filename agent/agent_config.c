@@ -286,7 +286,7 @@ static int handler(void *user, const char *section, const char *key, const char 
 	return agent_conf_set(user, section, key, value, err, errlen);
 }
 
-static int check(struct agent_conf *c, const char *name, char *err, size_t errlen)
+int agent_conf_check(const struct agent_conf *c, const char *name, char *err, size_t errlen)
 {
 	if (!strcmp(c->driver, "sysfs") && !c->sysfs_target[0]) {
 		snprintf(err, errlen, "%s: driver = sysfs needs sysfs_target", name);
@@ -302,11 +302,11 @@ static int check(struct agent_conf *c, const char *name, char *err, size_t errle
 int agent_conf_load(struct agent_conf *c, const char *path, char *err, size_t errlen)
 {
 	int r = conf_load(path, handler, c, err, errlen);
-	return r < 0 ? r : check(c, path, err, errlen);
+	return r < 0 ? r : agent_conf_check(c, path, err, errlen);
 }
 
 int agent_conf_load_string(struct agent_conf *c, const char *text, char *err, size_t errlen)
 {
 	int r = conf_load_string("(string)", text, handler, c, err, errlen);
-	return r < 0 ? r : check(c, "(string)", err, errlen);
+	return r < 0 ? r : agent_conf_check(c, "(string)", err, errlen);
 }

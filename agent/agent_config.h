@@ -58,6 +58,13 @@ void conf_defaults(struct agent_conf *c);
 int agent_conf_load(struct agent_conf *c, const char *path, char *err, size_t errlen);
 int agent_conf_load_string(struct agent_conf *c, const char *text, char *err, size_t errlen);
 
+/*
+ * The checks across keys (psi_stall < psi_window, sysfs needs sysfs_target),
+ * done by the loaders and again after command-line overrides. name prefixes
+ * the message. Returns 0 or -EINVAL with err set.
+ */
+int agent_conf_check(const struct agent_conf *c, const char *name, char *err, size_t errlen);
+
 /* One "key=value" override from the command line ("balloon.driver=none"). */
 int agent_conf_set(struct agent_conf *c, const char *section, const char *key, const char *value,
 		   char *err, size_t errlen);

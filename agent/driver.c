@@ -7,12 +7,13 @@
 #include <string.h>
 
 #include "fileio.h"
+#include "log.h"
 
 uint64_t driver_to_unit(uint64_t kb, enum sysfs_unit u, unsigned page_kb)
 {
 	switch (u) {
 	case UNIT_PAGES: return kb / page_kb;
-	case UNIT_BYTES: return kb * 1024;
+	case UNIT_BYTES: return kb > UINT64_MAX / 1024 ? UINT64_MAX : kb * 1024;
 	default: return kb;
 	}
 }
@@ -24,6 +25,24 @@ uint64_t driver_from_unit(uint64_t v, enum sysfs_unit u, unsigned page_kb)
 	case UNIT_BYTES: return v / 1024;
 	default: return v;
 	}
+}
+
+uint64_t driver_clamp_kb(const char *driver, uint64_t target_kb, uint64_t limit_kb, bool *warned)
+{
+	if (target_kb <= limit_kb) {
+		*warned = false;
+		return target_kb;
+	}
+	if (!*warned)
+		log_warn("%s: target %llu kB is above the most this guest may have (%llu kB); clamped",
+			 driver, (unsigned long long)target_kb, (unsigned long long)limit_kb);
+	*warned = true;
+	return limit_kb;
+}
+
+uint64_t driver_conf_max_kb(const struct agent_conf *c, uint64_t mem_total_kb)
+{
+	return c->max_auto ? 0 : size_pct_kb(&c->max_memory, mem_total_kb);
 }
 
 int driver_read_u64(const char *path, uint64_t *v)

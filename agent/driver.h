@@ -68,6 +68,19 @@ int driver_userspace_child(const struct balloon_driver *d);
 uint64_t driver_to_unit(uint64_t kb, enum sysfs_unit u, unsigned page_kb);
 uint64_t driver_from_unit(uint64_t v, enum sysfs_unit u, unsigned page_kb);
 
+/* a + b, UINT64_MAX instead of wrapping. */
+static inline uint64_t driver_sat_add(uint64_t a, uint64_t b) { return a > UINT64_MAX - b ? UINT64_MAX : a + b; }
+
+/*
+ * The most a driver may ever ask for (MemTotal-equivalent kB): the boot size,
+ * or an explicit max_memory above it. Returns target_kb clamped to it; logs
+ * the first clamp of a run of clamps (*warned remembers it).
+ */
+uint64_t driver_clamp_kb(const char *driver, uint64_t target_kb, uint64_t limit_kb, bool *warned);
+
+/* Explicit max_memory in kB for MemTotal mem_total_kb, 0 when auto. */
+uint64_t driver_conf_max_kb(const struct agent_conf *c, uint64_t mem_total_kb);
+
 /* Reads a single unsigned decimal from a sysfs file. */
 int driver_read_u64(const char *path, uint64_t *v);
 int driver_write_u64(const char *path, uint64_t v);

@@ -1,6 +1,8 @@
 /*
  * Any writable target file (path, unit and optional current file from the
- * config). The file holds the memory the guest should have.
+ * config). The file holds the memory the guest should have: never more than
+ * the boot size (MemTotal at open, or the current file's high-water) or an
+ * explicit max_memory, converted to the unit with saturation.
  */
 
 #include "driver.h"
@@ -19,6 +21,8 @@ struct sysfs {
 	unsigned page_kb;
 	uint64_t initial_target;          /* in the file's unit */
 	uint64_t boot_kb;
+	uint64_t conf_max_kb;             /* explicit max_memory at open, 0: auto */
+	bool clamped;
 	bool have_last;
 	uint64_t last_written;
 };
@@ -50,6 +54,7 @@ static int sysfs_open(struct balloon_driver *d, const struct driver_params *p)
 		return r;
 	}
 	s->boot_kb = p->mi->mem_total;
+	s->conf_max_kb = driver_conf_max_kb(c, p->mi->mem_total);
 	d->priv = s;
 	d->writes = true;
 	return 0;
@@ -77,8 +82,15 @@ static int sysfs_read(struct balloon_driver *d, const struct meminfo *mi, struct
 static int sysfs_set_target(struct balloon_driver *d, const struct meminfo *mi, uint64_t target_kb)
 {
 	struct sysfs *s = d->priv;
-	uint64_t v = driver_to_unit(target_kb, s->unit, s->page_kb);
+	uint64_t v;
 	int r;
+
+	(void)mi;
+	target_kb = driver_clamp_kb("sysfs", target_kb,
+				    s->conf_max_kb > s->boot_kb ? s->conf_max_kb : s->boot_kb, &s->clamped);
+	v = driver_to_unit(target_kb, s->unit, s->page_kb);
+	if (v == UINT64_MAX)
+		return -ERANGE;
 
 	if (s->have_last && v == s->last_written)
 		return 0;

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "fileio.h"
 #include "log.h"
@@ -144,8 +145,14 @@ int hotplug_scan(struct hotplug *h)
 	struct dirent *e;
 	int n = 0;
 
+	struct stat st;
+
 	if (h->policy == ONLINE_OFF)
 		return 0;
+	if (stat(h->dir, &st) == 0) {         /* before the listing: a block added meanwhile shows next tick */
+		h->scan_nlink = (unsigned long)st.st_nlink;
+		h->have_scan = true;
+	}
 	d = opendir(h->dir);
 	if (!d)
 		return -errno;
@@ -168,6 +175,23 @@ void hotplug_retry(struct hotplug *h)
 		hotplug_consider(h, blocks[i]);
 }
 
+int hotplug_tick(struct hotplug *h)
+{
+	struct stat st;
+	int n;
+
+	if (h->policy == ONLINE_OFF)
+		return 0;
+	hotplug_retry(h);
+	if (stat(h->dir, &st) < 0 || (h->have_scan && (unsigned long)st.st_nlink == h->scan_nlink))
+		return 0;
+	log_info("memory blocks changed since the last scan (%lu -> %lu links); rescanning",
+		 h->scan_nlink, (unsigned long)st.st_nlink);
+	h->rescans++;
+	n = hotplug_scan(h);
+	return n > 0 ? n : 0;
+}
+
 int hotplug_open(struct hotplug *h, const char *root, enum online_policy policy, unsigned retries,
 		 bool use_udev)
 {
@@ -181,6 +205,12 @@ int hotplug_open(struct hotplug *h, const char *root, enum online_policy policy,
 	h->udev = udev_new();
 	if (h->udev)
 		h->mon = udev_monitor_new_from_netlink(h->udev, "kernel");
+	if (h->mon) {
+		/* A hot-add of many blocks sends a burst; the default buffer overflows (ENOBUFS). */
+		int r = udev_monitor_set_receive_buffer_size(h->mon, HOTPLUG_RCVBUF);
+		if (r < 0)
+			log_debug("hotplug: uevent buffer %d bytes: %s", HOTPLUG_RCVBUF, strerror(-r));
+	}
 	if (!h->mon || udev_monitor_filter_add_match_subsystem_devtype(h->mon, "memory", NULL) < 0 ||
 	    udev_monitor_enable_receiving(h->mon) < 0) {
 		log_warn("hotplug: cannot monitor memory uevents; relying on the startup scan");
@@ -199,10 +229,15 @@ int hotplug_fd(const struct hotplug *h)
 void hotplug_handle_events(struct hotplug *h)
 {
 	struct udev_device *dev;
+	int err;
 
 	if (!h->mon)
 		return;
-	while ((dev = udev_monitor_receive_device(h->mon))) {
+	for (;;) {
+		errno = 0;
+		dev = udev_monitor_receive_device(h->mon);
+		if (!dev)
+			break;
 		const char *action = udev_device_get_action(dev);
 		const char *name = udev_device_get_sysname(dev);
 		unsigned b;
@@ -212,6 +247,13 @@ void hotplug_handle_events(struct hotplug *h)
 			hotplug_consider(h, b);
 		}
 		udev_device_unref(dev);
+	}
+	err = errno;
+	if (err && err != EAGAIN && err != EWOULDBLOCK && err != EINTR) {
+		/* ENOBUFS: the kernel dropped uevents; blocks added meanwhile would stay offline. */
+		log_warn("hotplug: receiving memory uevents: %s; rescanning memory blocks", strerror(err));
+		h->rescans++;
+		hotplug_scan(h);
 	}
 }
 

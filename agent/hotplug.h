@@ -19,6 +19,9 @@ struct hotplug {
 	struct { unsigned block; unsigned tries; } pending[HOTPLUG_MAX_PENDING];
 	unsigned npending;
 	unsigned onlined, failures;
+	unsigned rescans;                 /* scans after lost events or a changed block list */
+	unsigned long scan_nlink;         /* links of dir at the last scan: 2 + subdirectories */
+	bool have_scan;
 	struct udev *udev;
 	struct udev_monitor *mon;
 };
@@ -39,14 +42,30 @@ extern int (*hotplug_write)(const char *path, const char *data, size_t len);
 /* The monitor fd for poll(), or -1. */
 int hotplug_fd(const struct hotplug *h);
 
-/* Drains monitor events; each "add" of memoryN goes through hotplug_consider. */
+/*
+ * Drains monitor events; each "add" of memoryN goes through hotplug_consider.
+ * When a receive fails other than "nothing left" (ENOBUFS: the socket
+ * overflowed during a big hot-add and events were lost), rescans every block.
+ */
 void hotplug_handle_events(struct hotplug *h);
+
+/* The monitor's socket buffer (the kernel default overflows on a hot-add of many blocks). */
+#define HOTPLUG_RCVBUF (4 << 20)
 
 /* Scans every memoryN block now (startup). Returns how many were onlined. */
 int hotplug_scan(struct hotplug *h);
 
 /* Retries blocks whose onlining failed, at most `retries` times each. */
 void hotplug_retry(struct hotplug *h);
+
+/*
+ * Each interval tick: hotplug_retry, and a rescan when the block list changed
+ * since the last scan (events lost or never delivered). The check is one
+ * stat(2) of the memory directory (sysfs counts subdirectories in st_nlink);
+ * blocks an administrator offlined on purpose are left alone. Nothing when
+ * online = off. Returns how many blocks the rescan onlined.
+ */
+int hotplug_tick(struct hotplug *h);
 
 /*
  * Onlines block N if it is offline and the policy says so (auto: only when

@@ -2,9 +2,19 @@
 
 #include "metrics.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <string.h>
+#include <sys/statfs.h>
+#include <unistd.h>
 
-#include "fileio.h"
+#ifndef TMPFS_MAGIC
+#define TMPFS_MAGIC 0x01021994
+#endif
+#ifndef RAMFS_MAGIC
+#define RAMFS_MAGIC 0x858458f6
+#endif
 
 #define ADD(...) do { \
 	int w_ = snprintf(buf + n, size - n, __VA_ARGS__); \
@@ -58,10 +68,63 @@ int metrics_format(char *buf, unsigned size, const struct metrics *m, const stru
 }
 
 static char metrics_buf[8192];
+static char metrics_tmp[4096];
+
+/*
+ * tmp + rename, and no fsync: the textfile is a cache for node_exporter, not
+ * worth a stall of the loop (fsync waits for the disk, and for the whole of a
+ * freeze of that filesystem). After a crash it is rewritten within a second.
+ */
+int metrics_write_file(const char *path, const char *data, size_t len)
+{
+	int fd, r = 0;
+
+	if (snprintf(metrics_tmp, sizeof(metrics_tmp), "%s.tmp", path) >= (int)sizeof(metrics_tmp))
+		return -ENAMETOOLONG;
+	fd = open(metrics_tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW, 0644);
+	if (fd < 0)
+		return -errno;
+	while (len > 0) {
+		ssize_t w = write(fd, data, len);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			r = -errno;
+			break;
+		}
+		data += w;
+		len -= (size_t)w;
+	}
+	if (close(fd) < 0 && r == 0)
+		r = -errno;
+	if (r == 0 && rename(metrics_tmp, path) < 0)
+		r = -errno;
+	if (r < 0)
+		unlink(metrics_tmp);
+	return r;
+}
 
 int metrics_write(const char *path, const struct metrics *m, const struct decision *d,
 		  const struct sample *s, const char *driver, const char *mode)
 {
 	int n = metrics_format(metrics_buf, sizeof(metrics_buf), m, d, s, driver, mode);
-	return write_file_atomic(path, metrics_buf, (size_t)n, 0644);
+	return metrics_write_file(path, metrics_buf, (size_t)n);
+}
+
+int metrics_check_fs(const char *path, unsigned long *fs_type)
+{
+	char dir[4096];
+	const char *slash = strrchr(path, '/');
+	struct statfs sf;
+
+	if (!slash)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == path)
+		snprintf(dir, sizeof(dir), "/");
+	else if (snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path) >= (int)sizeof(dir))
+		return -ENAMETOOLONG;
+	if (statfs(dir, &sf) < 0)
+		return -errno;
+	*fs_type = (unsigned long)sf.f_type;
+	return (unsigned long)sf.f_type == TMPFS_MAGIC || (unsigned long)sf.f_type == RAMFS_MAGIC;
 }

@@ -60,36 +60,42 @@ bool policy_avail_short(const struct policy_conf *pc, const struct meminfo *mi)
 	return pc->mode == MODE_ADAPTIVE && mi->mem_available < pc->avail_floor_kb;
 }
 
-static unsigned pressure_signals(const struct policy_conf *pc, const struct policy_state *st,
+static unsigned pressure_signals(const struct policy_conf *pc, struct policy_state *st,
 				 const struct sample *s, const struct policy_events *ev,
-				 uint64_t elapsed_ms, struct decision *d)
+				 bool *rate_done, struct decision *d)
 {
+	uint64_t rate_ms = st->have_prev ? delta(s->now_ms, st->prev_rate_ms) : 0;
+	bool fresh = rate_ms >= POLICY_RATE_MIN_MS;    /* a rate period just completed */
 	unsigned p = 0;
 
-	if (st->have_prev && elapsed_ms > 0) {
+	*rate_done = !st->have_prev || fresh;
+	if (st->have_prev && s->have_vmstat && delta(s->vm.oom_kill, st->prev_oom_kill) > 0)
+		p |= P_OOM;                        /* not a rate: at once */
+	if (fresh) {
 		if (s->have_vmstat) {
 			uint64_t refaults = delta(s->vm.refault_anon + s->vm.refault_file,
 						  st->prev_vm.refault_anon + st->prev_vm.refault_file);
-			d->refault_rate = refaults * 1000 / elapsed_ms;
-			d->swapin_rate = delta(s->vm.pswpin, st->prev_vm.pswpin) * 1000 / elapsed_ms;
-			if (delta(s->vm.oom_kill, st->prev_vm.oom_kill) > 0)
-				p |= P_OOM;
+			st->refault_rate = refaults * 1000 / rate_ms;
+			st->swapin_rate = delta(s->vm.pswpin, st->prev_vm.pswpin) * 1000 / rate_ms;
 		}
 		if (s->have_psi) {
 			/* stalled us / elapsed us, as percent x 100 */
-			uint64_t pct = delta(s->psi.some.total_us, st->prev_psi_some_us) * 10 / elapsed_ms;
-			d->psi_some_pct = (unsigned)min_u64(pct, 10000);
+			uint64_t pct = delta(s->psi.some.total_us, st->prev_psi_some_us) * 10 / rate_ms;
+			st->psi_some_pct = (unsigned)min_u64(pct, 10000);
 		}
 	}
+	d->refault_rate = st->refault_rate;
+	d->swapin_rate = st->swapin_rate;
+	d->psi_some_pct = st->psi_some_pct;
 	if (pc->mode != MODE_ADAPTIVE)
 		return 0;
-	if (d->psi_some_pct >= pc->psi_threshold)
+	if (fresh && d->psi_some_pct >= pc->psi_threshold)
 		p |= P_PSI;
 	if (ev->psi_trigger)
 		p |= P_TRIGGER;
-	if (pc->refault_rate && d->refault_rate >= pc->refault_rate)
+	if (fresh && pc->refault_rate && d->refault_rate >= pc->refault_rate)
 		p |= P_REFAULT;
-	if (pc->swapin_rate && d->swapin_rate >= pc->swapin_rate)
+	if (fresh && pc->swapin_rate && d->swapin_rate >= pc->swapin_rate)
 		p |= P_SWAPIN;
 	if (s->mi.mem_available < pc->avail_floor_kb)
 		p |= P_AVAILABLE;
@@ -104,11 +110,12 @@ void policy_decide(const struct policy_conf *pc, struct policy_state *st, const 
 	const uint64_t page = pc->page_kb;
 	const uint64_t cur = bv->current_kb;
 	uint64_t elapsed_ms = st->have_prev ? delta(s->now_ms, st->prev_ms) : 0;
-	uint64_t goal, curp, goalp, tgtp, target, floor, ceiling;
+	uint64_t goal, curp, goalp, tgtp, target, floor, ceiling, boot;
+	bool rate_done;
 
 	memset(d, 0, sizeof(*d));
 	d->current_kb = cur;
-	d->pressure = pressure_signals(pc, st, s, ev, elapsed_ms, d);
+	d->pressure = pressure_signals(pc, st, s, ev, &rate_done, d);
 
 	/* xen-selfballoon, in pages as the kernel did it. */
 	/* The userspace balloon's own mappings are in Committed_AS; they are not demand. */
@@ -132,7 +139,12 @@ void policy_decide(const struct policy_conf *pc, struct policy_state *st, const 
 		uint64_t locked = delta(max_u64(s->mi.mlocked, s->mi.unevictable), bv->own_locked_kb);
 		floor = max_u64(floor, locked + s->totalreserve_kb);
 	}
-	ceiling = pc->max_kb ? pc->max_kb : (bv->max_kb ? bv->max_kb : UINT64_MAX);
+	/*
+	 * No maximum from the config or the driver: the size the guest booted
+	 * with (never "unlimited": a driver adds to the target and must not wrap).
+	 */
+	boot = bv->boot_kb ? bv->boot_kb : s->mi.mem_total;
+	ceiling = pc->max_kb ? pc->max_kb : (bv->max_kb ? bv->max_kb : max_u64(boot, cur));
 	if (floor > ceiling)
 		floor = ceiling;
 
@@ -144,8 +156,8 @@ void policy_decide(const struct policy_conf *pc, struct policy_state *st, const 
 		st->last_pressure_ms = s->now_ms;
 		if (s->mi.mem_available < need_avail)
 			want = max_u64(want, cur + (need_avail - s->mi.mem_available));
-		if (d->pressure & P_OOM)
-			want = ceiling;             /* an OOM kill happened: give everything back */
+		if (d->pressure & P_OOM)            /* an OOM kill happened: give everything back */
+			want = min_u64(ceiling, max_u64(cur, boot));
 		target = max_u64(max_u64(target, want), cur);
 		d->reason = REASON_PRESSURE;
 	} else if (pc->mode == MODE_ADAPTIVE && target < cur) {
@@ -187,9 +199,14 @@ void policy_decide(const struct policy_conf *pc, struct policy_state *st, const 
 	st->have_prev = true;
 	st->prev_ms = s->now_ms;
 	if (s->have_vmstat)
-		st->prev_vm = s->vm;
-	if (s->have_psi)
-		st->prev_psi_some_us = s->psi.some.total_us;
+		st->prev_oom_kill = s->vm.oom_kill;
+	if (rate_done) {                          /* start the next rate period */
+		st->prev_rate_ms = s->now_ms;
+		if (s->have_vmstat)
+			st->prev_vm = s->vm;
+		if (s->have_psi)
+			st->prev_psi_some_us = s->psi.some.total_us;
+	}
 }
 
 const char *reason_name(enum reason r)

@@ -43,12 +43,25 @@ struct policy_conf {
 void policy_conf_resolve(struct policy_conf *pc, const struct agent_conf *c,
 			 uint64_t mem_total_kb, unsigned page_kb);
 
+/*
+ * Rates (refaults, swap-ins, PSI stall share) are measured over at least this
+ * long: decisions woken by PSI or the fast watch can be milliseconds apart, and
+ * a few refaults in 5 ms are not 1000/s of pressure. An OOM kill acts at once.
+ */
+#define POLICY_RATE_MIN_MS 1000
+
 /* What the policy remembers between calls (owned by the caller, zeroed at start). */
 struct policy_state {
 	bool have_prev;
+	uint64_t prev_ms;                 /* the last decision */
+	/* counters at the start of the current rate period (prev_rate_ms) */
 	struct vmstat prev_vm;
 	uint64_t prev_psi_some_us;
-	uint64_t prev_ms;
+	uint64_t prev_rate_ms;
+	uint64_t prev_oom_kill;           /* at the last decision */
+	/* the last complete period's rates, reported until the next one completes */
+	uint64_t refault_rate, swapin_rate;
+	unsigned psi_some_pct;
 	bool pressured_once;
 	uint64_t last_pressure_ms;
 };
@@ -72,8 +85,8 @@ struct decision {
 	uint64_t current_kb, goal_kb, floor_kb, ceiling_kb;
 	enum reason reason;
 	unsigned pressure;          /* P_* bits */
-	unsigned psi_some_pct;      /* percent x 100 stalled over the last period */
-	uint64_t refault_rate, swapin_rate;   /* pages/s over the last period */
+	unsigned psi_some_pct;      /* percent x 100 stalled over the last period (>= 1 s) */
+	uint64_t refault_rate, swapin_rate;   /* pages/s over the last period (>= 1 s) */
 };
 
 void policy_decide(const struct policy_conf *pc, struct policy_state *st, const struct sample *s,

@@ -60,7 +60,7 @@ struct agent {
 	unsigned page_kb;
 	uint64_t totalreserve_kb;
 	uint64_t last_decide_ms, last_textfile_ms;
-	int last_set_err;
+	int last_set_err, last_metrics_err;
 	int tfd, sfd, psifd;
 };
 
@@ -145,11 +145,14 @@ static int load_conf(const struct opts *o, struct agent_conf *c, char *err, size
 {
 	int r;
 
+	bool loaded = false;
+
 	conf_defaults(c);
 	if (o->conf_given || access(o->conf_path, F_OK) == 0) {
 		r = agent_conf_load(c, o->conf_path, err, errlen);
 		if (r < 0)
 			return r;
+		loaded = true;
 	}
 	for (int i = 0; i < o->nsets; i++) {
 		char sec[32], e[200];
@@ -166,9 +169,11 @@ static int load_conf(const struct opts *o, struct agent_conf *c, char *err, size
 			return -EINVAL;
 		}
 	}
-	if (!strcmp(c->driver, "sysfs") && !c->sysfs_target[0]) {
-		snprintf(err, errlen, "driver = sysfs needs sysfs_target");
-		return -EINVAL;
+	/* The file was checked on its own; the overrides may break what holds across keys. */
+	if (o->nsets > 0) {
+		char name[300];
+		snprintf(name, sizeof(name), "%s with --set", loaded ? o->conf_path : "defaults");
+		return agent_conf_check(c, name, err, errlen);
 	}
 	return 0;
 }
@@ -269,13 +274,42 @@ static void decide(struct agent *a, const struct policy_events *ev)
 	a->last = d;
 	a->have_last = true;
 	a->last_decide_ms = a->s.now_ms;
-	if (a->conf.textfile[0] && (a->s.now_ms - a->last_textfile_ms >= 1000 || !a->last_textfile_ms)) {
-		r = metrics_write(a->conf.textfile, &a->m, &d, &a->s, driver_name(&a->drv),
-				  mode_name(a->conf.mode));
-		if (r < 0)
-			log_warn("metrics %s: %s", a->conf.textfile, strerror(-r));
-		a->last_textfile_ms = a->s.now_ms;
-	}
+}
+
+/*
+ * The textfile, once per interval (at least 1 s apart), from the timer only:
+ * not from each decision woken by PSI or the fast watch. No fsync.
+ */
+static void write_metrics(struct agent *a, uint64_t t)
+{
+	uint64_t every = a->conf.interval_ms > 1000 ? a->conf.interval_ms : 1000;
+	int r;
+
+	if (!a->conf.textfile[0] || !a->have_last || (a->last_textfile_ms && t - a->last_textfile_ms < every))
+		return;
+	r = metrics_write(a->conf.textfile, &a->m, &a->last, &a->s, driver_name(&a->drv),
+			  mode_name(a->conf.mode));
+	if (r < 0 && r != a->last_metrics_err)
+		log_warn("metrics %s: %s", a->conf.textfile, strerror(-r));
+	a->last_metrics_err = r;
+	a->last_textfile_ms = t;
+}
+
+/* Start and reload: a textfile on a freezable filesystem can stall the loop. */
+static void check_metrics_fs(const struct agent *a)
+{
+	unsigned long type = 0;
+	int r;
+
+	if (!a->conf.textfile[0])
+		return;
+	r = metrics_check_fs(a->conf.textfile, &type);
+	if (r < 0)
+		log_warn("metrics textfile %s: checking its directory: %s", a->conf.textfile, strerror(-r));
+	else if (r == 0)
+		log_warn("metrics textfile %s is not on tmpfs/ramfs (f_type 0x%lx): a freeze of that "
+			 "filesystem (fsfreeze, vssd during a backup) stalls the agent, and deflation under "
+			 "pressure with it, until the thaw; put it under /run", a->conf.textfile, type);
 }
 
 static int open_psi(struct agent *a)
@@ -339,6 +373,8 @@ static void reload(struct agent *a)
 	a->hp.retries = c.online_retries;
 	open_psi(a);
 	arm_timer(a);
+	check_metrics_fs(a);
+	a->last_textfile_ms = 0;              /* a new path gets a file at the next tick */
 	log_notice("configuration reloaded (mode %s)", mode_name(c.mode));
 }
 
@@ -415,7 +451,9 @@ static int run_daemon(struct agent *a)
 		log_warn("memory blocks: %s", strerror(-r));
 
 	struct policy_events none = { 0 };
+	check_metrics_fs(a);
 	decide(a, &none);
+	write_metrics(a, now_ms());
 	notify_send("READY=1");
 	log_notice("started: driver %s, mode %s, interval %llums", driver_name(&a->drv),
 		   mode_name(a->conf.mode), (unsigned long long)a->conf.interval_ms);
@@ -482,14 +520,16 @@ static int run_daemon(struct agent *a)
 			hotplug_handle_events(&a->hp);
 			read_totalreserve(a);     /* new zones change the watermarks */
 		}
+		uint64_t t = 0;
 		if (p[ip_tim].revents) {
 			uint64_t exp;
 			ssize_t rd = read(a->tfd, &exp, sizeof(exp));
 			(void)rd;
-			uint64_t t = now_ms();
+			t = now_ms();
 			if (t - a->last_decide_ms + 5 >= a->conf.interval_ms) {
 				now = true;
-				hotplug_retry(&a->hp);
+				if (hotplug_tick(&a->hp) > 0)
+					read_totalreserve(a);
 			} else if (a->conf.mode == MODE_ADAPTIVE) {
 				/* The fast watch: only meminfo, a full decision when it is short. */
 				struct meminfo mi;
@@ -499,6 +539,8 @@ static int run_daemon(struct agent *a)
 		}
 		if (now)
 			decide(a, &ev);
+		if (t)
+			write_metrics(a, t);
 	}
 
 	notify_send("STOPPING=1");

@@ -98,6 +98,126 @@ static void test_xen_with_fake_hypervisor(void **state)
 	tu_rmtree(root);
 }
 
+/*
+ * Adaptive mode, xen driver, max_memory = auto, an OOM kill in vmstat: the
+ * measured failure was target UINT64_MAX + (current_kb - MemTotal) wrapping
+ * to 199999 in target_kb. The target must stay within [current, boot].
+ */
+static void test_xen_oom_deflate_is_sane(void **state)
+{
+	char *root = tu_mkdtemp();
+	struct agent_conf c;
+	struct policy_conf pc;
+	struct policy_state st = { 0 };
+	struct sample s = { 0 };
+	struct balloon_driver d;
+	struct balloon_view bv;
+	struct decision dec;
+	struct policy_events ev = { 0 };
+	char why[256];
+	(void)state;
+
+	s.mi.mem_total = 4000000;
+	s.mi.committed_as = 1000000;
+	s.mi.mem_available = 2500000;
+	s.have_vmstat = true;
+	s.now_ms = 100000;
+	conf_defaults(&c);
+	snprintf(c.driver, sizeof(c.driver), "xen");
+	assert_int_equal(c.mode, MODE_ADAPTIVE);
+	assert_true(c.max_auto);
+	write_ull(root, XEN "target_kb", 4200000);
+	write_ull(root, XEN "info/current_kb", 4200000);
+	struct driver_params p = { .root = root, .conf = &c, .page_kb = 4, .mi = &s.mi };
+	assert_int_equal(driver_open(&d, &p, why, sizeof(why)), 0);
+	policy_conf_resolve(&pc, &c, s.mi.mem_total, 4);
+
+	assert_int_equal(d.ops->read(&d, &s.mi, &bv), 0);
+	policy_decide(&pc, &st, &s, &bv, &ev, &dec);                /* baseline */
+	s.now_ms += 5000;
+	s.vm.oom_kill++;
+	assert_int_equal(d.ops->read(&d, &s.mi, &bv), 0);
+	policy_decide(&pc, &st, &s, &bv, &ev, &dec);
+	assert_true(dec.pressure & P_OOM);
+	assert_int_equal(dec.reason, REASON_PRESSURE);
+	assert_true(dec.target_kb >= bv.current_kb);
+	assert_true(dec.target_kb <= 4000000);                      /* the boot size */
+	assert_int_equal(d.ops->set_target(&d, &s.mi, dec.target_kb), 0);
+	assert_int_equal(tu_read_ull(root, XEN "target_kb"), 4200000);
+	d.ops->close(&d, false);
+	tu_rmtree(root);
+}
+
+/* No driver ever writes more than the boot size / max_memory, or a wrapped value. */
+static void test_drivers_never_write_above_max(void **state)
+{
+	char *root = tu_mkdtemp();
+	struct agent_conf c;
+	struct meminfo mi = { .mem_total = 4000000 };
+	struct balloon_driver d;
+	char why[256];
+	const uint64_t huge[] = { UINT64_MAX, UINT64_MAX - 150000, UINT64_MAX / 1024 + 1, 5000000 };
+	(void)state;
+
+	conf_defaults(&c);
+	snprintf(c.driver, sizeof(c.driver), "xen");
+	struct driver_params p = { .root = root, .conf = &c, .page_kb = 4, .mi = &mi };
+
+	/* xen: 200000 kB never visible in MemTotal */
+	write_ull(root, XEN "target_kb", 4200000);
+	write_ull(root, XEN "info/current_kb", 4200000);
+	assert_int_equal(driver_open(&d, &p, why, sizeof(why)), 0);
+	for (unsigned i = 0; i < sizeof(huge) / sizeof(huge[0]); i++) {
+		assert_int_equal(d.ops->set_target(&d, &mi, huge[i]), 0);
+		assert_int_equal(tu_read_ull(root, XEN "target_kb"), 4200000);
+	}
+	assert_int_equal(d.ops->set_target(&d, &mi, 3000000), 0);  /* below the maximum: as asked */
+	assert_int_equal(tu_read_ull(root, XEN "target_kb"), 3200000);
+	d.ops->close(&d, false);
+
+	/* xen restarted while 1 GB is in the balloon: the boot size includes it */
+	mi.mem_total = 3000000;
+	write_ull(root, XEN "info/current_kb", 3200000);
+	write_ull(root, XEN "info/low_kb", 0);
+	write_ull(root, XEN "info/high_kb", 1000000);
+	assert_int_equal(driver_open(&d, &p, why, sizeof(why)), 0);
+	assert_int_equal(d.ops->set_target(&d, &mi, UINT64_MAX), 0);
+	assert_int_equal(tu_read_ull(root, XEN "target_kb"), 4200000);
+	d.ops->close(&d, false);
+
+	/* an explicit max_memory above the boot size is honoured, and is the limit */
+	mi.mem_total = 4000000;
+	write_ull(root, XEN "info/current_kb", 4200000);
+	write_ull(root, XEN "info/high_kb", 0);
+	c.max_auto = false;
+	c.max_memory = (struct size_pct){ .bytes = 6000000ULL * 1024 };
+	assert_int_equal(driver_open(&d, &p, why, sizeof(why)), 0);
+	assert_int_equal(d.ops->set_target(&d, &mi, 5000000), 0);
+	assert_int_equal(tu_read_ull(root, XEN "target_kb"), 5200000);
+	assert_int_equal(d.ops->set_target(&d, &mi, UINT64_MAX), 0);
+	assert_int_equal(tu_read_ull(root, XEN "target_kb"), 6200000);
+	d.ops->close(&d, false);
+	c.max_auto = true;
+
+	/* sysfs, every unit */
+	snprintf(c.driver, sizeof(c.driver), "sysfs");
+	snprintf(c.sysfs_target, sizeof(c.sysfs_target), "/sys/fake/balloon/target");
+	tu_write(root, "sys/fake/balloon/target", "0\n");
+	static const struct { enum sysfs_unit u; unsigned long long max; } units[] = {
+		{ UNIT_KB, 4000000 }, { UNIT_PAGES, 1000000 }, { UNIT_BYTES, 4000000ULL * 1024 },
+	};
+	for (unsigned u = 0; u < 3; u++) {
+		c.sysfs_unit = units[u].u;
+		assert_int_equal(driver_open(&d, &p, why, sizeof(why)), 0);
+		for (unsigned i = 0; i < sizeof(huge) / sizeof(huge[0]); i++) {
+			assert_int_equal(d.ops->set_target(&d, &mi, huge[i]), 0);
+			assert_int_equal(tu_read_ull(root, "sys/fake/balloon/target"), units[u].max);
+		}
+		d.ops->close(&d, false);
+	}
+	tu_rmtree(root);
+}
+
 static void test_sysfs_units(void **state)
 {
 	char *root = tu_mkdtemp();
@@ -277,6 +397,85 @@ static void test_hotplug_policies(void **state)
 	tu_rmtree(root);
 }
 
+/*
+ * Lost uevents (ENOBUFS during a big hot-add): blocks that appear without an
+ * event are found by the interval tick's cheap check (the block list changed)
+ * and onlined; an unchanged list is not rescanned, so a block an administrator
+ * offlined stays offline (until the next change of the list, like at start).
+ */
+static void test_hotplug_tick_finds_blocks_without_events(void **state)
+{
+	char *root = tu_mkdtemp();
+	struct hotplug h;
+	char b[64];
+	(void)state;
+	make_blocks(root, "offline\n");
+	assert_int_equal(hotplug_open(&h, root, ONLINE_AUTO, 3, false), 0);
+	assert_int_equal(hotplug_scan(&h), 2);
+	assert_int_equal(hotplug_tick(&h), 0);    /* nothing changed */
+	assert_int_equal(h.rescans, 0);
+	/* three blocks hot-added, their events lost */
+	tu_write(root, MEM "memory40/state", "offline\n");
+	tu_write(root, MEM "memory41/state", "offline\n");
+	tu_write(root, MEM "memory42/state", "online\n");
+	assert_int_equal(hotplug_tick(&h), 2);
+	assert_int_equal(h.rescans, 1);
+	assert_string_equal(tu_read(root, MEM "memory40/state", b, sizeof(b)), "online");
+	assert_string_equal(tu_read(root, MEM "memory41/state", b, sizeof(b)), "online");
+	/* an administrator offlines a block: the list is the same, no rescan fights it */
+	tu_write(root, MEM "memory40/state", "offline\n");
+	assert_int_equal(hotplug_tick(&h), 0);
+	assert_int_equal(h.rescans, 1);
+	assert_string_equal(tu_read(root, MEM "memory40/state", b, sizeof(b)), "offline\n");
+	/* online = off: never */
+	tu_write(root, MEM "memory43/state", "offline\n");
+	h.policy = ONLINE_OFF;
+	assert_int_equal(hotplug_tick(&h), 0);
+	assert_string_equal(tu_read(root, MEM "memory43/state", b, sizeof(b)), "offline\n");
+	h.policy = ONLINE_AUTO;
+	/* a changed list rescans everything, as at start: memory43 and memory40 */
+	assert_int_equal(hotplug_tick(&h), 2);
+	assert_string_equal(tu_read(root, MEM "memory43/state", b, sizeof(b)), "online");
+	hotplug_close(&h);
+	tu_rmtree(root);
+}
+
+/* The monitor's receive, interposed (the executable's definition wins over libudev's). */
+static int fake_recv_errno;
+struct udev_device *udev_monitor_receive_device(struct udev_monitor *m);
+struct udev_device *udev_monitor_receive_device(struct udev_monitor *m)
+{
+	(void)m;
+	errno = fake_recv_errno;
+	return NULL;
+}
+
+/* A receive that fails with ENOBUFS (uevents dropped) rescans at once; EAGAIN does not. */
+static void test_hotplug_lost_events_rescan(void **state)
+{
+	char *root = tu_mkdtemp();
+	struct hotplug h;
+	static char fake_monitor;
+	char b[64];
+	(void)state;
+	make_blocks(root, "offline\n");
+	assert_int_equal(hotplug_open(&h, root, ONLINE_AUTO, 3, false), 0);
+	assert_int_equal(hotplug_scan(&h), 2);
+	h.mon = (struct udev_monitor *)&fake_monitor;
+	tu_write(root, MEM "memory50/state", "offline\n");
+	fake_recv_errno = EAGAIN;                 /* drained, nothing lost */
+	hotplug_handle_events(&h);
+	assert_int_equal(h.rescans, 0);
+	assert_string_equal(tu_read(root, MEM "memory50/state", b, sizeof(b)), "offline\n");
+	fake_recv_errno = ENOBUFS;
+	hotplug_handle_events(&h);
+	assert_int_equal(h.rescans, 1);
+	assert_string_equal(tu_read(root, MEM "memory50/state", b, sizeof(b)), "online");
+	h.mon = NULL;
+	hotplug_close(&h);
+	tu_rmtree(root);
+}
+
 static int fail_writes;
 static int failing_write(const char *path, const char *data, size_t len)
 {
@@ -310,12 +509,16 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_xen_with_fake_hypervisor),
+		cmocka_unit_test(test_xen_oom_deflate_is_sane),
+		cmocka_unit_test(test_drivers_never_write_above_max),
 		cmocka_unit_test(test_sysfs_units),
 		cmocka_unit_test(test_userspace_balloon),
 		cmocka_unit_test(test_hotplug_auto_when_kernel_leaves_offline),
 		cmocka_unit_test(test_hotplug_auto_never_fights_kernel),
 		cmocka_unit_test(test_hotplug_policies),
 		cmocka_unit_test(test_hotplug_bounded_retries),
+		cmocka_unit_test(test_hotplug_tick_finds_blocks_without_events),
+		cmocka_unit_test(test_hotplug_lost_events_rescan),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "agent_config.h"
+#include "agent_testutil.h"
 #include "metrics.h"
 #include "policy.h"
 
@@ -305,6 +306,49 @@ static void test_adaptive_oom(void **state)
 	assert_int_equal(a.d.target_kb, 4 * GiB);
 }
 
+/*
+ * Decisions woken by PSI or the fast watch can be milliseconds apart: rates
+ * are measured over >= 1 s, so a few refaults in 5 ms are no pressure; the
+ * same counts over 1 s at the threshold are. An OOM kill still acts at once.
+ */
+static void test_adaptive_rates_need_a_second(void **state)
+{
+	struct adapt a;
+	uint64_t t0;
+	(void)state;
+	adapt_init(&a);
+	t0 = a.s.now_ms - 1000;                   /* the baseline decision */
+	a.s.now_ms = t0 + 5;
+	a.s.vm.refault_file += 20;                /* 4000/s over 5 ms */
+	a.s.vm.pswpin += 5;                       /* 1000/s over 5 ms */
+	a.s.psi.some.total_us += 2000;            /* 40 % of 5 ms */
+	decide(&a);
+	assert_int_equal(a.d.pressure, 0);
+	assert_int_not_equal(a.d.reason, REASON_PRESSURE);
+	a.s.now_ms = t0 + 500;
+	decide(&a);
+	assert_int_equal(a.d.pressure, 0);
+	/* 1 s after the baseline: 2560 refaults = exactly refault_rate */
+	a.s.now_ms = t0 + 1000;
+	a.s.vm.refault_file = a.pc.refault_rate;
+	decide(&a);
+	assert_true(a.d.pressure & P_REFAULT);
+	assert_int_equal(a.d.refault_rate, a.pc.refault_rate);
+	assert_int_equal(a.d.reason, REASON_PRESSURE);
+	/* the next period starts there: 5 ms later nothing counts again, but an OOM kill does */
+	a.s.now_ms += 5;
+	a.s.vm.refault_file += 20;
+	decide(&a);
+	assert_false(a.d.pressure & (P_REFAULT | P_SWAPIN | P_PSI));
+	a.s.now_ms += 5;
+	a.s.vm.oom_kill++;
+	decide(&a);
+	assert_true(a.d.pressure & P_OOM);
+	a.s.now_ms += 5;
+	decide(&a);                               /* counted once */
+	assert_false(a.d.pressure & P_OOM);
+}
+
 static void test_adaptive_cooldown(void **state)
 {
 	struct adapt a;
@@ -369,6 +413,47 @@ static void test_xen_mode_ignores_pressure(void **state)
 	assert_false(policy_avail_short(&a.pc, &a.s.mi));
 }
 
+/* Counts fsync/fdatasync calls from the code under test (the executable's definitions win). */
+static int fsyncs;
+int fsync(int fd) { (void)fd; fsyncs++; return 0; }
+int fdatasync(int fd) { (void)fd; fsyncs++; return 0; }
+
+/*
+ * The textfile is written with tmp + rename and never fsync'd (an fsync on a
+ * frozen filesystem blocks the tick), and a directory off tmpfs is reported.
+ */
+static void test_metrics_textfile_no_fsync(void **state)
+{
+	char *dir = tu_mkdtemp();
+	char path[300], buf[8192];
+	struct metrics m = { 0 };
+	struct decision d = { .target_kb = 2, .reason = REASON_GOAL };
+	struct sample s = { 0 };
+	unsigned long type;
+	(void)state;
+
+	snprintf(path, sizeof(path), "%s/selfballoond.prom", dir);
+	fsyncs = 0;
+	assert_int_equal(metrics_write(path, &m, &d, &s, "none", "adaptive"), 0);
+	assert_int_equal(fsyncs, 0);
+	assert_non_null(strstr(tu_read(dir, "selfballoond.prom", buf, sizeof(buf)),
+			       "selfballoond_target_bytes 2048\n"));
+	assert_int_equal(access(strcat(strcpy(buf, path), ".tmp"), F_OK), -1);   /* renamed away */
+	d.target_kb = 3;
+	assert_int_equal(metrics_write(path, &m, &d, &s, "none", "adaptive"), 0);
+	assert_non_null(strstr(tu_read(dir, "selfballoond.prom", buf, sizeof(buf)),
+			       "selfballoond_target_bytes 3072\n"));
+	assert_int_equal(fsyncs, 0);
+	snprintf(path, sizeof(path), "%s/no/such/dir/x.prom", dir);
+	assert_int_equal(metrics_write(path, &m, &d, &s, "none", "adaptive"), -ENOENT);
+	assert_int_equal(metrics_check_fs(path, &type), -ENOENT);
+	/* /proc is no tmpfs: warned about; /dev/shm is (when this machine has it) */
+	assert_int_equal(metrics_check_fs("/proc/x.prom", &type), 0);
+	if (metrics_check_fs("/dev/shm/x.prom", &type) >= 0)
+		assert_int_equal(metrics_check_fs("/dev/shm/x.prom", &type), 1);
+	tu_rmtree(dir);
+}
+
 static void test_names_and_metrics(void **state)
 {
 	char b[128];
@@ -403,11 +488,13 @@ int main(void)
 		cmocka_unit_test(test_adaptive_swapin),
 		cmocka_unit_test(test_adaptive_memavailable),
 		cmocka_unit_test(test_adaptive_oom),
+		cmocka_unit_test(test_adaptive_rates_need_a_second),
 		cmocka_unit_test(test_adaptive_cooldown),
 		cmocka_unit_test(test_adaptive_available_floor_limits_inflation),
 		cmocka_unit_test(test_adaptive_locked_floor),
 		cmocka_unit_test(test_xen_mode_ignores_pressure),
 		cmocka_unit_test(test_names_and_metrics),
+		cmocka_unit_test(test_metrics_textfile_no_fsync),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
