@@ -290,6 +290,14 @@ int engine_freeze(struct engine *e, const char *const *list, uint64_t timeout_ms
 		if (ir == 0) {
 			m->state = FS_FROZEN;
 			e->nfrozen++;
+			/* confirmed before the deadline check: then the watchdog sees it before firing */
+			if (watchdog_frozen(&e->wd, k) < 0) {
+				snprintf(err, errlen, "lost the watchdog while freezing %s; everything was thawed",
+					 m->target);
+				snprintf(e->last_error, sizeof(e->last_error), "%s", err);
+				abort_freeze(e);
+				return -EIO;
+			}
 			if (engine_now_ms() >= e->deadline_ms) {
 				/* the watchdog may already have fired: do not leave this one unguarded */
 				snprintf(err, errlen, "freezing took longer than the timeout (at %s); "
@@ -345,7 +353,12 @@ int engine_thaw(struct engine *e, char *err, size_t errlen)
 
 	if (e->state != ENGINE_FROZEN)
 		return 0;
+	/* vssd's deadline is never later than the watchdog's: before it, the watchdog cannot have fired */
+	if (engine_now_ms() >= e->deadline_ms)
+		e->watchdog_fired = true;
 	thawed = thaw_frozen(&e->set, &failed);
+	if (thawed + failed < e->nfrozen)
+		e->watchdog_fired = true;   /* some were already thawed (EINVAL) */
 	disarm(e);
 	finish_thaw(e);
 	if (failed) {
@@ -361,26 +374,32 @@ int engine_thaw(struct engine *e, char *err, size_t errlen)
  * again, a freeze made meanwhile by someone else would be undone), or it
  * died while frozen (then vssd thaws itself).
  */
-static void thawed_behind_our_back(struct engine *e, bool thaw_now, const char *why)
+static void thawed_behind_our_back(struct engine *e, size_t thaw_from, const char *why)
 {
-	unsigned failed;
-	size_t k;
+	unsigned failed = 0;
+	size_t k = e->set.norder;
 
 	e->watchdog_fired = true;
-	if (thaw_now)
-		thaw_frozen(&e->set, &failed);
-	for (k = 0; k < e->set.norder; k++) {
+	/* the watchdog thawed the confirmed ones below thaw_from; vssd thaws the rest, in reverse */
+	while (k-- > 0) {
 		struct vss_mount *m = &e->set.m[e->set.order[k]];
 
-		if (m->state == FS_FROZEN || (thaw_now && m->state == FS_THAWED)) {
-			m->state = FS_THAWED;
-			snprintf(m->reason, sizeof(m->reason), thaw_now ?
-				 "thawed after the watchdog died" : "thawed by the watchdog");
+		if (m->state != FS_FROZEN)
+			continue;
+		if (k >= thaw_from && ioctl(m->fd, FITHAW, 0) < 0 && errno != EINVAL) {
+			m->state = FS_FAILED;
+			snprintf(m->reason, sizeof(m->reason), "thaw failed: %s", strerror(errno));
+			failed++;
+			continue;
 		}
+		m->state = FS_THAWED;
+		snprintf(m->reason, sizeof(m->reason), k >= thaw_from ?
+			 "thawed by vssd after the watchdog" : "thawed by the watchdog");
 	}
 	finish_thaw(e);
-	snprintf(e->last_error, sizeof(e->last_error), "%s", why);
-	log_warn("%s", why);
+	snprintf(e->last_error, sizeof(e->last_error), "%s%s", why,
+		 failed ? "; some filesystems failed to thaw, see vssd-status" : "");
+	log_warn("%s", e->last_error);
 }
 
 int engine_watchdog_fd(const struct engine *e)
@@ -390,10 +409,11 @@ int engine_watchdog_fd(const struct engine *e)
 
 void engine_watchdog_event(struct engine *e)
 {
-	int r = watchdog_event(&e->wd);
+	uint32_t upto = 0;
+	int r = watchdog_event(&e->wd, &upto);
 
 	if (r == 1 && e->state == ENGINE_FROZEN)
-		thawed_behind_our_back(e, false, "the freeze timed out: the watchdog thawed the filesystems");
+		thawed_behind_our_back(e, upto, "the freeze timed out: the watchdog thawed the filesystems");
 	else if (r < 0)
 		engine_reap_watchdog(e);
 }
@@ -412,7 +432,7 @@ bool engine_reap_watchdog(struct engine *e)
 	close(e->wd.sock);
 	e->wd.sock = -1;
 	if (e->state == ENGINE_FROZEN)
-		thawed_behind_our_back(e, true, "the watchdog died unexpectedly; vssd thawed the filesystems");
+		thawed_behind_our_back(e, 0, "the watchdog died unexpectedly; vssd thawed the filesystems");
 	else
 		log_warn("the watchdog process died; starting a new one");
 	if (watchdog_spawn(&e->wd) < 0)

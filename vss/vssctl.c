@@ -336,16 +336,20 @@ static void connect_target(void)
 	sync_channel();
 }
 
-/* The connection may have been dropped while CMD ran: if so, connect again. */
-static void ensure_connected(void)
+/*
+ * The connection may have been dropped while CMD ran: if so, connect again
+ * (silently: stderr may be on a frozen filesystem). Returns true when it did.
+ */
+static bool ensure_connected(void)
 {
 	struct pollfd p = { .fd = sock, .events = POLLIN | POLLRDHUP };
 
 	if (poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLRDHUP | POLLERR))) {
-		fprintf(stderr, "vssctl: the connection was closed while CMD ran; reconnecting to thaw\n");
 		close(sock);
 		connect_target();
+		return true;
 	}
+	return false;
 }
 
 static int cmd_status(void)
@@ -483,7 +487,7 @@ static int cmd_backup(int argc, char **argv)
 	uint64_t timeout_ms = 0;
 	int n, stop, status = 0, frozen, thawed;
 	int64_t t_frozen, t_thawed, frozen_ms;
-	bool json, fired;
+	bool json, fired, reconnected;
 	struct sigaction ign = { .sa_handler = SIG_IGN }, old_int, old_term, old_hup;
 	pid_t pid;
 
@@ -518,7 +522,7 @@ static int cmd_backup(int argc, char **argv)
 	if (pid > 0)
 		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 			;
-	ensure_connected();
+	reconnected = ensure_connected();
 	json_out = false;
 	thawed = do_thaw();
 	json_out = json;
@@ -541,9 +545,14 @@ static int cmd_backup(int argc, char **argv)
 		       argv[stop + 1], thawed, (long long)frozen_ms, st ? "" : " (as seen from here)");
 	json_object_put(reply);
 	free(paths);
-	if (fired) {
-		fprintf(stderr, "vssctl: backup: the watchdog thawed before %s finished: the copy may be "
-			"inconsistent (use a longer --timeout)\n", argv[stop + 1]);
+	if (reconnected)
+		fprintf(stderr, "vssctl: backup: the connection to the agent was closed while %s ran\n",
+			argv[stop + 1]);
+	if (fired || reconnected || thawed < frozen) {
+		fprintf(stderr, "vssctl: backup: the filesystems were thawed before %s finished "
+			"(%s): the copy may be inconsistent\n", argv[stop + 1],
+			fired ? "the watchdog's timeout; use a longer --timeout" :
+			reconnected ? "the agent restarted" : "thawed by someone else");
 		return EXIT_FAILED;
 	}
 	if (pid < 0)

@@ -11,6 +11,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -18,14 +19,23 @@
 #include <unistd.h>
 
 #define FDS_PER_MSG 250          /* below the kernel's SCM_MAX_FD (253) */
+#define ARM_REPLY_MS 2000
 
+/*
+ * vssd -> watchdog: FDS (fds ride along), ARM, then per filesystem k in
+ * freeze order FREEZING k (before FIFREEZE), FROZEN k (it succeeded) or
+ * DISOWN k (not ours), and DISARM when vssd has thawed.
+ * watchdog -> vssd: ARMED (ok or not) and FIRED (the timeout thawed).
+ */
 enum wd_op {
 	WD_FDS = 1,      /* arg: how many fds ride along (SCM_RIGHTS) */
 	WD_ARM,          /* arg: total fds, gen, arg64: timeout ms */
 	WD_FREEZING,     /* arg: index */
+	WD_FROZEN,       /* arg: index */
 	WD_DISOWN,       /* arg: index */
 	WD_DISARM,       /* gen */
-	WD_FIRED,        /* child -> parent: gen */
+	WD_ARMED,        /* child -> parent: gen, arg: 1 = holds every fd, 0 = failed */
+	WD_FIRED,        /* child -> parent: gen, arg: confirmations seen (indexes below are thawed) */
 };
 
 struct wd_msg {
@@ -46,41 +56,57 @@ static uint64_t now_ms(void)
 
 /* ---- the child ------------------------------------------------------- */
 
-static int held[WATCHDOG_MAX_FDS];
-static uint32_t announced[WATCHDOG_MAX_FDS];
-static bool ours[WATCHDOG_MAX_FDS];
+enum { NONE, ANNOUNCED, CONFIRMED };
 
-static void release(size_t *nheld, size_t *nann)
+static int held[WATCHDOG_MAX_FDS];
+static uint32_t announced[WATCHDOG_MAX_FDS];   /* order of FREEZING, for the reverse thaw */
+static unsigned char fstate[WATCHDOG_MAX_FDS];
+
+struct wd_state {
+	size_t nheld, nann;
+	uint32_t confirmed_upto;    /* 1 + the highest index confirmed FROZEN */
+	uint64_t deadline;
+	uint32_t gen;
+	bool armed;
+	bool truncated;             /* fds were lost (MSG_CTRUNC) since the last arming */
+};
+
+static void release(struct wd_state *st)
 {
 	size_t i;
 
-	for (i = 0; i < *nheld; i++)
+	for (i = 0; i < st->nheld; i++)
 		close(held[i]);
-	*nheld = 0;
-	*nann = 0;
+	st->nheld = 0;
+	st->nann = 0;
+	st->confirmed_upto = 0;
+	st->armed = false;
+	st->truncated = false;
 }
 
-/* thaw in the reverse order of freezing, only what vssd froze */
-static unsigned thaw_all(size_t nheld, size_t nann)
+/* thaws, in the reverse order of freezing, the fds at least in state min */
+static unsigned thaw_all(const struct wd_state *st, unsigned char min)
 {
 	unsigned n = 0;
 	size_t i;
 
-	for (i = nann; i-- > 0;)
-		if (announced[i] < nheld && ours[announced[i]] &&
-		    ioctl(held[announced[i]], FITHAW, 0) == 0)
+	for (i = st->nann; i-- > 0;) {
+		uint32_t k = announced[i];
+
+		if (k < st->nheld && fstate[k] >= min && ioctl(held[k], FITHAW, 0) == 0)
 			n++;
+	}
 	return n;
 }
 
-struct wd_state {
-	size_t nheld, nann;
-	uint64_t deadline;
-	uint32_t gen;
-	bool armed;
-};
+static void reply(int sock, uint32_t op, uint32_t gen, uint32_t arg)
+{
+	struct wd_msg m = { .op = op, .gen = gen, .arg = arg };
 
-/* Receives one message (blocking or not); false on EOF/error (vssd is gone) or nothing. */
+	send(sock, &m, sizeof(m), MSG_NOSIGNAL);
+}
+
+/* Receives and handles one message. Returns its op, 0 when none is waiting, -1 on EOF. */
 static int receive(int sock, struct wd_state *st, bool wait)
 {
 	char cbuf[CMSG_SPACE(sizeof(int) * FDS_PER_MSG)];
@@ -93,11 +119,15 @@ static int receive(int sock, struct wd_state *st, bool wait)
 	struct cmsghdr *c;
 	ssize_t r;
 
-	r = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC | (wait ? 0 : MSG_DONTWAIT));
-	if (r < 0 && (errno == EINTR || errno == EAGAIN))
-		return 0;                  /* nothing (now) */
+	do
+		r = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC | (wait ? 0 : MSG_DONTWAIT));
+	while (r < 0 && errno == EINTR);
+	if (r < 0 && errno == EAGAIN)
+		return 0;
 	if (r != (ssize_t)sizeof(m))
 		return -1;                 /* EOF: vssd is gone */
+	if (mh.msg_flags & MSG_CTRUNC)
+		st->truncated = true;      /* EMFILE: some fds never arrived */
 	for (c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
 		size_t k, cnt;
 
@@ -108,16 +138,18 @@ static int receive(int sock, struct wd_state *st, bool wait)
 			int fd;
 
 			memcpy(&fd, CMSG_DATA(c) + k * sizeof(int), sizeof(fd));
-			if (st->nheld < WATCHDOG_MAX_FDS) {
-				ours[st->nheld] = false;
+			if (st->nheld < WATCHDOG_MAX_FDS)
 				held[st->nheld++] = fd;
-			} else {
+			else {
 				close(fd);
+				st->truncated = true;
 			}
 		}
 	}
 	switch (m.op) {
-	case WD_ARM:
+	case WD_ARM: {
+		bool ok;
+
 		/* exactly the fds sent for this arming: drop any left from a failed one */
 		if (st->nheld > m.arg) {
 			size_t extra = st->nheld - m.arg, k;
@@ -127,85 +159,105 @@ static int receive(int sock, struct wd_state *st, bool wait)
 			memmove(held, held + extra, m.arg * sizeof(held[0]));
 			st->nheld = m.arg;
 		}
-		memset(ours, 0, sizeof(ours));
-		st->gen = m.gen;
+		ok = st->nheld == m.arg && !st->truncated;
+		memset(fstate, NONE, sizeof(fstate));
 		st->nann = 0;
-		st->deadline = now_ms() + m.arg64;
-		st->armed = true;
+		st->confirmed_upto = 0;
+		st->gen = m.gen;
+		if (ok) {
+			st->deadline = now_ms() + m.arg64;
+			st->armed = true;
+		} else {
+			release(st);
+			st->gen = m.gen;
+		}
+		reply(sock, WD_ARMED, m.gen, ok);
 		break;
+	}
 	case WD_FREEZING:
 		if (st->armed && m.arg < st->nheld && st->nann < WATCHDOG_MAX_FDS) {
-			ours[m.arg] = true;
+			fstate[m.arg] = ANNOUNCED;
 			announced[st->nann++] = m.arg;
+		}
+		break;
+	case WD_FROZEN:
+		if (st->armed && m.arg < st->nheld && fstate[m.arg] == ANNOUNCED) {
+			fstate[m.arg] = CONFIRMED;
+			if (m.arg + 1 > st->confirmed_upto)
+				st->confirmed_upto = m.arg + 1;
 		}
 		break;
 	case WD_DISOWN:
 		if (m.arg < st->nheld)
-			ours[m.arg] = false;
+			fstate[m.arg] = NONE;
 		break;
 	case WD_DISARM:
-		if (m.gen == st->gen) {
-			release(&st->nheld, &st->nann);
-			st->armed = false;
-		}
+		if (m.gen == st->gen)
+			release(st);
 		break;
 	default:
 		break;
 	}
-	return 1;
+	return (int)m.op;
 }
 
 static void __attribute__((noreturn)) watchdog_main(int sock)
 {
 	struct wd_state st = { 0 };
+	struct rlimit rl;
 	sigset_t all;
+	int op;
 
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, NULL);   /* only SIGKILL stops us */
 	prctl(PR_SET_NAME, "vssd-watchdog", 0, 0, 0);
 	mlockall(MCL_CURRENT | MCL_FUTURE);
+	/* room for every fd vssd may hand over */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
 
 	for (;;) {
 		struct pollfd p = { .fd = sock, .events = POLLIN };
-		int timeout = -1, r;
+		int timeout = -1;
 
 		if (st.armed) {
 			uint64_t t = now_ms();
 
 			if (t >= st.deadline) {
-				struct wd_msg fired = { .op = WD_FIRED };
+				uint32_t upto;
 
-				/* first everything vssd sent before the deadline ("freezing k", a disarm) */
-				while ((r = receive(sock, &st, false)) > 0)
+				/*
+				 * First what vssd sent before the deadline (its confirmations), up to
+				 * a disarm or a new arming: those end this arming's business.
+				 */
+				while ((op = receive(sock, &st, false)) > 0 && op != WD_ARM && op != WD_DISARM)
 					;
-				if (r < 0) {
-					if (st.armed)
-						thaw_all(st.nheld, st.nann);
-					_exit(0);
-				}
-				if (!st.armed)
+				if (op < 0)
+					break;
+				if (!st.armed || now_ms() < st.deadline)
 					continue;
-				fired.gen = st.gen;
-				fired.arg = thaw_all(st.nheld, st.nann);
-				release(&st.nheld, &st.nann);
-				st.armed = false;
-				send(sock, &fired, sizeof(fired), MSG_NOSIGNAL);
+				upto = st.confirmed_upto;
+				thaw_all(&st, CONFIRMED);
+				reply(sock, WD_FIRED, st.gen, upto);
+				release(&st);
 				continue;
 			}
 			timeout = (int)(st.deadline - t > 60000 ? 60000 : st.deadline - t);
 		}
 		if (poll(&p, 1, timeout) <= 0)
 			continue;
-		if (receive(sock, &st, true) < 0) {
-			/* EOF: vssd is gone; thaw what it froze */
-			if (st.armed)
-				thaw_all(st.nheld, st.nann);
-			_exit(0);
-		}
+		if (receive(sock, &st, true) < 0)
+			break;
 	}
+	/* EOF: vssd is gone; thaw every filesystem it announced and did not disown */
+	if (st.armed)
+		thaw_all(&st, ANNOUNCED);
+	_exit(0);
 }
 
-/* Closes every fd >= first: close_range (Linux 5.9), else /proc/self/fd, else a loop. */
+/* Closes every fd >= first: close_range (Linux 5.9), else one by one up to the limit. */
 static void close_from(int first)
 {
 	long max;
@@ -296,6 +348,31 @@ static int send_msg(struct watchdog *w, const struct wd_msg *m, const int *fds, 
 	}
 }
 
+/* Waits (bounded) for ARMED of the current generation; other reports are stale. */
+static int wait_armed(struct watchdog *w)
+{
+	uint64_t deadline = now_ms() + ARM_REPLY_MS;
+
+	for (;;) {
+		struct pollfd p = { .fd = w->sock, .events = POLLIN };
+		uint64_t t = now_ms();
+		struct wd_msg m;
+		ssize_t r;
+
+		if (t >= deadline)
+			return -ETIMEDOUT;
+		if (poll(&p, 1, (int)(deadline - t)) < 0 && errno != EINTR)
+			return -errno;
+		r = recv(w->sock, &m, sizeof(m), MSG_DONTWAIT);
+		if (r < 0 && (errno == EAGAIN || errno == EINTR))
+			continue;
+		if (r != (ssize_t)sizeof(m))
+			return -EPIPE;
+		if (m.op == WD_ARMED && m.gen == w->gen)
+			return m.arg ? 0 : -EMFILE;
+	}
+}
+
 int watchdog_arm(struct watchdog *w, const int *fds, size_t n, uint64_t timeout_ms)
 {
 	struct wd_msg m = { .op = WD_FDS };
@@ -313,21 +390,30 @@ int watchdog_arm(struct watchdog *w, const int *fds, size_t n, uint64_t timeout_
 			return r;
 	}
 	m = (struct wd_msg){ .op = WD_ARM, .arg = (uint32_t)n, .gen = ++w->gen, .arg64 = timeout_ms };
+	r = send_msg(w, &m, NULL, 0);
+	return r < 0 ? r : wait_armed(w);
+}
+
+static int send_index(struct watchdog *w, uint32_t op, size_t i)
+{
+	struct wd_msg m = { .op = op, .arg = (uint32_t)i, .gen = w->gen };
+
 	return send_msg(w, &m, NULL, 0);
 }
 
 int watchdog_freezing(struct watchdog *w, size_t i)
 {
-	struct wd_msg m = { .op = WD_FREEZING, .arg = (uint32_t)i, .gen = w->gen };
+	return send_index(w, WD_FREEZING, i);
+}
 
-	return send_msg(w, &m, NULL, 0);
+int watchdog_frozen(struct watchdog *w, size_t i)
+{
+	return send_index(w, WD_FROZEN, i);
 }
 
 int watchdog_disown(struct watchdog *w, size_t i)
 {
-	struct wd_msg m = { .op = WD_DISOWN, .arg = (uint32_t)i, .gen = w->gen };
-
-	return send_msg(w, &m, NULL, 0);
+	return send_index(w, WD_DISOWN, i);
 }
 
 int watchdog_disarm(struct watchdog *w)
@@ -337,7 +423,7 @@ int watchdog_disarm(struct watchdog *w)
 	return send_msg(w, &m, NULL, 0);
 }
 
-int watchdog_event(struct watchdog *w)
+int watchdog_event(struct watchdog *w, uint32_t *confirmed_upto)
 {
 	struct wd_msg m;
 	ssize_t r;
@@ -349,7 +435,11 @@ int watchdog_event(struct watchdog *w)
 		return 0;
 	if (r != (ssize_t)sizeof(m))
 		return -EPIPE;
-	return m.op == WD_FIRED && m.gen == w->gen ? 1 : 0;
+	if (m.op == WD_FIRED && m.gen == w->gen) {
+		*confirmed_upto = m.arg;
+		return 1;
+	}
+	return 0;
 }
 
 int watchdog_respawn(struct watchdog *w)

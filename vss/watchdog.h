@@ -24,13 +24,17 @@ struct watchdog {
 int watchdog_spawn(struct watchdog *w);
 
 /*
- * Hands over fds[0..n) (the directories about to be frozen, by index) and
- * starts the timeout. Returns 0 or -errno (nothing is armed then).
+ * Hands over fds[0..n) (the directories about to be frozen, by index),
+ * starts the timeout and waits (bounded) until the watchdog says it holds
+ * every one. Returns 0 or -errno (then respawn it: its state is unknown).
  */
 int watchdog_arm(struct watchdog *w, const int *fds, size_t n, uint64_t timeout_ms);
 
 /* Announces, before FIFREEZE, that fds[i] is being frozen. */
 int watchdog_freezing(struct watchdog *w, size_t i);
+
+/* FIFREEZE on fds[i] succeeded: the timeout thaws only confirmed ones. */
+int watchdog_frozen(struct watchdog *w, size_t i);
 
 /* fds[i] turned out not to be ours to thaw (EBUSY, EOPNOTSUPP, error). */
 int watchdog_disown(struct watchdog *w, size_t i);
@@ -40,10 +44,11 @@ int watchdog_disarm(struct watchdog *w);
 
 /*
  * Reads a report (call when w->sock is readable). Returns 1 when the
- * watchdog fired for the current arming, 0 for nothing relevant (a stale
- * report), -EPIPE when the watchdog is gone.
+ * watchdog fired for the current arming: it thawed the confirmed fds with
+ * index < *confirmed_upto; vssd must thaw any frozen one at or above it.
+ * 0 for nothing relevant (a stale report), -EPIPE when the watchdog is gone.
  */
-int watchdog_event(struct watchdog *w);
+int watchdog_event(struct watchdog *w, uint32_t *confirmed_upto);
 
 /*
  * Replaces the watchdog (SIGKILL, reap, spawn): after a failed send its

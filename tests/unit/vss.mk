@@ -40,3 +40,11 @@ EXTRA_DIST += \
 	tests/fixtures/mountinfo/overmounted.mountinfo \
 	tests/fixtures/mountinfo/btrfs-loop.mountinfo \
 	tests/fixtures/mountinfo/pseudo-only.mountinfo
+
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_vss_watchdog
+TESTS += tests/unit/test_vss_watchdog
+tests_unit_test_vss_watchdog_SOURCES = tests/unit/test_vss_watchdog.c
+tests_unit_test_vss_watchdog_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) -I$(top_srcdir)/vss
+tests_unit_test_vss_watchdog_LDADD = vss/libvss.a common/libcommon.a $(CMOCKA_LIBS)
+endif
