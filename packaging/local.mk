@@ -60,8 +60,12 @@ else
 EXTRA_DIST += packaging/udev/60-vssd.rules
 endif
 
-EXTRA_DIST += packaging/debian packaging/rpm/selfballoon.spec packaging/check-units.sh \
-	packaging/sandbox-test.sh
+EXTRA_DIST += packaging/debian packaging/rpm/selfballoon.spec scripts/packages
+
+# The units' sandboxes emulated by hand (root); the packages built, installed,
+# checked and purged (root, and only when CI=true or SELFBALLOON_PACKAGE_TEST=1).
+TESTS += tests/packaging/sandbox.sh tests/packaging/deb-install.sh
+EXTRA_DIST += tests/packaging/sandbox.sh tests/packaging/sandbox-run.sh tests/packaging/deb-install.sh
 
 # distcheck installs under its own prefix; units and rules must follow it.
 # SELFBALLOON_UNIT_TESTS_ONLY=1 makes the root-only integration tests skip in the
