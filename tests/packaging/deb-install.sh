@@ -50,8 +50,16 @@ if [ ! -e /usr/sbin/policy-rc.d ]; then
 fi
 
 # ---- build
-if sh "$S/scripts/packages" "$tmp/out" >"$tmp/build.log" 2>&1; then
+rpmopt=
+command -v rpmbuild >/dev/null 2>&1 && rpmopt=--rpm
+if sh "$S/scripts/packages" $rpmopt "$tmp/out" >"$tmp/build.log" 2>&1; then
 	ok "packages build from a clean copy (dpkg-buildpackage -us -uc -b), lintian reports no errors"
+	if [ -n "$rpmopt" ]; then
+		n=$(ls "$tmp"/out/*.rpm 2>/dev/null | wc -l)
+		check "rpmbuild -bb packaging/rpm/selfballoon.spec builds vssd and selfballoond ($n RPMs)" [ "$n" -eq 2 ]
+	else
+		skip_case "rpmbuild not installed: the RPM build is not checked"
+	fi
 else
 	not_ok "scripts/packages failed"
 	sed 's/^/#   /' "$tmp/build.log" | tail -n 40
