@@ -65,7 +65,8 @@ EXTRA_DIST += packaging/debian packaging/rpm/selfballoon.spec scripts/packages
 # The units' sandboxes emulated by hand (root); the packages built, installed,
 # checked and purged (root, and only when CI=true or SELFBALLOON_PACKAGE_TEST=1).
 TESTS += tests/packaging/sandbox.sh tests/packaging/deb-install.sh
-EXTRA_DIST += tests/packaging/sandbox.sh tests/packaging/sandbox-run.sh tests/packaging/deb-install.sh
+EXTRA_DIST += tests/packaging/sandbox.sh tests/packaging/sandbox-run.sh tests/packaging/deb-install.sh \
+	tests/packaging/vm-systemd.sh tests/packaging/vm-guest-test.sh
 # deb-install.sh builds packages (CPU) and runs dpkg: after every other test but
 # agent-balloon (agent/local.mk), never next to the timing-sensitive ones
 tests/packaging/deb-install.log: $(filter-out tests/packaging/deb-install.log tests/integration/agent-balloon.log,$(TEST_LOGS))

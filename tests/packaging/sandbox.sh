@@ -76,15 +76,20 @@ else
 	not_ok "  ... the writers did not finish"
 fi
 
-# ExecStopPost: SIGKILL vssd and its watchdog together while frozen; then
+# ExecStopPost: SIGKILL vssd and its watchdog while frozen; then
 # `vssd --thaw-record` in the same sandbox thaws from the freeze record
 r=$(qga "$(freeze_list_json "$T/ext4" "$T/xfs")")
 expect "frozen again" '"return": *2' "$r"
+# the watchdog is stopped first (SIGSTOP cannot be blocked), or it would thaw
+# the instant vssd dies, as it should
 kids=$(fs_children "$VSSD_PID")
-kill -KILL $kids "$VSSD_PID" 2>/dev/null
+kill -STOP $kids 2>/dev/null
+kill -KILL "$VSSD_PID" 2>/dev/null
 wait_until 3000 fs_pid_gone "$VSSD_PID"
 wait "$VSSD_PID" 2>/dev/null
 VSSD_PID=
+kill -KILL $kids 2>/dev/null
+for k in $kids; do wait_until 3000 fs_pid_gone "$k"; done
 if in_fs "fs_frozen '$T/ext4' || fs_frozen '$T/xfs'"; then
 	ok "vssd and its watchdog SIGKILLed: filesystems still frozen"
 	unshare --mount --propagation slave /bin/sh "$SANDBOX" vssd "$T/run" \
