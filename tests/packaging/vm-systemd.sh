@@ -58,9 +58,11 @@ in_root_run() {
 }
 in_root_run sh -c 'dpkg -i /tmp/vssd_*.deb /tmp/selfballoond_*.deb && rm /tmp/*.deb' >"$run/dpkg.log" 2>&1
 install -m 755 "$here/vm-guest-test.sh" "$run/root/usr/local/sbin/vm-guest-test"
-printf '[Unit]\nAfter=multi-user.target\n[Service]\nType=oneshot\nExecStart=/usr/local/sbin/vm-guest-test\n[Install]\nWantedBy=multi-user.target\n' \
+printf '[Unit]\nAfter=multi-user.target\n[Service]\nType=oneshot\nTimeoutStartSec=15min\nExecStart=/usr/local/sbin/vm-guest-test\n[Install]\nWantedBy=multi-user.target\n' \
 	>"$run/root/etc/systemd/system/vm-guest-test.service"
 ln -s /etc/systemd/system/vm-guest-test.service "$run/root/etc/systemd/system/multi-user.target.wants/"
+# the serial console is the test's output: no getty there (its vhangup would end the test)
+ln -sf /dev/null "$run/root/etc/systemd/system/serial-getty@ttyS0.service"
 echo sbvm >"$run/root/etc/hostname"
 : >"$run/root/etc/machine-id"
 mkfs.ext4 -q -F -L root -d "$run/root" "$run/disk.img" 2G
@@ -68,7 +70,7 @@ mkfs.ext4 -q -F -L root -d "$run/root" "$run/disk.img" 2G
 k=$(ls "$root"/boot/vmlinuz-* | head -1)
 i=$(ls "$root"/boot/initrd.img-* | head -1)
 qemu-system-x86_64 -machine q35 -accel tcg -m 1024 -smp 2 -display none -no-reboot \
-	-kernel "$k" -initrd "$i" -append "root=/dev/vda rw console=ttyS0 systemd.show_status=0 quiet" \
+	-kernel "$k" -initrd "$i" -append "root=/dev/vda rw console=ttyS0 systemd.show_status=1" \
 	-drive file="$run/disk.img",if=virtio,format=raw \
 	-device virtio-serial-pci \
 	-chardev socket,id=vss,path="$run/vss.sock",server=on,wait=off \
