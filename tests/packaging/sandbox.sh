@@ -116,8 +116,10 @@ echo 1 >"$R/sys/fake/target"
 printf '[balloon]\ndriver = sysfs\nsysfs_target = /sys/fake/target\ninterval = 200ms\n' >"$R/etc/selfballoond.conf"
 printf '[hotplug]\nonline = auto\n' >>"$R/etc/selfballoond.conf"
 
+# the binary goes with the fake root: PrivateTmp hides a build tree under /tmp
+cp "$AGENT" "$R/selfballoond"
 unshare --mount --propagation slave /bin/sh "$SANDBOX" selfballoond "$R" \
-	"$AGENT" -f --root /mnt -c /mnt/etc/selfballoond.conf 2>"$T/agent.log" &
+	/mnt/selfballoond -f --root /mnt -c /mnt/etc/selfballoond.conf 2>"$T/agent.log" &
 APID=$!
 fs_track_pid "$APID"
 target_set() {
