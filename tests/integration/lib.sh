@@ -22,6 +22,7 @@ done_testing() {
 }
 
 need_root() {
+	[ -z "${SELFBALLOON_UNIT_TESTS_ONLY:-}" ] || skip_all "SELFBALLOON_UNIT_TESTS_ONLY is set (make distcheck runs unit tests only)"
 	[ "$(id -u)" -eq 0 ] || skip_all "needs root (run the suite as root: sudo scripts/test)"
 }
 
