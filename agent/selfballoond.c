@@ -34,7 +34,7 @@
 #ifndef SYSCONFDIR
 #define SYSCONFDIR "/etc"
 #endif
-#define DEFAULT_CONF SYSCONFDIR "/selfballoond.conf"
+#define DEFAULT_CONF SYSCONFDIR "/selfballoon/selfballoond.conf"
 
 struct opts {
 	const char *conf_path;
