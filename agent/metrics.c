@@ -1,6 +1,7 @@
 /* Prometheus textfile with target, current, goal, pressure, decisions by reason, OOM deflates. */
 
 #include "metrics.h"
+#include "fileio.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -68,8 +69,6 @@ int metrics_format(char *buf, unsigned size, const struct metrics *m, const stru
 }
 
 static char metrics_buf[8192];
-static char metrics_tmp[4096];
-
 /*
  * tmp + rename, and no fsync: the textfile is a cache for node_exporter, not
  * worth a stall of the loop (fsync waits for the disk, and for the whole of a
@@ -77,31 +76,7 @@ static char metrics_tmp[4096];
  */
 int metrics_write_file(const char *path, const char *data, size_t len)
 {
-	int fd, r = 0;
-
-	if (snprintf(metrics_tmp, sizeof(metrics_tmp), "%s.tmp", path) >= (int)sizeof(metrics_tmp))
-		return -ENAMETOOLONG;
-	fd = open(metrics_tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW, 0644);
-	if (fd < 0)
-		return -errno;
-	while (len > 0) {
-		ssize_t w = write(fd, data, len);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			r = -errno;
-			break;
-		}
-		data += w;
-		len -= (size_t)w;
-	}
-	if (close(fd) < 0 && r == 0)
-		r = -errno;
-	if (r == 0 && rename(metrics_tmp, path) < 0)
-		r = -errno;
-	if (r < 0)
-		unlink(metrics_tmp);
-	return r;
+	return write_file_replace(path, data, len, 0644);
 }
 
 int metrics_write(const char *path, const struct metrics *m, const struct decision *d,

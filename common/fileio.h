@@ -18,10 +18,11 @@ ssize_t read_file_at(int dirfd, const char *path, char *buf, size_t size);
 int write_file(const char *path, const char *data, size_t len);
 
 /*
- * Writes a file atomically: path.tmp is written, fsync'ed, renamed over path.
- * Returns 0 or -errno.
+ * Replaces a file atomically for its readers: path.tmp is written, then
+ * renamed over path. No fsync: for files that are rewritten often and must
+ * never stall the writer (a metrics textfile). Returns 0 or -errno.
  */
-int write_file_atomic(const char *path, const char *data, size_t len, mode_t mode);
+int write_file_replace(const char *path, const char *data, size_t len, mode_t mode);
 
 /* out = root + "/" + rel without doubled slashes. Returns 0 or -ENAMETOOLONG. */
 int path_join(char *out, size_t size, const char *root, const char *rel);
