@@ -7,6 +7,7 @@
 # are never written (hotplug onlining is off); everything started here is
 # stopped by the cleanup trap, by pid.
 . "${top_srcdir:-.}/tests/integration/lib.sh"
+WAIT_STEP_MS=100   # these waits read /proc or a daemon's files: 10 polls a second are enough
 
 need_root
 B=${top_builddir:-.}
@@ -46,16 +47,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 
-# poll_until SECONDS COMMAND...: checks every 0.1 s, gives up at the deadline.
-poll_until() {
-	_n=$(($1 * 10)); shift
-	while [ "$_n" -gt 0 ]; do
-		"$@" && return 0
-		sleep 0.1
-		_n=$((_n - 1))
-	done
-	"$@"
-}
 balloon_kb() { awk '$1 == "selfballoond_balloon_bytes" { print int($2 / 1024) }' "$tmp/metrics.prom" 2>/dev/null; }
 balloon_at_least() { b=$(balloon_kb); [ "${b:-0}" -ge "$1" ]; }
 full_balloon() { balloon_at_least $((BALLOON_KB - 65536)); }
@@ -81,7 +72,7 @@ oom0=$(oom_kills)
 dpid=$!
 
 # 1. The balloon inflates toward its goal (here: down to min_memory).
-if poll_until 120 full_balloon; then
+if wait_until 120000 full_balloon; then
 	ok "balloon inflated to $(($(balloon_kb) / 1024)) MiB"
 else
 	not_ok "balloon did not inflate to 3 GiB (at $(($(balloon_kb) / 1024)) MiB)"
@@ -120,7 +111,7 @@ if grep -q 'OOM-killed' "$tmp/agent.log"; then not_ok "the balloon itself was OO
 else ok "the balloon was never OOM-killed"; fi
 
 # 3. When the workload is gone the balloon inflates again (after the cool-down).
-if poll_until 120 full_balloon; then ok "balloon inflated again to $(($(balloon_kb) / 1024)) MiB"
+if wait_until 120000 full_balloon; then ok "balloon inflated again to $(($(balloon_kb) / 1024)) MiB"
 else not_ok "balloon did not inflate again (at $(($(balloon_kb) / 1024)) MiB)"; fi
 
 # 4. SIGTERM releases the balloon and stops the agent.
@@ -135,7 +126,7 @@ else
 	if [ "$rc" -eq 0 ]; then ok "agent exited cleanly on SIGTERM"; else not_ok "agent exit status $rc"; fi
 fi
 released() { [ -z "$cpid" ] || ! kill -0 "$cpid" 2>/dev/null; }
-if poll_until 10 released; then ok "balloon child is gone"; else not_ok "balloon child $cpid survived"; fi
+if wait_until 10000 released; then ok "balloon child is gone"; else not_ok "balloon child $cpid survived"; fi
 
 echo "# agent log (decisions):"
 grep -E 'decision|OOM|warning|error' "$tmp/agent.log" | tail -40 | sed 's/^/# /'

@@ -4,6 +4,7 @@
 # and /sys trees under a temporary --root. Needs no root and touches nothing
 # of this machine.
 . "${top_srcdir:-.}/tests/integration/lib.sh"
+WAIT_STEP_MS=100   # these waits read /proc or a daemon's files: 10 polls a second are enough
 
 B=${top_builddir:-.}
 S=${top_srcdir:-.}
@@ -24,15 +25,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 
-poll_until() {
-	_n=$(($1 * 10)); shift
-	while [ "$_n" -gt 0 ]; do
-		"$@" && return 0
-		sleep 0.1
-		_n=$((_n - 1))
-	done
-	"$@"
-}
 
 # --- options and configuration ---
 v=$("$D" --version)
@@ -120,9 +112,9 @@ target_below() { [ "$(cat "$R/sys/fake/target")" -lt "$1" ]; }
 # no current file: current = MemTotal (fixed in the fixture), so each decision is one step
 # from MemTotal toward the goal; goal (4035206) > MemTotal, and sysfs reports no maximum:
 # the ceiling is the boot size (MemTotal), never more
-if poll_until 10 target_is 4028428; then ok "daemon writes the goal, capped at the boot size, to the sysfs target"
+if wait_until 10000 target_is 4028428; then ok "daemon writes the goal, capped at the boot size, to the sysfs target"
 else not_ok "sysfs target is $(cat "$R/sys/fake/target")"; fi
-if poll_until 10 test -s "$tmp/m.prom" && grep -q '^selfballoond_target_bytes ' "$tmp/m.prom"; then
+if wait_until 10000 test -s "$tmp/m.prom" && grep -q '^selfballoond_target_bytes ' "$tmp/m.prom"; then
 	ok "metrics textfile written"; else not_ok "no metrics textfile"; fi
 if [ "$(stat -f -c %T "$tmp")" = tmpfs ]; then
 	grep -q 'not on tmpfs/ramfs' "$tmp/d.log" && not_ok "tmpfs textfile warned about" || ok "tmpfs textfile: no warning"
@@ -134,17 +126,17 @@ fi
 # a block added while running, with no uevent (none on a fake tree: as if lost): the interval's rescan finds it
 mkdir -p "$R/sys/devices/system/memory/memory9" && echo offline >"$R/sys/devices/system/memory/memory9/state"
 block9_online() { [ "$(cat "$R/sys/devices/system/memory/memory9/state")" = online ]; }
-if poll_until 5 block9_online; then ok "block added without a uevent onlined at the next interval"
+if wait_until 5000 block9_online; then ok "block added without a uevent onlined at the next interval"
 else not_ok "memory9 is $(cat "$R/sys/devices/system/memory/memory9/state")"; fi
 # reload: less committed memory and a 3 GiB ceiling
 sed 's/^min_memory = 3G/min_memory = 3G\nmax_memory = 3500M/' "$tmp/d.conf" >"$tmp/d2.conf" && mv "$tmp/d2.conf" "$tmp/d.conf"
 kill -HUP "$dpid"
-if poll_until 10 target_is $((3500 * 1024)); then ok "SIGHUP reload: new max_memory applied (reason=ceiling)"
+if wait_until 10000 target_is $((3500 * 1024)); then ok "SIGHUP reload: new max_memory applied (reason=ceiling)"
 else not_ok "after reload the target is $(cat "$R/sys/fake/target")"; fi
 grep -q 'configuration reloaded' "$tmp/d.log" && ok "reload logged" || not_ok "reload not logged"
 printf '[balloon]\nbogus = 1\n' >"$tmp/d.conf"
 kill -HUP "$dpid"
-if poll_until 10 grep -q 'd.conf:2: unknown key' "$tmp/d.log" && kill -0 "$dpid"; then
+if wait_until 10000 grep -q 'd.conf:2: unknown key' "$tmp/d.log" && kill -0 "$dpid"; then
 	ok "bad reload reported with file:line, daemon keeps running"; else not_ok "bad reload"; fi
 kill -TERM "$dpid"
 i=0; while kill -0 "$dpid" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
@@ -174,11 +166,11 @@ with open(sys.argv[2], "w") as out:
             break
 PY
 	npid=$!
-	poll_until 5 test -S "$tmp/notify.sock"
+	wait_until 5000 test -S "$tmp/notify.sock"
 	printf '[balloon]\ndriver = none\ninterval = 200ms\n[hotplug]\nonline = off\n' >"$tmp/n.conf"
 	NOTIFY_SOCKET=$tmp/notify.sock "$D" -f --root "$R" -c "$tmp/n.conf" 2>/dev/null &
 	dpid=$!
-	poll_until 5 grep -q 'READY=1' "$tmp/notify.txt"
+	wait_until 5000 grep -q 'READY=1' "$tmp/notify.txt"
 	kill -TERM "$dpid"; wait "$dpid"; dpid=
 	wait "$npid"
 	grep -q '^READY=1' "$tmp/notify.txt" && grep -q '^STATUS=target ' "$tmp/notify.txt" &&

@@ -32,14 +32,16 @@ need_cmd() {
 	done
 }
 
-# wait_until TIMEOUT_MS COMMAND...: polls COMMAND every 10 ms until it succeeds
-# or the time is up (bounded: never loops forever). Returns 0 on success.
+# wait_until TIMEOUT_MS COMMAND...: polls COMMAND every WAIT_STEP_MS (default 10) ms
+# until it succeeds or the time is up (bounded: never loops forever). Returns 0 on success.
 wait_until() {
 	_limit=$1; shift
+	_step=${WAIT_STEP_MS:-10}
+	_pause=$(printf '%d.%03d' $((_step / 1000)) $((_step % 1000)))
 	_i=0
-	while [ "$_i" -lt $((_limit / 10)) ]; do
+	while [ "$_i" -lt $((_limit / _step)) ]; do
 		"$@" && return 0
-		sleep 0.01
+		sleep "$_pause"
 		_i=$((_i + 1))
 	done
 	"$@"
