@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* selfballoond configuration: defaults and the INI key handler. */
 
 #include "agent_config.h"

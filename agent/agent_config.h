@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* selfballoond configuration: defaults, INI keys (see selfballoond.conf(5)). */
 #ifndef SB_AGENT_AGENT_CONFIG_H
 #define SB_AGENT_AGENT_CONFIG_H

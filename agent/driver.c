@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Driver selection and small helpers shared by the drivers. */
 
 #include "driver.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The balloon driver interface: a small ops table; each driver lives in its own file. */
 #ifndef SB_AGENT_DRIVER_H
 #define SB_AGENT_DRIVER_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Dry run: the balloon never moves; decisions are computed and reported only. */
 
 #include "driver.h"

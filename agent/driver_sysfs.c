@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Any writable target file (path, unit and optional current file from the
  * config). The file holds the memory the guest should have: never more than

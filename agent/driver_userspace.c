@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The agent holds the balloon itself: a child process (oom_score_adj 1000,
  * so the OOM killer takes it first) keeps anonymous memory mlocked in fixed

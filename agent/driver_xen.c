@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Xen balloon through sysfs: xen_memory0/target_kb (write) and
  * info/current_kb (read). The policy speaks in MemTotal terms; as

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Hot-added memory: blocks that show up offline are onlined per
  * [hotplug] online. "auto" never fights the kernel: when

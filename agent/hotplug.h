@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Onlining hot-added memory blocks (libudev monitor + sysfs memoryN/state). */
 #ifndef SB_AGENT_HOTPLUG_H
 #define SB_AGENT_HOTPLUG_H

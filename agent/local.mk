@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # agent/: selfballoond, the self-ballooning agent.
 sbin_PROGRAMS += agent/selfballoond
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Prometheus textfile with target, current, goal, pressure, decisions by reason, OOM deflates. */
 
 #include "metrics.h"

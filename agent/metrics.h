@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Prometheus textfile (node_exporter textfile collector format), written atomically. */
 #ifndef SB_AGENT_METRICS_H
 #define SB_AGENT_METRICS_H

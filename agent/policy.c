@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The balloon policy. mode xen is xen-selfballoon's rule (Linux
  * drivers/xen/xen-selfballoon.c, removed in 5.3) computed in pages:

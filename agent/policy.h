@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The balloon policy: a pure function of sample + state + config -> decision. No I/O. */
 #ifndef SB_AGENT_POLICY_H
 #define SB_AGENT_POLICY_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* PSI trigger registration (Documentation/accounting/psi.rst, "Monitoring for pressure thresholds"). */
 
 #include "psi.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* PSI trigger: a file descriptor that polls POLLPRI when memory stall passes a threshold. */
 #ifndef SB_AGENT_PSI_H
 #define SB_AGENT_PSI_H

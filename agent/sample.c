@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Parsing of /proc/meminfo, /proc/vmstat and /proc/pressure/memory from fixed buffers. */
 
 #include "sample.h"

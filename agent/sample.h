@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* One sample of the guest's memory state: /proc/meminfo, /proc/vmstat, /proc/pressure/memory. */
 #ifndef SB_AGENT_SAMPLE_H
 #define SB_AGENT_SAMPLE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * selfballoond: the guest sizes its own memory. One poll() loop over a
  * timerfd (the tick), a PSI trigger fd, the udev monitor, the balloon

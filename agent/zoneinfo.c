@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* totalreserve_pages from /proc/zoneinfo: per zone, high watermark + largest lowmem_reserve. */
 
 #include "zoneinfo.h"

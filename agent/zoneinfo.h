@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* totalreserve from /proc/zoneinfo, as the kernel's calculate_totalreserve_pages() computes it. */
 #ifndef SB_AGENT_ZONEINFO_H
 #define SB_AGENT_ZONEINFO_H

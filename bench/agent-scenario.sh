@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # One burst scenario for selfballoond on this machine (root): a userspace
 # balloon of BALLOON_GIB (default 3) GiB, then a workload that takes
 # MemAvailable - 1 GiB at once and grows by 2 GiB over 2 s. Prints one

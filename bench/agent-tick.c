@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * agent-tick: what one selfballoond tick costs on this machine.
  * Times N rounds of: meminfo only (the fast watch), a full sample

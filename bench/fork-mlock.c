@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* bench/fork-mlock.c: what vssd's per-freeze watchdog spawn costs, in isolation.
  *
  * vssd runs with mlockall(MCL_CURRENT | MCL_FUTURE) and, on every freeze, fork()s a

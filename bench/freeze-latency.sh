@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # bench/freeze-latency.sh: vssd against qemu-ga (QEMU guest agent), same filesystems, same run.
 #
 #   sudo bench/freeze-latency.sh [--trials N] [--fs N] [--json FILE] [--no-strace]

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """QEMU guest agent protocol client and benchmark driver for bench/freeze-latency.sh.
 
 Measures vssd against qemu-ga (and a bare in-process ioctl reference) on the same loop

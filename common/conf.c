@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* INI files through inih; the first error is reported with its line number. */
 #include "conf.h"
 

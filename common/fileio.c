@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Whole-file I/O helpers for /proc, /sys and small state files. */
 #include "fileio.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Small whole-file readers and writers over read(2)/write(2); no allocation. */
 #ifndef SB_FILEIO_H
 #define SB_FILEIO_H

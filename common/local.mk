@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # common/: the little both daemons share (noinst library).
 noinst_LIBRARIES += common/libcommon.a
 common_libcommon_a_SOURCES = \

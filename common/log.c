@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Logging: formatted into a fixed buffer, written with write(2)/send(2). */
 #include "log.h"
 

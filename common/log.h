@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Logging for both daemons: stderr and/or syslog, never blocking while held. */
 #ifndef SB_LOG_H
 #define SB_LOG_H

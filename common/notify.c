@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The systemd notification protocol is a single datagram on a unix socket. */
 #include "notify.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* sd_notify(3) without libsystemd: one datagram to $NOTIFY_SOCKET. */
 #ifndef SB_NOTIFY_H
 #define SB_NOTIFY_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Value parsers shared by both daemons' configuration code. */
 #include "parse.h"
 

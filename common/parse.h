@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Parsers for configuration values: sizes, durations, booleans, integers. */
 #ifndef SB_PARSE_H
 #define SB_PARSE_H

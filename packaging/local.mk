@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # packaging/: configuration files, systemd units and udev rules; Debian and RPM
 # packaging (distributed, used by scripts/packages and tests/packaging/).
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # tests/: unit (cmocka), integration (shell, real filesystems), fuzz.
 # Each area adds its own unit tests in its local.mk; shared ones live here.
 if HAVE_CMOCKA

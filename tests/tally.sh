@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Totals what `make check` ran: cmocka cases from their logs, shell test cases
 # from their "ok"/"not ok"/"skip" lines, and whole tests that skipped (exit 77).
 # Prints the failing logs, then one closing line "N passed, N failed, N skipped".

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* QGA command semantics: sync, ping, info, fsfreeze-*, and vssd-status. */
 #include "commands.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The QEMU guest agent commands vssd answers (and vssd-status), on any
  * transport: request text in, reply object out.

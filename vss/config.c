@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* vssd.conf keys, their defaults and their validation. */
 #include "config.h"
 

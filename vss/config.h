@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* vssd.conf: the daemon's settings. */
 #ifndef VSS_CONFIG_H
 #define VSS_CONFIG_H

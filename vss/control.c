@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Stream listeners (unix, vsock): accept, check the peer, run sessions. */
 #include "control.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Stream listeners and their connections: the local unix socket (root or
  * one group, by SO_PEERCRED) and AF_VSOCK (allowed peer CIDs, by default the

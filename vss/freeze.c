@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The freeze sequence and its exact undo. */
 #include "freeze.h"
 

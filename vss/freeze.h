@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The freeze engine: hooks -> syncfs -> FIFREEZE on the selected
  * filesystems, guarded by the watchdog and the freeze record; thaw in

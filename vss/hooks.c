@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Hook runner: sorted directory listing, fork/exec with timeout and captured output. */
 #include "hooks.h"
 

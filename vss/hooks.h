@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Freeze hooks: executables in a directory, run in name order with the
  * argument "freeze" before filesystems are frozen, and in reverse order

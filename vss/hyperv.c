@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Hyper-V VSS device protocol: REGISTER1 handshake and the request loop. */
 #include "hyperv.h"
 

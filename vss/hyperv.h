@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The Hyper-V VSS channel: /dev/vmbus/hv_vss (hv_utils). Registers with the
  * REGISTER1 handshake, then answers FREEZE, THAW and HOT_BACKUP; after any

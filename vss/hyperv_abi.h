@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The Hyper-V VSS message between the hv_utils driver and user space, as in
  * the kernel's include/uapi/linux/hyperv.h (struct hv_vss_msg): 12 packed

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* A streaming splitter for JSON objects: tracks depth, strings and escapes. */
 #include "jsonframe.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Splits a byte stream into JSON objects the way QEMU guest agent clients
  * send them: objects may follow each other with or without newlines, a

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # vss/: vssd (freeze daemon) and vssctl (its client).
 sbin_PROGRAMS += vss/vssd vss/vssctl
 

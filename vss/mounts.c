@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Mount selection from mountinfo (libmount): classify, deduplicate, order. */
 #include "mounts.h"
 

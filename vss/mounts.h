@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Which mounted filesystems vssd may freeze, and in what order. */
 #ifndef VSS_MOUNTS_H
 #define VSS_MOUNTS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Freeze record under /run: written while freezing, replayed after a crash. */
 #include "record.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The freeze record: <state_dir>/frozen lists every filesystem vssd is
  * about to freeze, one "MAJ:MIN mountpoint" line each, so a vssd that

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Request framing, execution and reply queueing for one connection. */
 #include "session.h"
 

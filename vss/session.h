@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * One protocol session over a byte stream (any transport): input is split
  * into requests, each is executed, replies are queued for writing.

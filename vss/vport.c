@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* virtio-serial port transport: a session on a character device. */
 #include "vport.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * A virtio-serial port (/dev/virtio-ports/NAME) carrying the QEMU guest
  * agent protocol: one session over a character device. When the host end

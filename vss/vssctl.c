@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* vssctl: vssd's client: status, freeze, thaw, and backup -- CMD. */
 #include <errno.h>
 #include <getopt.h>

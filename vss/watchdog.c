@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Freeze watchdog process: receives fds, polls, ioctl(FITHAW). No other I/O. */
 #include "watchdog.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The freeze watchdog: one process, spawned when vssd starts, that never
  * does anything but wait and call FITHAW. For each freeze vssd hands it the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Fuzz target: arbitrary bytes into one protocol session (framing, JSON
  * parsing, command dispatch, reply building). The configuration can never

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Replays the fuzz target over a corpus directory and over deterministic
  * mutations of it (byte flips, truncations, splices), so make check

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * hvemu: a user-space stand-in for the hv_utils VSS device /dev/vmbus/hv_vss,
  * for tests. A FUSE file (low-level API, direct_io, nonseekable, poll)

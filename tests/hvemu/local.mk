@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # tests/hvemu: the Hyper-V VSS device emulator (FUSE), built for the tests.
 if HAVE_FUSE3
 check_PROGRAMS += tests/hvemu/hvemu

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # selfballoond on this machine with the userspace driver, bounded by
 # min_memory so the balloon stays at 3 GiB: it inflates toward its goal; a
 # workload that grows by 2 GiB beyond MemAvailable completes with no OOM kill

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # selfballoond's command line, configuration, --once output and daemon loop
 # (SIGHUP reload, SIGTERM restore, metrics, hot-add onlining) on fake /proc
 # and /sys trees under a temporary --root. Needs no root and touches nothing

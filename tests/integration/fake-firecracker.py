@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Stands in for Firecracker's host-side vsock socket in tests.
 
 usage: fake-firecracker.py UDS_PATH PORT TARGET_UNIX_SOCKET

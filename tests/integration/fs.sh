@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Filesystem and vssd helpers for the vss integration tests (sourced after lib.sh).
 #
 # Safety model (see DESIGN.md "Testing freezes safely"):

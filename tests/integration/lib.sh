@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Shared helpers for integration tests (sourced). Output follows a TAP-like
 # form that tests/tally.sh counts: "ok N - what", "not ok N - what", "skip N - why".
 # A test that cannot run at all calls skip_all (exit 77, automake's SKIP).

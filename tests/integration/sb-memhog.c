@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * sb-memhog: a workload for the agent's tests and benches. Allocates and
  * touches BASE MiB at once, then grows by GROW MiB evenly over MS

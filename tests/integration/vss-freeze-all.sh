@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # "Freeze everything" (guest-fsfreeze-freeze without a list), tested only where it
 # cannot touch this machine: vssd runs in a nested private mount namespace whose
 # root is a fresh tmpfs (pivot_root, old root detached) holding just the test

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # vssd freeze-list / thaw on real loop filesystems (ext4, xfs, btrfs, an ext4
 # nested in the xfs, a bind mount of the ext4, a btrfs subvolume mount), in a
 # private mount namespace. Every "frozen" claim is proven with a write that

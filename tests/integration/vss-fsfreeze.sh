@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Self-check of the freeze test harness (tests/integration/fs.sh) with util-linux
 # fsfreeze only, no vssd: the loop filesystems, nested and bind mounts, the
 # "is it frozen" probe and the blocked-writer detection must tell a frozen

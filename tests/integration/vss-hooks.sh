@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Freeze hooks: run in name order with "freeze" before the filesystems are
 # frozen, in reverse order with "thaw" after they are thawed; a failing or
 # hanging freeze hook aborts the freeze (thaw hooks run for those that ran) and

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Host-side transports that can be exercised on one machine:
 # - vssctl --firecracker PATH:PORT through a stand-in for Firecracker's vsock
 #   unix socket (CONNECT/OK handshake, then the guest agent protocol);

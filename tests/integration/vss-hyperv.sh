@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Hyper-V VSS channel, end to end against tests/hvemu (a FUSE stand-in for
 # /dev/vmbus/hv_vss), validated first with the real hv_vss_daemon (Debian's
 # hyperv-daemons): it must register and answer FREEZE/THAW/HOT_BACKUP through

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # End to end with a real guest under software emulation (no KVM needed):
 # qemu-system-x86_64 boots Debian's kernel (the linux-image package unpacked
 # with dpkg-deb, not installed) with an initramfs holding busybox, the virtio

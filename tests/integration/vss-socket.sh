@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The control socket: root only (mode 0600 and SO_PEERCRED, checked with the
 # file permissions opened up so that only the credential check stands in the
 # way); garbage, malformed, oversized and slow requests get errors or a closed

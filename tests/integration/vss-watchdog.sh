@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Nothing stays frozen: the watchdog thaws after the freeze timeout and when vssd
 # dies (even SIGKILL: writes proceed within 1 s); a vssd restarted after both it
 # and its watchdog were killed finds the freeze record and thaws; vssd --thaw-record

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The real install: builds the Debian packages (scripts/packages: a clean copy
 # of the tracked files, dpkg-buildpackage -us -uc -b, lintian without errors),
 # installs them with dpkg on THIS machine, checks what got installed, that an

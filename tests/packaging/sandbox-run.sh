@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # sandbox-run.sh UNIT DIR COMMAND...: runs COMMAND (exec, same pid) in a mount
 # namespace made like UNIT's systemd sandbox, with the unit's capability
 # bounding set and no_new_privs. Run it as `unshare --mount --propagation slave

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The systemd units' sandboxes, emulated with the kernel mechanisms systemd
 # itself uses, because this CI machine has no systemd as PID 1 (systemd-run -p
 # cannot be used). tests/packaging/sandbox-run.sh builds each unit's mount

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Runs INSIDE the Debian 12 guest booted by tests/packaging/vm-systemd.sh, as
 # a oneshot unit after multi-user.target, with the packages installed. Output
 # goes to the serial console, one "VMTEST:" line per step, then it powers off.

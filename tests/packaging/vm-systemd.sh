@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The packages under a real systemd: boots a minimal Debian 12 (debootstrap,
 # Debian's kernel and initramfs) with qemu-system-x86_64 (TCG), installs the
 # .deb packages there, and runs tests/packaging/vm-guest-test.sh inside:

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Builds a small initramfs for the QEMU end-to-end test:
 #   mkinitramfs.sh KERNEL_TREE OUT.cpio.gz INIT_SCRIPT BINARY...
 # KERNEL_TREE is an unpacked linux-image .deb (dpkg-deb -x); the modules the

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """A second, independent QEMU guest agent client for the end-to-end test.
 
 Speaks the documented wire protocol on the host end of a virtio-serial

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Helpers for the agent's unit tests: temporary fake /proc and /sys trees. */
 #ifndef SB_AGENT_TESTUTIL_H
 #define SB_AGENT_TESTUTIL_H

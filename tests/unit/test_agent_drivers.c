@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Unit tests for the balloon drivers on fake sysfs trees, and for hot-add onlining. */
 #include <config.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Unit tests for agent/policy.c (xen formula table, adaptive pressure response) and agent/agent_config.c. */
 #include <config.h>
 

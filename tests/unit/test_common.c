@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Unit tests for common/: value parsers and the INI loader's error reporting. */
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Unit tests for vss/config.c: vssd.conf defaults, keys and error messages. */
 #include <stdarg.h>
 #include <stddef.h>

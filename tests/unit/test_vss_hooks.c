@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Unit tests for vss/hooks.c: hook discovery and order, freeze/thaw
  * arguments, failure and timeout handling, output capture. Every hook is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Hyper-V VSS channel: the message layout against the kernel's uapi header
  * (at compile time), and the protocol state machine over a socketpair that

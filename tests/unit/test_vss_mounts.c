@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Unit tests for vss/mounts.c: mount selection, deduplication and freeze
  * order on committed mountinfo fixtures (tests/fixtures/mountinfo/) and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Unit tests for the QGA protocol layer: vss/jsonframe.c (request framing),
  * vss/commands.c (command semantics) and vss/session.c (reply queueing).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The watchdog protocol with a real watchdog process. The fds are plain
  * directories on whatever /tmp is: nothing is frozen, and the watchdog's

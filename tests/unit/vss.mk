@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # vss unit tests (cmocka); see tests/unit/test_vss_*.c
 if HAVE_CMOCKA
 VSS_TEST_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(MOUNT_CFLAGS) $(JSONC_CFLAGS)
