@@ -29,9 +29,9 @@ void conf_defaults(struct agent_conf *c)
 	c->watch_interval_ms = 100;
 	c->psi_stall_us = 100000;
 	c->psi_window_us = 1000000;
-	c->psi_threshold = 1000;          /* 10.00 % */
-	c->refault_rate = 2560;           /* 10 MiB/s of 4 KiB pages */
-	c->swapin_rate = 256;             /* 1 MiB/s */
+	c->psi_threshold = 1000; /* 10.00 % */
+	c->refault_rate = 2560;  /* 10 MiB/s of 4 KiB pages */
+	c->swapin_rate = 256;    /* 1 MiB/s */
 	c->avail_floor = (struct size_pct){ .permille = 30, .is_percent = true };
 	c->headroom = (struct size_pct){ .permille = 30, .is_percent = true };
 	c->cooldown_ms = 30000;
@@ -59,7 +59,8 @@ const char *online_name(enum online_policy o)
 	return n[o];
 }
 
-static int set_size_pct(struct size_pct *out, const char *v, bool allow_pct, char *err, size_t errlen)
+static int set_size_pct(struct size_pct *out, const char *v, bool allow_pct, char *err,
+			size_t errlen)
 {
 	struct size_pct t = { 0 };
 	if (parse_size_or_percent(v, &t.bytes, &t.permille, &t.is_percent) < 0 ||
@@ -71,20 +72,23 @@ static int set_size_pct(struct size_pct *out, const char *v, bool allow_pct, cha
 	return 0;
 }
 
-static int set_dur(uint64_t *out, const char *v, uint64_t min_ms, uint64_t max_ms, char *err, size_t errlen)
+static int set_dur(uint64_t *out, const char *v, uint64_t min_ms, uint64_t max_ms, char *err,
+		   size_t errlen)
 {
 	uint64_t ms;
 	char a[16], b[16];
 	if (parse_duration_ms(v, &ms) < 0 || ms < min_ms || ms > max_ms) {
 		snprintf(err, errlen, "bad duration '%s' (between %s and %s)", v,
-			 format_duration_ms(min_ms, a, sizeof(a)), format_duration_ms(max_ms, b, sizeof(b)));
+			 format_duration_ms(min_ms, a, sizeof(a)),
+			 format_duration_ms(max_ms, b, sizeof(b)));
 		return -1;
 	}
 	*out = ms;
 	return 0;
 }
 
-static int set_uint(uint64_t *out, const char *v, uint64_t min, uint64_t max, char *err, size_t errlen)
+static int set_uint(uint64_t *out, const char *v, uint64_t min, uint64_t max, char *err,
+		    size_t errlen)
 {
 	if (parse_uint(v, min, max, out) < 0) {
 		snprintf(err, errlen, "bad number '%s' (between %llu and %llu)", v,
@@ -122,7 +126,8 @@ static int balloon_key(struct agent_conf *c, const char *k, const char *v, char 
 	if (!strcmp(k, "driver")) {
 		static const char *const d[] = { "auto", "xen", "sysfs", "userspace", "none" };
 		if (pick(v, d, 5, &i) < 0) {
-			snprintf(err, errlen, "unknown driver '%s' (auto, xen, sysfs, userspace, none)", v);
+			snprintf(err, errlen,
+				 "unknown driver '%s' (auto, xen, sysfs, userspace, none)", v);
 			return -1;
 		}
 		snprintf(c->driver, sizeof(c->driver), "%s", d[i]);
@@ -154,7 +159,8 @@ static int balloon_key(struct agent_conf *c, const char *k, const char *v, char 
 			*autop = true;
 			return 0;
 		}
-		if (set_size_pct(is_min ? &c->min_memory : &c->max_memory, v, true, err, errlen) < 0)
+		if (set_size_pct(is_min ? &c->min_memory : &c->max_memory, v, true, err, errlen) <
+		    0)
 			return -1;
 		*autop = false;
 		return 0;
@@ -193,7 +199,8 @@ static int balloon_key(struct agent_conf *c, const char *k, const char *v, char 
 	return -1;
 }
 
-static int pressure_key(struct agent_conf *c, const char *k, const char *v, char *err, size_t errlen)
+static int pressure_key(struct agent_conf *c, const char *k, const char *v, char *err,
+			size_t errlen)
 {
 	uint64_t ms;
 
@@ -211,7 +218,8 @@ static int pressure_key(struct agent_conf *c, const char *k, const char *v, char
 		unsigned pm;
 		bool pct;
 		if (parse_size_or_percent(v, &b, &pm, &pct) < 0 || !pct || pm == 0) {
-			snprintf(err, errlen, "bad psi_threshold '%s' (a percentage, e.g. 10%%)", v);
+			snprintf(err, errlen, "bad psi_threshold '%s' (a percentage, e.g. 10%%)",
+				 v);
 			return -1;
 		}
 		c->psi_threshold = pm * 10;
@@ -245,9 +253,12 @@ int agent_conf_set(struct agent_conf *c, const char *section, const char *key, c
 		return pressure_key(c, key, value, err, errlen);
 	if (!strcmp(section, "hotplug")) {
 		if (!strcmp(key, "online")) {
-			static const char *const o[] = { "auto", "online", "online_movable", "off" };
+			static const char *const o[] = { "auto", "online", "online_movable",
+							 "off" };
 			if (pick(value, o, 4, &i) < 0) {
-				snprintf(err, errlen, "bad online '%s' (auto, online, online_movable, off)", value);
+				snprintf(err, errlen,
+					 "bad online '%s' (auto, online, online_movable, off)",
+					 value);
 				return -1;
 			}
 			c->online = (enum online_policy)i;
@@ -267,7 +278,8 @@ int agent_conf_set(struct agent_conf *c, const char *section, const char *key, c
 			char *end;
 			long v = strtol(value, &end, 10);
 			if (end == value || *end || v < -1000 || v > 1000) {
-				snprintf(err, errlen, "bad oom_score_adj '%s' (-1000..1000)", value);
+				snprintf(err, errlen, "bad oom_score_adj '%s' (-1000..1000)",
+					 value);
 				return -1;
 			}
 			c->oom_score_adj = (int)v;
@@ -281,8 +293,8 @@ int agent_conf_set(struct agent_conf *c, const char *section, const char *key, c
 	return -1;
 }
 
-static int handler(void *user, const char *section, const char *key, const char *value,
-		   char *err, size_t errlen)
+static int handler(void *user, const char *section, const char *key, const char *value, char *err,
+		   size_t errlen)
 {
 	return agent_conf_set(user, section, key, value, err, errlen);
 }

@@ -21,7 +21,7 @@ struct size_pct {
 
 struct agent_conf {
 	/* [balloon] */
-	char driver[16];                 /* auto xen sysfs userspace none */
+	char driver[16]; /* auto xen sysfs userspace none */
 	enum policy_mode mode;
 	uint64_t interval_ms;
 	struct size_pct reserved;
@@ -33,17 +33,17 @@ struct agent_conf {
 	enum on_exit on_exit;
 	char sysfs_target[256], sysfs_current[256];
 	enum sysfs_unit sysfs_unit;
-	uint64_t chunk_bytes;            /* userspace driver */
+	uint64_t chunk_bytes; /* userspace driver */
 	/* [pressure] (mode adaptive) */
 	uint64_t watch_interval_ms;
 	uint64_t psi_stall_us, psi_window_us;
-	unsigned psi_threshold;          /* percent x 100 of time stalled ("some") */
-	uint64_t refault_rate;           /* pages/s */
-	uint64_t swapin_rate;            /* pages/s */
+	unsigned psi_threshold; /* percent x 100 of time stalled ("some") */
+	uint64_t refault_rate;  /* pages/s */
+	uint64_t swapin_rate;   /* pages/s */
 	struct size_pct avail_floor;
 	struct size_pct headroom;
 	uint64_t cooldown_ms;
-	struct size_pct inflate_rate;    /* per second */
+	struct size_pct inflate_rate; /* per second */
 	/* [hotplug] */
 	enum online_policy online;
 	unsigned online_retries;

@@ -35,8 +35,9 @@ uint64_t driver_clamp_kb(const char *driver, uint64_t target_kb, uint64_t limit_
 		return target_kb;
 	}
 	if (!*warned)
-		log_warn("%s: target %llu kB is above the most this guest may have (%llu kB); clamped",
-			 driver, (unsigned long long)target_kb, (unsigned long long)limit_kb);
+		log_warn(
+			"%s: target %llu kB is above the most this guest may have (%llu kB); clamped",
+			driver, (unsigned long long)target_kb, (unsigned long long)limit_kb);
 	*warned = true;
 	return limit_kb;
 }
@@ -80,7 +81,10 @@ int driver_write_u64(const char *path, uint64_t v)
 int driver_open(struct balloon_driver *d, const struct driver_params *p, char *why, size_t whylen)
 {
 	static const struct driver_ops *const all[] = {
-		&driver_xen_ops, &driver_sysfs_ops, &driver_userspace_ops, &driver_none_ops,
+		&driver_xen_ops,
+		&driver_sysfs_ops,
+		&driver_userspace_ops,
+		&driver_none_ops,
 	};
 	const char *name = p->conf->driver;
 	int r;
@@ -94,8 +98,10 @@ int driver_open(struct balloon_driver *d, const struct driver_params *p, char *w
 			snprintf(why, whylen, "driver auto: Xen balloon found");
 			return 0;
 		}
-		snprintf(why, whylen, "driver auto: no Xen balloon (%s: %s); using none (decisions are not applied)",
-			 "sys/devices/system/xen_memory/xen_memory0/target_kb", strerror(-r));
+		snprintf(
+			why, whylen,
+			"driver auto: no Xen balloon (%s: %s); using none (decisions are not applied)",
+			"sys/devices/system/xen_memory/xen_memory0/target_kb", strerror(-r));
 		memset(d, 0, sizeof(*d));
 		d->ops = &driver_none_ops;
 		return d->ops->open(d, p);

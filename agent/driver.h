@@ -14,18 +14,18 @@
 struct balloon_driver;
 
 struct driver_params {
-	const char *root;                 /* "/" or a fake tree */
+	const char *root; /* "/" or a fake tree */
 	const struct agent_conf *conf;
 	unsigned page_kb;
-	const struct meminfo *mi;         /* at open time */
+	const struct meminfo *mi; /* at open time */
 };
 
 /* Something a driver noticed on its own fd. */
 struct driver_report {
-	bool balloon_oom;                 /* the balloon was killed (SIGKILL: the OOM killer) */
-	bool balloon_died;                /* it exited some other way */
-	uint64_t freed_kb;                /* what it held */
-	int status;                       /* wait status */
+	bool balloon_oom;  /* the balloon was killed (SIGKILL: the OOM killer) */
+	bool balloon_died; /* it exited some other way */
+	uint64_t freed_kb; /* what it held */
+	int status;        /* wait status */
 };
 
 struct driver_ops {
@@ -46,7 +46,7 @@ struct driver_ops {
 struct balloon_driver {
 	const struct driver_ops *ops;
 	void *priv;
-	bool writes;                      /* false for none: decisions are not applied */
+	bool writes; /* false for none: decisions are not applied */
 };
 
 extern const struct driver_ops driver_xen_ops;
@@ -60,7 +60,10 @@ extern const struct driver_ops driver_none_ops;
  */
 int driver_open(struct balloon_driver *d, const struct driver_params *p, char *why, size_t whylen);
 
-static inline const char *driver_name(const struct balloon_driver *d) { return d->ops->name; }
+static inline const char *driver_name(const struct balloon_driver *d)
+{
+	return d->ops->name;
+}
 
 /* The userspace balloon's child process, or -1 (logs, tests). */
 int driver_userspace_child(const struct balloon_driver *d);
@@ -70,7 +73,10 @@ uint64_t driver_to_unit(uint64_t kb, enum sysfs_unit u, unsigned page_kb);
 uint64_t driver_from_unit(uint64_t v, enum sysfs_unit u, unsigned page_kb);
 
 /* a + b, UINT64_MAX instead of wrapping. */
-static inline uint64_t driver_sat_add(uint64_t a, uint64_t b) { return a > UINT64_MAX - b ? UINT64_MAX : a + b; }
+static inline uint64_t driver_sat_add(uint64_t a, uint64_t b)
+{
+	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
 
 /*
  * The most a driver may ever ask for (MemTotal-equivalent kB): the boot size,

@@ -20,9 +20,9 @@ struct sysfs {
 	char target[256], current[256];
 	enum sysfs_unit unit;
 	unsigned page_kb;
-	uint64_t initial_target;          /* in the file's unit */
+	uint64_t initial_target; /* in the file's unit */
 	uint64_t boot_kb;
-	uint64_t conf_max_kb;             /* explicit max_memory at open, 0: auto */
+	uint64_t conf_max_kb; /* explicit max_memory at open, 0: auto */
 	bool clamped;
 	bool have_last;
 	uint64_t last_written;
@@ -88,7 +88,8 @@ static int sysfs_set_target(struct balloon_driver *d, const struct meminfo *mi, 
 
 	(void)mi;
 	target_kb = driver_clamp_kb("sysfs", target_kb,
-				    s->conf_max_kb > s->boot_kb ? s->conf_max_kb : s->boot_kb, &s->clamped);
+				    s->conf_max_kb > s->boot_kb ? s->conf_max_kb : s->boot_kb,
+				    &s->clamped);
 	v = driver_to_unit(target_kb, s->unit, s->page_kb);
 	if (v == UINT64_MAX)
 		return -ERANGE;

@@ -28,7 +28,7 @@ struct userspace {
 	uint64_t chunk_kb;
 	uint64_t mem_total_kb;
 	pid_t pid;
-	int cmd_fd, rep_fd;               /* write wanted count / read held count */
+	int cmd_fd, rep_fd; /* write wanted count / read held count */
 	uint32_t held, wanted;
 };
 
@@ -40,7 +40,8 @@ static void child_reply(int fd, uint32_t held)
 	(void)w;
 }
 
-static __attribute__((noreturn)) void child_main(int cmd, int rep, uint64_t chunk, uint32_t max_chunks)
+static __attribute__((noreturn)) void child_main(int cmd, int rep, uint64_t chunk,
+						 uint32_t max_chunks)
 {
 	void **chunks = calloc(max_chunks ? max_chunks : 1, sizeof(void *));
 	uint32_t held = 0, want = 0;
@@ -60,9 +61,9 @@ static __attribute__((noreturn)) void child_main(int cmd, int rep, uint64_t chun
 		_exit(2);
 	for (;;) {
 		uint32_t msg;
-		ssize_t n = read(cmd, &msg, sizeof(msg));   /* blocking: wait for work */
+		ssize_t n = read(cmd, &msg, sizeof(msg)); /* blocking: wait for work */
 		if (n == 0)
-			_exit(0);                           /* agent gone */
+			_exit(0); /* agent gone */
 		if (n != (ssize_t)sizeof(msg)) {
 			if (n < 0 && errno == EINTR)
 				continue;
@@ -78,7 +79,7 @@ static __attribute__((noreturn)) void child_main(int cmd, int rep, uint64_t chun
 					       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 				if (p == MAP_FAILED)
 					break;
-				if (mlock(p, chunk) < 0) {    /* faults every page in */
+				if (mlock(p, chunk) < 0) { /* faults every page in */
 					munmap(p, chunk);
 					break;
 				}
@@ -122,7 +123,10 @@ static int spawn(struct userspace *u)
 	pid = fork();
 	if (pid < 0) {
 		int e = errno;
-		close(cmd[0]); close(cmd[1]); close(rep[0]); close(rep[1]);
+		close(cmd[0]);
+		close(cmd[1]);
+		close(rep[0]);
+		close(rep[1]);
 		return -e;
 	}
 	if (pid == 0) {
@@ -130,7 +134,7 @@ static int spawn(struct userspace *u)
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		if (getppid() != parent)
 			_exit(0);
-		munlockall();                 /* the agent's own mlockall does not belong here */
+		munlockall(); /* the agent's own mlockall does not belong here */
 		close_other_fds(cmd[0], rep[1]);
 		child_main(cmd[0], rep[1], u->chunk_kb * 1024,
 			   (uint32_t)(u->mem_total_kb / u->chunk_kb));
@@ -181,7 +185,7 @@ static int us_set_target(struct balloon_driver *d, const struct meminfo *mi, uin
 {
 	struct userspace *u = d->priv;
 	uint64_t balloon_kb = u->mem_total_kb > target_kb ? u->mem_total_kb - target_kb : 0;
-	uint32_t want = (uint32_t)(balloon_kb / u->chunk_kb);   /* round toward a smaller balloon */
+	uint32_t want = (uint32_t)(balloon_kb / u->chunk_kb); /* round toward a smaller balloon */
 	int r;
 
 	if (u->pid < 0) {
@@ -194,7 +198,9 @@ static int us_set_target(struct balloon_driver *d, const struct meminfo *mi, uin
 	if (want == u->wanted)
 		return 0;
 	if (write(u->cmd_fd, &want, sizeof(want)) != (ssize_t)sizeof(want))
-		return errno == EAGAIN ? 0 : -errno;      /* pipe full: the child is busy; resent next tick */
+		return errno == EAGAIN
+			       ? 0
+			       : -errno; /* pipe full: the child is busy; resent next tick */
 	u->wanted = want;
 	return 0;
 }
@@ -242,7 +248,7 @@ static int us_handle(struct balloon_driver *d, struct driver_report *r)
 			continue;
 		if (n < 0 && errno == EAGAIN)
 			return 0;
-		reap(u, r);                   /* EOF: the child is gone */
+		reap(u, r); /* EOF: the child is gone */
 		return 1;
 	}
 }

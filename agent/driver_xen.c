@@ -21,8 +21,8 @@
 struct xen {
 	char target[256], current[256];
 	uint64_t initial_target_kb;
-	uint64_t boot_kb;                 /* high-water of MemTotal + ballooned-out memory */
-	uint64_t conf_max_kb;             /* explicit max_memory at open, 0: auto */
+	uint64_t boot_kb;     /* high-water of MemTotal + ballooned-out memory */
+	uint64_t conf_max_kb; /* explicit max_memory at open, 0: auto */
 	uint64_t last_written;
 	bool clamped;
 };
@@ -56,10 +56,12 @@ static int xen_open(struct balloon_driver *d, const struct driver_params *p)
 		/* Pages already in the balloon (a restart while inflated) are part of the boot size. */
 		char lp[300], hp[300];
 		uint64_t low = 0, high = 0;
-		if (path_join(lp, sizeof(lp), p->root, "sys/devices/system/xen_memory/xen_memory0/info/low_kb") == 0 &&
-		    path_join(hp, sizeof(hp), p->root, "sys/devices/system/xen_memory/xen_memory0/info/high_kb") == 0 &&
+		if (path_join(lp, sizeof(lp), p->root,
+			      "sys/devices/system/xen_memory/xen_memory0/info/low_kb") == 0 &&
+		    path_join(hp, sizeof(hp), p->root,
+			      "sys/devices/system/xen_memory/xen_memory0/info/high_kb") == 0 &&
 		    driver_read_u64(lp, &low) == 0 && driver_read_u64(hp, &high) == 0 &&
-		    driver_sat_add(low, high) < p->mi->mem_total * 64)   /* ignore nonsense */
+		    driver_sat_add(low, high) < p->mi->mem_total * 64) /* ignore nonsense */
 			x->boot_kb = driver_sat_add(x->boot_kb, low + high);
 	}
 	x->conf_max_kb = driver_conf_max_kb(p->conf, p->mi->mem_total);
@@ -91,10 +93,11 @@ static int xen_set_target(struct balloon_driver *d, const struct meminfo *mi, ui
 	if (mi->mem_total > x->boot_kb)
 		x->boot_kb = mi->mem_total;
 	target_kb = driver_clamp_kb("xen", target_kb,
-				    x->conf_max_kb > x->boot_kb ? x->conf_max_kb : x->boot_kb, &x->clamped);
+				    x->conf_max_kb > x->boot_kb ? x->conf_max_kb : x->boot_kb,
+				    &x->clamped);
 	v = driver_sat_add(target_kb, cur > mi->mem_total ? cur - mi->mem_total : 0);
 	if (v == UINT64_MAX)
-		return -ERANGE;               /* current_kb is nonsense: write nothing */
+		return -ERANGE; /* current_kb is nonsense: write nothing */
 	if (v == x->last_written)
 		return 0;
 	r = driver_write_u64(x->target, v);

@@ -32,7 +32,8 @@ static int read_word(const char *path, char *buf, size_t size)
 	return 0;
 }
 
-static int block_path(const struct hotplug *h, unsigned block, const char *file, char *out, size_t size)
+static int block_path(const struct hotplug *h, unsigned block, const char *file, char *out,
+		      size_t size)
 {
 	int n = snprintf(out, size, "%s/memory%u/%s", h->dir, block, file);
 	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
@@ -79,16 +80,14 @@ int hotplug_consider(struct hotplug *h, unsigned block)
 	r = read_word(path, state, sizeof(state));
 	if (r < 0) {
 		pending_drop(h, block);
-		return r == -ENOENT ? 0 : r;  /* removed again */
+		return r == -ENOENT ? 0 : r; /* removed again */
 	}
 	if (strcmp(state, "offline") != 0) {
 		pending_drop(h, block);
 		return 0;
 	}
 	switch (h->policy) {
-	case ONLINE_MOVABLE:
-		how = "online_movable";
-		break;
+	case ONLINE_MOVABLE: how = "online_movable"; break;
 	case ONLINE_AUTO: {
 		char ap[300];
 		snprintf(ap, sizeof(ap), "%s/auto_online_blocks", h->dir);
@@ -100,9 +99,7 @@ int hotplug_consider(struct hotplug *h, unsigned block)
 		}
 	}
 		/* fall through */
-	default:
-		how = "online";
-		break;
+	default: how = "online"; break;
 	}
 	r = hotplug_write(path, how, strlen(how));
 	if (r < 0) {
@@ -113,11 +110,11 @@ int hotplug_consider(struct hotplug *h, unsigned block)
 		}
 		h->failures++;
 		if (pending_fail(h, block))
-			log_warn("memory%u: writing '%s' to state failed: %s (will retry)",
-				 block, how, strerror(-r));
+			log_warn("memory%u: writing '%s' to state failed: %s (will retry)", block,
+				 how, strerror(-r));
 		else
-			log_err("memory%u: writing '%s' to state failed: %s (giving up)",
-				block, how, strerror(-r));
+			log_err("memory%u: writing '%s' to state failed: %s (giving up)", block,
+				how, strerror(-r));
 		return r;
 	}
 	pending_drop(h, block);
@@ -150,7 +147,8 @@ int hotplug_scan(struct hotplug *h)
 
 	if (h->policy == ONLINE_OFF)
 		return 0;
-	if (stat(h->dir, &st) == 0) {         /* before the listing: a block added meanwhile shows next tick */
+	if (stat(h->dir, &st) ==
+	    0) { /* before the listing: a block added meanwhile shows next tick */
 		h->scan_nlink = (unsigned long)st.st_nlink;
 		h->have_scan = true;
 	}
@@ -210,9 +208,11 @@ int hotplug_open(struct hotplug *h, const char *root, enum online_policy policy,
 		/* A hot-add of many blocks sends a burst; the default buffer overflows (ENOBUFS). */
 		int r = udev_monitor_set_receive_buffer_size(h->mon, HOTPLUG_RCVBUF);
 		if (r < 0)
-			log_debug("hotplug: uevent buffer %d bytes: %s", HOTPLUG_RCVBUF, strerror(-r));
+			log_debug("hotplug: uevent buffer %d bytes: %s", HOTPLUG_RCVBUF,
+				  strerror(-r));
 	}
-	if (!h->mon || udev_monitor_filter_add_match_subsystem_devtype(h->mon, "memory", NULL) < 0 ||
+	if (!h->mon ||
+	    udev_monitor_filter_add_match_subsystem_devtype(h->mon, "memory", NULL) < 0 ||
 	    udev_monitor_enable_receiving(h->mon) < 0) {
 		log_warn("hotplug: cannot monitor memory uevents; relying on the startup scan");
 		if (h->mon)
@@ -252,7 +252,8 @@ void hotplug_handle_events(struct hotplug *h)
 	err = errno;
 	if (err && err != EAGAIN && err != EWOULDBLOCK && err != EINTR) {
 		/* ENOBUFS: the kernel dropped uevents; blocks added meanwhile would stay offline. */
-		log_warn("hotplug: receiving memory uevents: %s; rescanning memory blocks", strerror(err));
+		log_warn("hotplug: receiving memory uevents: %s; rescanning memory blocks",
+			 strerror(err));
 		h->rescans++;
 		hotplug_scan(h);
 	}

@@ -14,14 +14,17 @@ struct udev;
 struct udev_monitor;
 
 struct hotplug {
-	char dir[256];                    /* <root>/sys/devices/system/memory */
+	char dir[256]; /* <root>/sys/devices/system/memory */
 	enum online_policy policy;
 	unsigned retries;
-	struct { unsigned block; unsigned tries; } pending[HOTPLUG_MAX_PENDING];
+	struct {
+		unsigned block;
+		unsigned tries;
+	} pending[HOTPLUG_MAX_PENDING];
 	unsigned npending;
 	unsigned onlined, failures;
-	unsigned rescans;                 /* scans after lost events or a changed block list */
-	unsigned long scan_nlink;         /* links of dir at the last scan: 2 + subdirectories */
+	unsigned rescans;         /* scans after lost events or a changed block list */
+	unsigned long scan_nlink; /* links of dir at the last scan: 2 + subdirectories */
 	bool have_scan;
 	struct udev *udev;
 	struct udev_monitor *mon;

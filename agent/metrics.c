@@ -18,11 +18,13 @@
 #define RAMFS_MAGIC 0x858458f6
 #endif
 
-#define ADD(...) do { \
-	int w_ = snprintf(buf + n, size - n, __VA_ARGS__); \
-	if (w_ < 0 || (unsigned)w_ >= size - n) return (int)n; \
-	n += (unsigned)w_; \
-} while (0)
+#define ADD(...)                                                   \
+	do {                                                       \
+		int w_ = snprintf(buf + n, size - n, __VA_ARGS__); \
+		if (w_ < 0 || (unsigned)w_ >= size - n)            \
+			return (int)n;                             \
+		n += (unsigned)w_;                                 \
+	} while (0)
 
 int metrics_format(char *buf, unsigned size, const struct metrics *m, const struct decision *d,
 		   const struct sample *s, const char *driver, const char *mode)
@@ -31,7 +33,8 @@ int metrics_format(char *buf, unsigned size, const struct metrics *m, const stru
 
 	buf[0] = '\0';
 	ADD("# HELP selfballoond_info Driver and policy mode.\n# TYPE selfballoond_info gauge\n"
-	    "selfballoond_info{driver=\"%s\",mode=\"%s\"} 1\n", driver, mode);
+	    "selfballoond_info{driver=\"%s\",mode=\"%s\"} 1\n",
+	    driver, mode);
 	ADD("# HELP selfballoond_target_bytes Memory the guest should keep.\n"
 	    "# TYPE selfballoond_target_bytes gauge\nselfballoond_target_bytes %llu\n",
 	    (unsigned long long)d->target_kb * 1024);
@@ -51,12 +54,13 @@ int metrics_format(char *buf, unsigned size, const struct metrics *m, const stru
 	    "# TYPE selfballoond_psi_some_ratio gauge\nselfballoond_psi_some_ratio %u.%04u\n",
 	    d->psi_some_pct / 10000, d->psi_some_pct % 10000);
 	ADD("# HELP selfballoond_pressure Whether the last decision saw pressure.\n"
-	    "# TYPE selfballoond_pressure gauge\nselfballoond_pressure %u\n", d->pressure ? 1u : 0u);
+	    "# TYPE selfballoond_pressure gauge\nselfballoond_pressure %u\n",
+	    d->pressure ? 1u : 0u);
 	ADD("# HELP selfballoond_decisions_total Decisions by reason.\n"
 	    "# TYPE selfballoond_decisions_total counter\n");
 	for (int r = 0; r < REASON_COUNT; r++)
-		ADD("selfballoond_decisions_total{reason=\"%s\"} %llu\n", reason_name((enum reason)r),
-		    (unsigned long long)m->decisions[r]);
+		ADD("selfballoond_decisions_total{reason=\"%s\"} %llu\n",
+		    reason_name((enum reason)r), (unsigned long long)m->decisions[r]);
 	ADD("# HELP selfballoond_pressure_events_total Decisions that saw pressure.\n"
 	    "# TYPE selfballoond_pressure_events_total counter\nselfballoond_pressure_events_total %llu\n",
 	    (unsigned long long)m->pressure_events);

@@ -15,7 +15,7 @@ struct metrics {
 	uint64_t oom_deflates;
 	uint64_t oom_deflated_kb;
 	uint64_t set_errors;
-	uint64_t balloon_kb;              /* memory taken from the guest (boot - current) */
+	uint64_t balloon_kb; /* memory taken from the guest (boot - current) */
 };
 
 /* Formats into buf; returns the length (truncated output is still valid text). */

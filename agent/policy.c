@@ -14,12 +14,21 @@
 #include <stdio.h>
 #include <string.h>
 
-static uint64_t max_u64(uint64_t a, uint64_t b) { return a > b ? a : b; }
-static uint64_t min_u64(uint64_t a, uint64_t b) { return a < b ? a : b; }
-static uint64_t delta(uint64_t now, uint64_t prev) { return now > prev ? now - prev : 0; }
+static uint64_t max_u64(uint64_t a, uint64_t b)
+{
+	return a > b ? a : b;
+}
+static uint64_t min_u64(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+static uint64_t delta(uint64_t now, uint64_t prev)
+{
+	return now > prev ? now - prev : 0;
+}
 
-void policy_conf_resolve(struct policy_conf *pc, const struct agent_conf *c,
-			 uint64_t mem_total_kb, unsigned page_kb)
+void policy_conf_resolve(struct policy_conf *pc, const struct agent_conf *c, uint64_t mem_total_kb,
+			 unsigned page_kb)
 {
 	memset(pc, 0, sizeof(*pc));
 	pc->mode = c->mode;
@@ -41,7 +50,7 @@ void policy_conf_resolve(struct policy_conf *pc, const struct agent_conf *c,
 
 uint64_t policy_auto_floor_kb(uint64_t boot_kb, uint64_t totalreserve_kb, unsigned page_kb)
 {
-	const uint64_t mb = 1024 / page_kb;     /* pages per MiB */
+	const uint64_t mb = 1024 / page_kb; /* pages per MiB */
 	uint64_t maxp = boot_kb / page_kb, tr = totalreserve_kb / page_kb, useful, f;
 
 	useful = maxp > tr ? maxp - tr : 0;
@@ -66,22 +75,24 @@ static unsigned pressure_signals(const struct policy_conf *pc, struct policy_sta
 				 bool *rate_done, struct decision *d)
 {
 	uint64_t rate_ms = st->have_prev ? delta(s->now_ms, st->prev_rate_ms) : 0;
-	bool fresh = rate_ms >= POLICY_RATE_MIN_MS;    /* a rate period just completed */
+	bool fresh = rate_ms >= POLICY_RATE_MIN_MS; /* a rate period just completed */
 	unsigned p = 0;
 
 	*rate_done = !st->have_prev || fresh;
 	if (st->have_prev && s->have_vmstat && delta(s->vm.oom_kill, st->prev_oom_kill) > 0)
-		p |= P_OOM;                        /* not a rate: at once */
+		p |= P_OOM; /* not a rate: at once */
 	if (fresh) {
 		if (s->have_vmstat) {
-			uint64_t refaults = delta(s->vm.refault_anon + s->vm.refault_file,
-						  st->prev_vm.refault_anon + st->prev_vm.refault_file);
+			uint64_t refaults =
+				delta(s->vm.refault_anon + s->vm.refault_file,
+				      st->prev_vm.refault_anon + st->prev_vm.refault_file);
 			st->refault_rate = refaults * 1000 / rate_ms;
 			st->swapin_rate = delta(s->vm.pswpin, st->prev_vm.pswpin) * 1000 / rate_ms;
 		}
 		if (s->have_psi) {
 			/* stalled us / elapsed us, as percent x 100 */
-			uint64_t pct = delta(s->psi.some.total_us, st->prev_psi_some_us) * 10 / rate_ms;
+			uint64_t pct =
+				delta(s->psi.some.total_us, st->prev_psi_some_us) * 10 / rate_ms;
 			st->psi_some_pct = (unsigned)min_u64(pct, 10000);
 		}
 	}
@@ -106,7 +117,8 @@ static unsigned pressure_signals(const struct policy_conf *pc, struct policy_sta
 }
 
 void policy_decide(const struct policy_conf *pc, struct policy_state *st, const struct sample *s,
-		   const struct balloon_view *bv, const struct policy_events *ev, struct decision *d)
+		   const struct balloon_view *bv, const struct policy_events *ev,
+		   struct decision *d)
 {
 	const uint64_t page = pc->page_kb;
 	const uint64_t cur = bv->current_kb;
@@ -133,11 +145,12 @@ void policy_decide(const struct policy_conf *pc, struct policy_state *st, const 
 	d->reason = REASON_GOAL;
 
 	floor = pc->min_auto ? policy_auto_floor_kb(bv->boot_kb ? bv->boot_kb : s->mi.mem_total,
-						     s->totalreserve_kb, pc->page_kb)
+						    s->totalreserve_kb, pc->page_kb)
 			     : pc->min_kb;
 	if (pc->mode == MODE_ADAPTIVE) {
 		/* Never squeeze below what is locked (not counting our own balloon) plus kernel reserves. */
-		uint64_t locked = delta(max_u64(s->mi.mlocked, s->mi.unevictable), bv->own_locked_kb);
+		uint64_t locked =
+			delta(max_u64(s->mi.mlocked, s->mi.unevictable), bv->own_locked_kb);
 		floor = max_u64(floor, locked + s->totalreserve_kb);
 	}
 	/*
@@ -157,7 +170,7 @@ void policy_decide(const struct policy_conf *pc, struct policy_state *st, const 
 		st->last_pressure_ms = s->now_ms;
 		if (s->mi.mem_available < need_avail)
 			want = max_u64(want, cur + (need_avail - s->mi.mem_available));
-		if (d->pressure & P_OOM)            /* an OOM kill happened: give everything back */
+		if (d->pressure & P_OOM) /* an OOM kill happened: give everything back */
 			want = min_u64(ceiling, max_u64(cur, boot));
 		target = max_u64(max_u64(target, want), cur);
 		d->reason = REASON_PRESSURE;
@@ -201,7 +214,7 @@ void policy_decide(const struct policy_conf *pc, struct policy_state *st, const 
 	st->prev_ms = s->now_ms;
 	if (s->have_vmstat)
 		st->prev_oom_kill = s->vm.oom_kill;
-	if (rate_done) {                          /* start the next rate period */
+	if (rate_done) { /* start the next rate period */
 		st->prev_rate_ms = s->now_ms;
 		if (s->have_vmstat)
 			st->prev_vm = s->vm;
@@ -213,14 +226,16 @@ void policy_decide(const struct policy_conf *pc, struct policy_state *st, const 
 const char *reason_name(enum reason r)
 {
 	static const char *const n[REASON_COUNT] = {
-		"goal", "pressure", "floor", "ceiling", "rate-limit", "cool-down", "available-floor",
+		"goal",       "pressure",  "floor",           "ceiling",
+		"rate-limit", "cool-down", "available-floor",
 	};
 	return (unsigned)r < REASON_COUNT ? n[r] : "?";
 }
 
 const char *pressure_names(unsigned bits, char *buf, unsigned len)
 {
-	static const char *const n[] = { "psi", "refault", "swapin", "memavailable", "oom", "psi-trigger" };
+	static const char *const n[] = { "psi",          "refault", "swapin",
+					 "memavailable", "oom",     "psi-trigger" };
 	unsigned used = 0;
 
 	buf[0] = '\0';

@@ -10,20 +10,24 @@
 #include "sample.h"
 
 enum reason {
-	REASON_GOAL,        /* moving toward Committed_AS + reserves (hysteresis applied) */
-	REASON_PRESSURE,    /* deflating because the guest is short */
-	REASON_FLOOR,       /* held up by min_memory / locked memory */
-	REASON_CEILING,     /* held down by max_memory / the driver's maximum */
-	REASON_RATE,        /* inflation cut to inflate_rate */
-	REASON_COOLDOWN,    /* inflation held back after recent pressure */
-	REASON_AVAILABLE,   /* inflation stopped to keep MemAvailable above avail_floor + headroom */
+	REASON_GOAL,      /* moving toward Committed_AS + reserves (hysteresis applied) */
+	REASON_PRESSURE,  /* deflating because the guest is short */
+	REASON_FLOOR,     /* held up by min_memory / locked memory */
+	REASON_CEILING,   /* held down by max_memory / the driver's maximum */
+	REASON_RATE,      /* inflation cut to inflate_rate */
+	REASON_COOLDOWN,  /* inflation held back after recent pressure */
+	REASON_AVAILABLE, /* inflation stopped to keep MemAvailable above avail_floor + headroom */
 	REASON_COUNT
 };
 
 /* Bits of decision.pressure: which signals said "short". */
 enum {
-	P_PSI = 1u << 0, P_REFAULT = 1u << 1, P_SWAPIN = 1u << 2, P_AVAILABLE = 1u << 3,
-	P_OOM = 1u << 4, P_TRIGGER = 1u << 5,
+	P_PSI = 1u << 0,
+	P_REFAULT = 1u << 1,
+	P_SWAPIN = 1u << 2,
+	P_AVAILABLE = 1u << 3,
+	P_OOM = 1u << 4,
+	P_TRIGGER = 1u << 5,
 };
 
 /* Config resolved to kB for one MemTotal (done at start and on reload). */
@@ -33,16 +37,16 @@ struct policy_conf {
 	unsigned down_hysteresis, up_hysteresis;
 	uint64_t reserved_kb;
 	bool min_auto;
-	uint64_t min_kb;            /* explicit min_memory */
-	uint64_t max_kb;            /* 0: driver maximum (or none) */
-	unsigned psi_threshold;     /* percent x 100 */
-	uint64_t refault_rate, swapin_rate;   /* pages/s; 0 = ignore */
-	uint64_t avail_floor_kb, headroom_kb, inflate_rate_kb;  /* rate per second */
+	uint64_t min_kb;                                       /* explicit min_memory */
+	uint64_t max_kb;                                       /* 0: driver maximum (or none) */
+	unsigned psi_threshold;                                /* percent x 100 */
+	uint64_t refault_rate, swapin_rate;                    /* pages/s; 0 = ignore */
+	uint64_t avail_floor_kb, headroom_kb, inflate_rate_kb; /* rate per second */
 	uint64_t cooldown_ms;
 };
 
-void policy_conf_resolve(struct policy_conf *pc, const struct agent_conf *c,
-			 uint64_t mem_total_kb, unsigned page_kb);
+void policy_conf_resolve(struct policy_conf *pc, const struct agent_conf *c, uint64_t mem_total_kb,
+			 unsigned page_kb);
 
 /*
  * Rates (refaults, swap-ins, PSI stall share) are measured over at least this
@@ -54,12 +58,12 @@ void policy_conf_resolve(struct policy_conf *pc, const struct agent_conf *c,
 /* What the policy remembers between calls (owned by the caller, zeroed at start). */
 struct policy_state {
 	bool have_prev;
-	uint64_t prev_ms;                 /* the last decision */
+	uint64_t prev_ms; /* the last decision */
 	/* counters at the start of the current rate period (prev_rate_ms) */
 	struct vmstat prev_vm;
 	uint64_t prev_psi_some_us;
 	uint64_t prev_rate_ms;
-	uint64_t prev_oom_kill;           /* at the last decision */
+	uint64_t prev_oom_kill; /* at the last decision */
 	/* the last complete period's rates, reported until the next one completes */
 	uint64_t refault_rate, swapin_rate;
 	unsigned psi_some_pct;
@@ -69,29 +73,30 @@ struct policy_state {
 
 /* What the driver says about the balloon, MemTotal-equivalent kB. */
 struct balloon_view {
-	uint64_t current_kb;        /* memory the guest has now */
-	uint64_t max_kb;            /* most it can have (0 = unknown) */
-	uint64_t boot_kb;           /* size for the auto floor (max_pfn in xen-selfballoon) */
-	uint64_t own_locked_kb;     /* memory the driver itself holds locked (userspace) */
+	uint64_t current_kb;    /* memory the guest has now */
+	uint64_t max_kb;        /* most it can have (0 = unknown) */
+	uint64_t boot_kb;       /* size for the auto floor (max_pfn in xen-selfballoon) */
+	uint64_t own_locked_kb; /* memory the driver itself holds locked (userspace) */
 };
 
 /* Extra events since the last call. */
 struct policy_events {
-	bool psi_trigger;           /* the PSI trigger fd fired */
-	bool balloon_oom;           /* the balloon was OOM-killed */
+	bool psi_trigger; /* the PSI trigger fd fired */
+	bool balloon_oom; /* the balloon was OOM-killed */
 };
 
 struct decision {
 	uint64_t target_kb;
 	uint64_t current_kb, goal_kb, floor_kb, ceiling_kb;
 	enum reason reason;
-	unsigned pressure;          /* P_* bits */
-	unsigned psi_some_pct;      /* percent x 100 stalled over the last period (>= 1 s) */
-	uint64_t refault_rate, swapin_rate;   /* pages/s over the last period (>= 1 s) */
+	unsigned pressure;     /* P_* bits */
+	unsigned psi_some_pct; /* percent x 100 stalled over the last period (>= 1 s) */
+	uint64_t refault_rate, swapin_rate; /* pages/s over the last period (>= 1 s) */
 };
 
 void policy_decide(const struct policy_conf *pc, struct policy_state *st, const struct sample *s,
-		   const struct balloon_view *bv, const struct policy_events *ev, struct decision *d);
+		   const struct balloon_view *bv, const struct policy_events *ev,
+		   struct decision *d);
 
 /* Cheap check for the fast watch: is MemAvailable under the floor? */
 bool policy_avail_short(const struct policy_conf *pc, const struct meminfo *mi);

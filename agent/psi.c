@@ -19,7 +19,7 @@ int psi_trigger_open(const char *path, uint64_t stall_us, uint64_t window_us)
 	fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	if (write(fd, trig, (size_t)n + 1) < 0) {   /* the kernel wants the terminating NUL */
+	if (write(fd, trig, (size_t)n + 1) < 0) { /* the kernel wants the terminating NUL */
 		int e = errno;
 		close(fd);
 		return -e;

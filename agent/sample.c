@@ -47,14 +47,23 @@ struct key {
 	unsigned bit;
 };
 
-#define MI(n, f, b) { n, offsetof(struct meminfo, f), b }
+#define MI(n, f, b)                               \
+	{                                         \
+		n, offsetof(struct meminfo, f), b \
+	}
 static const struct key mi_keys[] = {
-	MI("MemTotal", mem_total, MI_MEMTOTAL), MI("MemFree", mem_free, MI_MEMFREE),
-	MI("MemAvailable", mem_available, MI_MEMAVAILABLE), MI("Buffers", buffers, MI_BUFFERS),
-	MI("Cached", cached, MI_CACHED), MI("SwapTotal", swap_total, MI_SWAPTOTAL),
-	MI("SwapFree", swap_free, MI_SWAPFREE), MI("Committed_AS", committed_as, MI_COMMITTED_AS),
-	MI("CommitLimit", commit_limit, MI_COMMITLIMIT), MI("Shmem", shmem, MI_SHMEM),
-	MI("Mlocked", mlocked, MI_MLOCKED), MI("Unevictable", unevictable, MI_UNEVICTABLE),
+	MI("MemTotal", mem_total, MI_MEMTOTAL),
+	MI("MemFree", mem_free, MI_MEMFREE),
+	MI("MemAvailable", mem_available, MI_MEMAVAILABLE),
+	MI("Buffers", buffers, MI_BUFFERS),
+	MI("Cached", cached, MI_CACHED),
+	MI("SwapTotal", swap_total, MI_SWAPTOTAL),
+	MI("SwapFree", swap_free, MI_SWAPFREE),
+	MI("Committed_AS", committed_as, MI_COMMITTED_AS),
+	MI("CommitLimit", commit_limit, MI_COMMITLIMIT),
+	MI("Shmem", shmem, MI_SHMEM),
+	MI("Mlocked", mlocked, MI_MLOCKED),
+	MI("Unevictable", unevictable, MI_UNEVICTABLE),
 };
 
 int meminfo_parse(const char *buf, struct meminfo *m)
@@ -82,7 +91,7 @@ int meminfo_parse(const char *buf, struct meminfo *m)
 			if (strncmp(v, "kB", 2) == 0)
 				v += 2;
 			if (!at_eol(v))
-				break;       /* "MemFree: 12 MB", "MemFree: 12x": malformed */
+				break; /* "MemFree: 12 MB", "MemFree: 12x": malformed */
 			*(uint64_t *)((char *)m + k->off) = val;
 			m->present |= k->bit;
 			break;
@@ -97,13 +106,17 @@ int meminfo_parse(const char *buf, struct meminfo *m)
 	return 0;
 }
 
-#define VM(n, f, b) { n, offsetof(struct vmstat, f), b }
+#define VM(n, f, b)                              \
+	{                                        \
+		n, offsetof(struct vmstat, f), b \
+	}
 static const struct key vm_keys[] = {
-	VM("pswpin", pswpin, VM_PSWPIN), VM("pswpout", pswpout, VM_PSWPOUT),
+	VM("pswpin", pswpin, VM_PSWPIN),
+	VM("pswpout", pswpout, VM_PSWPOUT),
 	VM("pgmajfault", pgmajfault, VM_PGMAJFAULT),
 	VM("workingset_refault_anon", refault_anon, VM_REFAULT_ANON),
 	VM("workingset_refault_file", refault_file, VM_REFAULT_FILE),
-	VM("workingset_refault", refault_file, VM_REFAULT_FILE),   /* before 5.9 */
+	VM("workingset_refault", refault_file, VM_REFAULT_FILE), /* before 5.9 */
 	VM("oom_kill", oom_kill, VM_OOM_KILL),
 };
 

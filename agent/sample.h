@@ -8,10 +8,18 @@
 
 /* Bits of meminfo.present. */
 enum {
-	MI_MEMTOTAL = 1u << 0, MI_MEMFREE = 1u << 1, MI_MEMAVAILABLE = 1u << 2,
-	MI_BUFFERS = 1u << 3, MI_CACHED = 1u << 4, MI_SWAPTOTAL = 1u << 5,
-	MI_SWAPFREE = 1u << 6, MI_COMMITTED_AS = 1u << 7, MI_COMMITLIMIT = 1u << 8,
-	MI_SHMEM = 1u << 9, MI_MLOCKED = 1u << 10, MI_UNEVICTABLE = 1u << 11,
+	MI_MEMTOTAL = 1u << 0,
+	MI_MEMFREE = 1u << 1,
+	MI_MEMAVAILABLE = 1u << 2,
+	MI_BUFFERS = 1u << 3,
+	MI_CACHED = 1u << 4,
+	MI_SWAPTOTAL = 1u << 5,
+	MI_SWAPFREE = 1u << 6,
+	MI_COMMITTED_AS = 1u << 7,
+	MI_COMMITLIMIT = 1u << 8,
+	MI_SHMEM = 1u << 9,
+	MI_MLOCKED = 1u << 10,
+	MI_UNEVICTABLE = 1u << 11,
 };
 
 /* All values in kB. */
@@ -23,8 +31,12 @@ struct meminfo {
 };
 
 enum {
-	VM_PSWPIN = 1u << 0, VM_PSWPOUT = 1u << 1, VM_PGMAJFAULT = 1u << 2,
-	VM_REFAULT_ANON = 1u << 3, VM_REFAULT_FILE = 1u << 4, VM_OOM_KILL = 1u << 5,
+	VM_PSWPIN = 1u << 0,
+	VM_PSWPOUT = 1u << 1,
+	VM_PGMAJFAULT = 1u << 2,
+	VM_REFAULT_ANON = 1u << 3,
+	VM_REFAULT_FILE = 1u << 4,
+	VM_OOM_KILL = 1u << 5,
 };
 
 /* Cumulative counters (pages or events) since boot. */
@@ -34,7 +46,7 @@ struct vmstat {
 };
 
 struct psi_line {
-	unsigned avg10, avg60, avg300;   /* percent x 100 ("12.34" -> 1234) */
+	unsigned avg10, avg60, avg300; /* percent x 100 ("12.34" -> 1234) */
 	uint64_t total_us;
 	bool present;
 };
@@ -48,8 +60,8 @@ struct sample {
 	struct vmstat vm;
 	struct psi psi;
 	bool have_vmstat, have_psi;
-	uint64_t totalreserve_kb;        /* from zoneinfo; 0 when unknown */
-	uint64_t now_ms;                 /* CLOCK_MONOTONIC */
+	uint64_t totalreserve_kb; /* from zoneinfo; 0 when unknown */
+	uint64_t now_ms;          /* CLOCK_MONOTONIC */
 };
 
 /*

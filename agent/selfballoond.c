@@ -86,7 +86,8 @@ static void usage(FILE *f)
 		"      --check-config    parse the configuration and exit\n"
 		"  -v, --verbose         log every decision (debug)\n"
 		"      --version         print the version\n"
-		"  -h, --help            this text\n", DEFAULT_CONF);
+		"  -h, --help            this text\n",
+		DEFAULT_CONF);
 }
 
 static int parse_opts(int argc, char **argv, struct opts *o)
@@ -111,7 +112,10 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	o->root = "/";
 	while ((c = getopt_long(argc, argv, "c:o:fvh", lo, NULL)) != -1) {
 		switch (c) {
-		case 'c': o->conf_path = optarg; o->conf_given = true; break;
+		case 'c':
+			o->conf_path = optarg;
+			o->conf_given = true;
+			break;
 		case 'o':
 			if (o->nsets == 32) {
 				fprintf(stderr, "selfballoond: too many --set options\n");
@@ -135,7 +139,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		return 2;
 	}
 	if (o->dry_run && !o->once) {
-		fprintf(stderr, "selfballoond: --dry-run goes with --once (for a daemon that applies nothing: driver = none)\n");
+		fprintf(stderr,
+			"selfballoond: --dry-run goes with --once (for a daemon that applies nothing: driver = none)\n");
 		return 2;
 	}
 	return 0;
@@ -188,7 +193,8 @@ static void read_totalreserve(struct agent *a)
 	}
 }
 
-static void print_decision(const struct agent *a, const struct balloon_view *bv, const struct decision *d)
+static void print_decision(const struct agent *a, const struct balloon_view *bv,
+			   const struct decision *d)
 {
 	const struct meminfo *mi = &a->s.mi;
 	char pb[96];
@@ -246,22 +252,24 @@ static void decide(struct agent *a, const struct policy_events *ev)
 	/* Info when something changed that matters (reason, pressure, a move of 1/256 of memory); else debug. */
 	uint64_t moved = d.target_kb > a->last.target_kb ? d.target_kb - a->last.target_kb
 							 : a->last.target_kb - d.target_kb;
-	bool notable = !a->have_last || d.reason != a->last.reason || d.pressure != a->last.pressure ||
-		       moved >= a->s.mi.mem_total / 256;
+	bool notable = !a->have_last || d.reason != a->last.reason ||
+		       d.pressure != a->last.pressure || moved >= a->s.mi.mem_total / 256;
 	if (notable || a->o.verbose)
 		log_msg(notable ? LOG_INFO : LOG_DEBUG,
 			"decision: t_ms=%llu target_kb=%llu current_kb=%llu goal_kb=%llu balloon_kb=%llu "
 			"mem_available_kb=%llu reason=%s pressure=%s",
-			(unsigned long long)a->s.now_ms,
-			(unsigned long long)d.target_kb, (unsigned long long)d.current_kb,
-			(unsigned long long)d.goal_kb, (unsigned long long)a->m.balloon_kb,
+			(unsigned long long)a->s.now_ms, (unsigned long long)d.target_kb,
+			(unsigned long long)d.current_kb, (unsigned long long)d.goal_kb,
+			(unsigned long long)a->m.balloon_kb,
 			(unsigned long long)a->s.mi.mem_available, reason_name(d.reason),
 			pressure_names(d.pressure, pb, sizeof(pb)));
 	if (notable) {
 		char status[160];
-		snprintf(status, sizeof(status), "STATUS=target %llu MiB (%s), balloon %llu MiB, goal %llu MiB",
+		snprintf(status, sizeof(status),
+			 "STATUS=target %llu MiB (%s), balloon %llu MiB, goal %llu MiB",
 			 (unsigned long long)d.target_kb / 1024, reason_name(d.reason),
-			 (unsigned long long)a->m.balloon_kb / 1024, (unsigned long long)d.goal_kb / 1024);
+			 (unsigned long long)a->m.balloon_kb / 1024,
+			 (unsigned long long)d.goal_kb / 1024);
 		notify_send(status);
 	}
 	r = a->drv.ops->set_target(&a->drv, &a->s.mi, d.target_kb);
@@ -286,7 +294,8 @@ static void write_metrics(struct agent *a, uint64_t t)
 	uint64_t every = a->conf.interval_ms > 1000 ? a->conf.interval_ms : 1000;
 	int r;
 
-	if (!a->conf.textfile[0] || !a->have_last || (a->last_textfile_ms && t - a->last_textfile_ms < every))
+	if (!a->conf.textfile[0] || !a->have_last ||
+	    (a->last_textfile_ms && t - a->last_textfile_ms < every))
 		return;
 	r = metrics_write(a->conf.textfile, &a->m, &a->last, &a->s, driver_name(&a->drv),
 			  mode_name(a->conf.mode));
@@ -306,11 +315,14 @@ static void check_metrics_fs(const struct agent *a)
 		return;
 	r = metrics_check_fs(a->conf.textfile, &type);
 	if (r < 0)
-		log_warn("metrics textfile %s: checking its directory: %s", a->conf.textfile, strerror(-r));
+		log_warn("metrics textfile %s: checking its directory: %s", a->conf.textfile,
+			 strerror(-r));
 	else if (r == 0)
-		log_warn("metrics textfile %s is not on tmpfs/ramfs (f_type 0x%lx): a freeze of that "
-			 "filesystem (fsfreeze, vssd during a backup) stalls the agent, and deflation under "
-			 "pressure with it, until the thaw; put it under /run", a->conf.textfile, type);
+		log_warn(
+			"metrics textfile %s is not on tmpfs/ramfs (f_type 0x%lx): a freeze of that "
+			"filesystem (fsfreeze, vssd during a backup) stalls the agent, and deflation under "
+			"pressure with it, until the thaw; put it under /run",
+			a->conf.textfile, type);
 }
 
 static int open_psi(struct agent *a)
@@ -327,13 +339,14 @@ static int open_psi(struct agent *a)
 		uint64_t st = a->conf.psi_stall_us * w / a->conf.psi_window_us;
 		fd = psi_trigger_open(a->sp.psi, st, w);
 		if (fd >= 0)
-			log_notice("PSI trigger: window %llums refused (no CAP_SYS_RESOURCE); using %llums in %llums",
-				   (unsigned long long)a->conf.psi_window_us / 1000,
-				   (unsigned long long)st / 1000, (unsigned long long)w / 1000);
+			log_notice(
+				"PSI trigger: window %llums refused (no CAP_SYS_RESOURCE); using %llums in %llums",
+				(unsigned long long)a->conf.psi_window_us / 1000,
+				(unsigned long long)st / 1000, (unsigned long long)w / 1000);
 	}
 	if (fd < 0) {
-		log_warn("PSI trigger on %s: %s; pressure is seen at the next tick only",
-			 a->sp.psi, strerror(-fd));
+		log_warn("PSI trigger on %s: %s; pressure is seen at the next tick only", a->sp.psi,
+			 strerror(-fd));
 		return fd;
 	}
 	a->psifd = fd;
@@ -342,8 +355,10 @@ static int open_psi(struct agent *a)
 
 static int arm_timer(struct agent *a)
 {
-	uint64_t ms = a->conf.mode == MODE_ADAPTIVE && a->conf.watch_interval_ms < a->conf.interval_ms
-		      ? a->conf.watch_interval_ms : a->conf.interval_ms;
+	uint64_t ms =
+		a->conf.mode == MODE_ADAPTIVE && a->conf.watch_interval_ms < a->conf.interval_ms
+			? a->conf.watch_interval_ms
+			: a->conf.interval_ms;
 	struct itimerspec its = {
 		.it_interval = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000 },
 		.it_value = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000 },
@@ -360,7 +375,8 @@ static void reload(struct agent *a)
 		log_err("reload: %s; keeping the running configuration", err);
 		return;
 	}
-	if (strcmp(c.driver, a->conf.driver) != 0 || strcmp(c.sysfs_target, a->conf.sysfs_target) != 0 ||
+	if (strcmp(c.driver, a->conf.driver) != 0 ||
+	    strcmp(c.sysfs_target, a->conf.sysfs_target) != 0 ||
 	    c.chunk_bytes != a->conf.chunk_bytes)
 		log_warn("reload: driver settings change only at restart; keeping driver %s",
 			 driver_name(&a->drv));
@@ -375,7 +391,7 @@ static void reload(struct agent *a)
 	open_psi(a);
 	arm_timer(a);
 	check_metrics_fs(a);
-	a->last_textfile_ms = 0;              /* a new path gets a file at the next tick */
+	a->last_textfile_ms = 0; /* a new path gets a file at the next tick */
 	log_notice("configuration reloaded (mode %s)", mode_name(c.mode));
 }
 
@@ -386,7 +402,7 @@ static void set_own_oom_score(const struct agent *a)
 	int r;
 
 	if (strcmp(a->o.root, "/") != 0)
-		return;                           /* tests on fake trees: leave ourselves alone */
+		return; /* tests on fake trees: leave ourselves alone */
 	r = write_file("/proc/self/oom_score_adj", v, (size_t)n);
 	if (r < 0)
 		log_warn("oom_score_adj %s: %s", v, strerror(-r));
@@ -401,7 +417,8 @@ static int run_once(struct agent *a)
 
 	r = a->drv.ops->read(&a->drv, &a->s.mi, &bv);
 	if (r < 0) {
-		fprintf(stderr, "selfballoond: driver %s: %s\n", driver_name(&a->drv), strerror(-r));
+		fprintf(stderr, "selfballoond: driver %s: %s\n", driver_name(&a->drv),
+			strerror(-r));
 		return 1;
 	}
 	policy_decide(&a->pc, &a->st, &a->s, &bv, &ev, &d);
@@ -410,7 +427,8 @@ static int run_once(struct agent *a)
 		printf("applied=no\n");
 	} else if (a->drv.ops == &driver_userspace_ops) {
 		printf("applied=no\n");
-		log_notice("--once: the userspace balloon lives only as long as the daemon; not applied");
+		log_notice(
+			"--once: the userspace balloon lives only as long as the daemon; not applied");
 	} else {
 		r = a->drv.ops->set_target(&a->drv, &a->s.mi, d.target_kb);
 		printf("applied=%s\n", r < 0 ? "failed" : "yes");
@@ -471,7 +489,8 @@ static int run_daemon(struct agent *a)
 		if (a->psifd >= 0)
 			p[ip_psi = n++] = (struct pollfd){ .fd = a->psifd, .events = POLLPRI };
 		if (hotplug_fd(&a->hp) >= 0)
-			p[ip_hp = n++] = (struct pollfd){ .fd = hotplug_fd(&a->hp), .events = POLLIN };
+			p[ip_hp = n++] =
+				(struct pollfd){ .fd = hotplug_fd(&a->hp), .events = POLLIN };
 		if (dfd >= 0)
 			p[ip_drv = n++] = (struct pollfd){ .fd = dfd, .events = POLLIN };
 		if (poll(p, (nfds_t)n, -1) < 0) {
@@ -499,8 +518,9 @@ static int run_daemon(struct agent *a)
 					a->m.oom_deflated_kb += rep.freed_kb;
 					ev.balloon_oom = true;
 					now = true;
-					log_warn("balloon OOM-killed: %llu kB went back to the guest at once",
-						 (unsigned long long)rep.freed_kb);
+					log_warn(
+						"balloon OOM-killed: %llu kB went back to the guest at once",
+						(unsigned long long)rep.freed_kb);
 				} else {
 					log_err("balloon child exited (status 0x%x); it is restarted when needed",
 						rep.status);
@@ -519,7 +539,7 @@ static int run_daemon(struct agent *a)
 		}
 		if (ip_hp >= 0 && p[ip_hp].revents) {
 			hotplug_handle_events(&a->hp);
-			read_totalreserve(a);     /* new zones change the watermarks */
+			read_totalreserve(a); /* new zones change the watermarks */
 		}
 		uint64_t t = 0;
 		if (p[ip_tim].revents) {
@@ -534,7 +554,8 @@ static int run_daemon(struct agent *a)
 			} else if (a->conf.mode == MODE_ADAPTIVE) {
 				/* The fast watch: only meminfo, a full decision when it is short. */
 				struct meminfo mi;
-				if (sample_read_meminfo(&a->sp, &mi) == 0 && policy_avail_short(&a->pc, &mi))
+				if (sample_read_meminfo(&a->sp, &mi) == 0 &&
+				    policy_avail_short(&a->pc, &mi))
 					now = true;
 			}
 		}
@@ -546,8 +567,10 @@ static int run_daemon(struct agent *a)
 
 	notify_send("STOPPING=1");
 	log_notice("stopping: %s", a->drv.ops == &driver_userspace_ops ? "releasing the balloon"
-		   : !a->drv.writes ? "nothing was applied"
-		   : a->conf.on_exit == ON_EXIT_RESTORE ? "restoring the initial target" : "keeping the target");
+				   : !a->drv.writes                    ? "nothing was applied"
+				   : a->conf.on_exit == ON_EXIT_RESTORE
+					   ? "restoring the initial target"
+					   : "keeping the target");
 	return 0;
 }
 
@@ -562,8 +585,9 @@ int main(int argc, char **argv)
 	r = parse_opts(argc, argv, &a.o);
 	if (r)
 		return r;
-	log_open("selfballoond", a.o.foreground || a.o.once || a.o.check_config ? LOG_TARGET_STDERR
-										: LOG_TARGET_SYSLOG);
+	log_open("selfballoond", a.o.foreground || a.o.once || a.o.check_config
+					 ? LOG_TARGET_STDERR
+					 : LOG_TARGET_SYSLOG);
 	log_set_max_level(a.o.verbose ? LOG_DEBUG : LOG_INFO);
 	r = load_conf(&a.o, &a.conf, err, sizeof(err));
 	if (r < 0) {
@@ -571,14 +595,16 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (a.o.check_config) {
-		printf("%s: ok\n", a.o.conf_given || access(a.o.conf_path, F_OK) == 0 ? a.o.conf_path
-											: "(defaults)");
+		printf("%s: ok\n", a.o.conf_given || access(a.o.conf_path, F_OK) == 0
+					   ? a.o.conf_path
+					   : "(defaults)");
 		return 0;
 	}
 	ps = sysconf(_SC_PAGESIZE);
 	a.page_kb = ps >= 1024 ? (unsigned)(ps / 1024) : 4;
 	if (sample_paths_init(&a.sp, a.o.root) < 0 || (r = sample_read(&a.sp, &a.s)) < 0) {
-		fprintf(stderr, "selfballoond: reading %s: %s\n", a.sp.meminfo, strerror(r < 0 ? -r : ENAMETOOLONG));
+		fprintf(stderr, "selfballoond: reading %s: %s\n", a.sp.meminfo,
+			strerror(r < 0 ? -r : ENAMETOOLONG));
 		return 1;
 	}
 	a.s.now_ms = now_ms();
@@ -590,7 +616,9 @@ int main(int argc, char **argv)
 		log_err("daemon: %s", strerror(errno));
 		return 1;
 	}
-	struct driver_params dp = { .root = a.o.root, .conf = &a.conf, .page_kb = a.page_kb, .mi = &a.s.mi };
+	struct driver_params dp = {
+		.root = a.o.root, .conf = &a.conf, .page_kb = a.page_kb, .mi = &a.s.mi
+	};
 	r = driver_open(&a.drv, &dp, why, sizeof(why));
 	if (why[0])
 		log_msg(r < 0 ? LOG_ERR : LOG_INFO, "%s", why);

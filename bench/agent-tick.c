@@ -43,7 +43,8 @@ int main(int argc, char **argv)
 	}
 	conf_defaults(&c);
 	policy_conf_resolve(&pc, &c, s.mi.mem_total, 4);
-	struct balloon_view bv = { .current_kb = s.mi.mem_total, .max_kb = s.mi.mem_total,
+	struct balloon_view bv = { .current_kb = s.mi.mem_total,
+				   .max_kb = s.mi.mem_total,
 				   .boot_kb = s.mi.mem_total };
 
 	t0 = now_us();
@@ -64,8 +65,8 @@ int main(int argc, char **argv)
 	for (int i = 0; i < n / 10; i++)
 		zoneinfo_read_kb(root, 4, &tr);
 	t_zi = (now_us() - t0) / (n / 10);
-	printf("rounds=%d meminfo_us=%.1f full_sample_us=%.1f policy_us=%.2f zoneinfo_us=%.1f\n",
-	       n, t_mi, t_full, t_pol, t_zi);
+	printf("rounds=%d meminfo_us=%.1f full_sample_us=%.1f policy_us=%.2f zoneinfo_us=%.1f\n", n,
+	       t_mi, t_full, t_pol, t_zi);
 	printf("watch_cpu_at_100ms=%.3f%% (10 meminfo reads per second)\n", t_mi * 10 / 1e4);
 	return 0;
 }

@@ -45,7 +45,8 @@ int main(int argc, char **argv)
 	char *buf;
 
 	if (argc != 4) {
-		fprintf(stderr, "usage: %s PARENT_MLOCKALL(0|1) CHILD_MLOCKALL(0|1) ANON_KB\n", argv[0]);
+		fprintf(stderr, "usage: %s PARENT_MLOCKALL(0|1) CHILD_MLOCKALL(0|1) ANON_KB\n",
+			argv[0]);
 		return 2;
 	}
 	lock = atoi(argv[1]);
@@ -72,7 +73,7 @@ int main(int argc, char **argv)
 			_exit(0);
 		}
 		t1 = now_ms();
-		memset(buf, i, 32768);          /* the parent writes a few pages (COW faults) */
+		memset(buf, i, 32768); /* the parent writes a few pages (COW faults) */
 		waitpid(p, &st, 0);
 		tf[i] = t1 - t0;
 		tw[i] = now_ms() - t0;

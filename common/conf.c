@@ -10,12 +10,12 @@
 struct conf_ctx {
 	conf_key_fn fn;
 	void *user;
-	FILE *file;          /* reading a file, or */
-	const char *text;    /* reading a string */
-	int line;            /* line most recently handed to inih */
+	FILE *file;       /* reading a file, or */
+	const char *text; /* reading a string */
+	int line;         /* line most recently handed to inih */
 	int err_line;
-	int long_line;       /* first line longer than inih takes, 0: none */
-	int in_long;         /* reading the rest of a long line */
+	int long_line; /* first line longer than inih takes, 0: none */
+	int in_long;   /* reading the rest of a long line */
 	char first_err[256];
 };
 
@@ -68,7 +68,7 @@ static int run(const char *name, struct conf_ctx *c, char *err, size_t errlen)
 	int r = ini_parse_stream(reader, c, trampoline, c);
 
 	if (r == 0 && c->long_line)
-		r = c->long_line;   /* a long line that happened to parse is still cut */
+		r = c->long_line; /* a long line that happened to parse is still cut */
 	if (r == 0)
 		return 0;
 	if (r == -2) {
@@ -102,8 +102,8 @@ int conf_load(const char *path, conf_key_fn fn, void *user, char *err, size_t er
 	return r;
 }
 
-int conf_load_string(const char *name, const char *text, conf_key_fn fn, void *user,
-		     char *err, size_t errlen)
+int conf_load_string(const char *name, const char *text, conf_key_fn fn, void *user, char *err,
+		     size_t errlen)
 {
 	struct conf_ctx c = { .fn = fn, .user = user, .text = text };
 

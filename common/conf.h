@@ -10,8 +10,8 @@
  * a short reason ("unknown key 'x' in [freeze]", "bad duration 'x'") into
  * err and returns -1.
  */
-typedef int (*conf_key_fn)(void *user, const char *section, const char *key,
-			   const char *value, char *err, size_t errlen);
+typedef int (*conf_key_fn)(void *user, const char *section, const char *key, const char *value,
+			   char *err, size_t errlen);
 
 /*
  * Parses path. Returns 0, or a negative errno with err holding
@@ -20,7 +20,7 @@ typedef int (*conf_key_fn)(void *user, const char *section, const char *key,
 int conf_load(const char *path, conf_key_fn fn, void *user, char *err, size_t errlen);
 
 /* The same for an in-memory text (tests); name is used in messages. */
-int conf_load_string(const char *name, const char *text, conf_key_fn fn, void *user,
-		     char *err, size_t errlen);
+int conf_load_string(const char *name, const char *text, conf_key_fn fn, void *user, char *err,
+		     size_t errlen);
 
 #endif

@@ -21,7 +21,7 @@ static int log_max = LOG_INFO;
 static int syslog_fd = -1;
 
 static bool held;
-static char hold_buf[HOLD_SIZE];   /* records: prio byte, text, NUL */
+static char hold_buf[HOLD_SIZE]; /* records: prio byte, text, NUL */
 static size_t hold_len;
 static unsigned hold_dropped;
 
@@ -64,7 +64,10 @@ void log_set_max_level(int level)
 static const char *prio_name(int prio)
 {
 	switch (prio) {
-	case LOG_EMERG: case LOG_ALERT: case LOG_CRIT: case LOG_ERR: return "error";
+	case LOG_EMERG:
+	case LOG_ALERT:
+	case LOG_CRIT:
+	case LOG_ERR: return "error";
 	case LOG_WARNING: return "warning";
 	case LOG_NOTICE: return "notice";
 	case LOG_INFO: return "info";
@@ -91,8 +94,8 @@ static void emit(int prio, const char *text)
 		syslog_connect();
 		if (syslog_fd < 0)
 			return;
-		n = snprintf(line, sizeof(line), "<%d>%s[%ld]: %s",
-			     LOG_DAEMON | prio, log_ident, (long)getpid(), text);
+		n = snprintf(line, sizeof(line), "<%d>%s[%ld]: %s", LOG_DAEMON | prio, log_ident,
+			     (long)getpid(), text);
 		if (n > 0) {
 			if ((size_t)n >= sizeof(line))
 				n = sizeof(line) - 1;

@@ -14,14 +14,14 @@ enum log_target {
 /* ident is kept by pointer; targets is a mask of enum log_target. */
 void log_open(const char *ident, int targets);
 void log_close(void);
-void log_set_max_level(int level);   /* LOG_DEBUG shows everything */
+void log_set_max_level(int level); /* LOG_DEBUG shows everything */
 
 void log_msg(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-#define log_err(...)   log_msg(LOG_ERR, __VA_ARGS__)
-#define log_warn(...)  log_msg(LOG_WARNING, __VA_ARGS__)
+#define log_err(...) log_msg(LOG_ERR, __VA_ARGS__)
+#define log_warn(...) log_msg(LOG_WARNING, __VA_ARGS__)
 #define log_notice(...) log_msg(LOG_NOTICE, __VA_ARGS__)
-#define log_info(...)  log_msg(LOG_INFO, __VA_ARGS__)
+#define log_info(...) log_msg(LOG_INFO, __VA_ARGS__)
 #define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
 
 /*

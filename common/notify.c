@@ -25,13 +25,14 @@ int notify_send(const char *state)
 		return -EINVAL;
 	memcpy(sa.sun_path, path, plen);
 	if (path[0] == '@')
-		sa.sun_path[0] = '\0';   /* abstract namespace */
+		sa.sun_path[0] = '\0'; /* abstract namespace */
 	salen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + plen);
 
 	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	if (sendto(fd, state, strlen(state), MSG_NOSIGNAL | MSG_DONTWAIT, (struct sockaddr *)&sa, salen) < 0)
+	if (sendto(fd, state, strlen(state), MSG_NOSIGNAL | MSG_DONTWAIT, (struct sockaddr *)&sa,
+		   salen) < 0)
 		r = -errno;
 	close(fd);
 	return r;

@@ -78,10 +78,22 @@ int parse_size(const char *s, uint64_t *bytes)
 	if (r < 0)
 		return r;
 	switch (toupper((unsigned char)*end)) {
-	case 'K': mult = 1ULL << 10; end++; break;
-	case 'M': mult = 1ULL << 20; end++; break;
-	case 'G': mult = 1ULL << 30; end++; break;
-	case 'T': mult = 1ULL << 40; end++; break;
+	case 'K':
+		mult = 1ULL << 10;
+		end++;
+		break;
+	case 'M':
+		mult = 1ULL << 20;
+		end++;
+		break;
+	case 'G':
+		mult = 1ULL << 30;
+		end++;
+		break;
+	case 'T':
+		mult = 1ULL << 40;
+		end++;
+		break;
 	default: break;
 	}
 	if (mult > 1 && (end[0] == 'i' || end[0] == 'I') && toupper((unsigned char)end[1]) == 'B')
@@ -126,8 +138,11 @@ int parse_size_or_percent(const char *s, uint64_t *bytes, unsigned *permille, bo
 
 int parse_duration_ms(const char *s, uint64_t *ms)
 {
-	static const struct { const char *suffix; uint64_t mult; } units[] = {
-		{ "", 1000 }, { "ms", 1 }, { "s", 1000 }, { "sec", 1000 },
+	static const struct {
+		const char *suffix;
+		uint64_t mult;
+	} units[] = {
+		{ "", 1000 },   { "ms", 1 },      { "s", 1000 },    { "sec", 1000 },
 		{ "m", 60000 }, { "min", 60000 }, { "h", 3600000 },
 	};
 	const char *end;

@@ -93,9 +93,10 @@ static int get_timeout(json_object *args, uint64_t *ms, json_object **err)
 		return 0;
 	if (!json_object_is_type(t, json_type_int) || json_object_get_int64(t) < 100 ||
 	    json_object_get_int64(t) > 3600000) {
-		*err = commands_error("GenericError",
-				      "Parameter 'timeout' must be an integer number of milliseconds "
-				      "between 100 and 3600000");
+		*err = commands_error(
+			"GenericError",
+			"Parameter 'timeout' must be an integer number of milliseconds "
+			"between 100 and 3600000");
 		return -1;
 	}
 	*ms = (uint64_t)json_object_get_int64(t);
@@ -199,8 +200,9 @@ static json_object *cmd_info(struct engine *e, json_object *args, struct reply *
 		json_object *c = json_object_new_object();
 
 		json_object_object_add(c, "name", json_object_new_string(commands[i].name));
-		json_object_object_add(c, "enabled", json_object_new_boolean(
-			e->state != ENGINE_FROZEN || commands[i].allowed_frozen));
+		json_object_object_add(c, "enabled",
+				       json_object_new_boolean(e->state != ENGINE_FROZEN ||
+							       commands[i].allowed_frozen));
 		json_object_object_add(c, "success-response", json_object_new_boolean(1));
 		json_object_array_add(list, c);
 	}
@@ -225,21 +227,26 @@ json_object *commands_status(const struct engine *e)
 	uint64_t now = engine_now_ms();
 	size_t i;
 
-	json_object_object_add(st, "state", json_object_new_string(
-		e->state == ENGINE_FROZEN ? "frozen" : "thawed"));
+	json_object_object_add(
+		st, "state",
+		json_object_new_string(e->state == ENGINE_FROZEN ? "frozen" : "thawed"));
 	json_object_object_add(st, "frozen_filesystems", json_object_new_int((int)e->nfrozen));
 	if (e->state == ENGINE_FROZEN) {
 		json_object_object_add(st, "frozen_for_ms",
 				       json_object_new_int64((int64_t)(now - e->frozen_at_ms)));
-		json_object_object_add(st, "watchdog_deadline_ms", json_object_new_int64(
-			e->deadline_ms > now ? (int64_t)(e->deadline_ms - now) : 0));
+		json_object_object_add(
+			st, "watchdog_deadline_ms",
+			json_object_new_int64(e->deadline_ms > now ? (int64_t)(e->deadline_ms - now)
+								   : 0));
 		json_object_object_add(st, "watchdog_pid", json_object_new_int(e->wd.pid));
 	} else {
 		json_object_object_add(st, "watchdog_deadline_ms", json_object_new_int64(0));
 	}
-	json_object_object_add(st, "last_frozen_ms", json_object_new_int64((int64_t)e->last_frozen_ms));
+	json_object_object_add(st, "last_frozen_ms",
+			       json_object_new_int64((int64_t)e->last_frozen_ms));
 	json_object_object_add(st, "watchdog_fired", json_object_new_boolean(e->watchdog_fired));
-	json_object_object_add(st, "timeout_ms", json_object_new_int64((int64_t)e->cfg->timeout_ms));
+	json_object_object_add(st, "timeout_ms",
+			       json_object_new_int64((int64_t)e->cfg->timeout_ms));
 	if (e->last_error[0])
 		json_object_object_add(st, "last_error", json_object_new_string(e->last_error));
 	for (i = 0; i < e->set.n; i++) {
@@ -266,7 +273,8 @@ json_object *commands_status(const struct engine *e)
 		json_object *ord = json_object_new_array();
 
 		for (i = 0; i < e->set.norder; i++)
-			json_object_array_add(ord, json_object_new_string(e->set.m[e->set.order[i]].target));
+			json_object_array_add(
+				ord, json_object_new_string(e->set.m[e->set.order[i]].target));
 		json_object_object_add(st, "freeze_order", ord);
 	}
 	json_object_object_add(st, "filesystems", fss);
@@ -319,7 +327,8 @@ void commands_execute(struct engine *e, const char *text, size_t len, struct rep
 	}
 	if (json_object_object_get_ex(req, "arguments", &args) &&
 	    !json_object_is_type(args, json_type_object)) {
-		reply = commands_error("GenericError", "QMP input member 'arguments' must be an object");
+		reply = commands_error("GenericError",
+				       "QMP input member 'arguments' must be an object");
 		goto reply;
 	}
 	name = json_object_get_string(exec);

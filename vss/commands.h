@@ -13,8 +13,8 @@
 #include "freeze.h"
 
 struct reply {
-	json_object *obj;     /* owned by the caller after commands_execute() */
-	bool delimited;       /* guest-sync-delimited: send 0xFF before the reply */
+	json_object *obj; /* owned by the caller after commands_execute() */
+	bool delimited;   /* guest-sync-delimited: send 0xFF before the reply */
 };
 
 /* Executes one request (a complete JSON object as text). */

@@ -20,7 +20,7 @@ void vssd_config_defaults(struct vssd_config *c)
 	c->hook_timeout_ms = 30000;
 	c->skip_loop = true;
 	snprintf(c->virtio_port, sizeof(c->virtio_port), "org.selfballoon.vss.0");
-	c->vsock_cids[0] = 2;           /* the host */
+	c->vsock_cids[0] = 2; /* the host */
 	c->n_vsock_cids = 1;
 	c->hyperv = -1;
 	snprintf(c->hyperv_device, sizeof(c->hyperv_device), "/dev/vmbus/hv_vss");
@@ -28,8 +28,8 @@ void vssd_config_defaults(struct vssd_config *c)
 	snprintf(c->sysfs, sizeof(c->sysfs), "/sys");
 }
 
-static int set_str(char *dst, size_t size, const char *v, const char *key, bool absolute,
-		   char *err, size_t errlen)
+static int set_str(char *dst, size_t size, const char *v, const char *key, bool absolute, char *err,
+		   size_t errlen)
 {
 	if (strlen(v) >= size) {
 		snprintf(err, errlen, "%s: value too long (at most %zu characters)", key, size - 1);
@@ -80,15 +80,16 @@ static int duration(uint64_t *out, const char *v, const char *key, uint64_t min,
 		char a[32], b[32];
 
 		snprintf(err, errlen, "%s: %s is out of range [%s, %s]", key, v,
-			 format_duration_ms(min, a, sizeof(a)), format_duration_ms(max, b, sizeof(b)));
+			 format_duration_ms(min, a, sizeof(a)),
+			 format_duration_ms(max, b, sizeof(b)));
 		return -1;
 	}
 	*out = ms;
 	return 0;
 }
 
-static int handler(void *user, const char *section, const char *key, const char *v,
-		   char *err, size_t errlen)
+static int handler(void *user, const char *section, const char *key, const char *v, char *err,
+		   size_t errlen)
 {
 	struct vssd_config *c = user;
 
@@ -96,11 +97,13 @@ static int handler(void *user, const char *section, const char *key, const char 
 		if (strcmp(key, "socket") == 0)
 			return set_str(c->socket, sizeof(c->socket), v, key, true, err, errlen);
 		if (strcmp(key, "state_dir") == 0)
-			return set_str(c->state_dir, sizeof(c->state_dir), v, key, true, err, errlen);
+			return set_str(c->state_dir, sizeof(c->state_dir), v, key, true, err,
+				       errlen);
 		if (strcmp(key, "socket_group") == 0) {
 			struct group *g;
 
-			if (set_str(c->socket_group, sizeof(c->socket_group), v, key, false, err, errlen) < 0)
+			if (set_str(c->socket_group, sizeof(c->socket_group), v, key, false, err,
+				    errlen) < 0)
 				return -1;
 			c->have_gid = false;
 			if (!v[0])
@@ -120,7 +123,8 @@ static int handler(void *user, const char *section, const char *key, const char 
 		if (strcmp(key, "hook_timeout") == 0)
 			return duration(&c->hook_timeout_ms, v, key, 100, 3600000, err, errlen);
 		if (strcmp(key, "hooks_dir") == 0)
-			return set_str(c->hooks_dir, sizeof(c->hooks_dir), v, key, true, err, errlen);
+			return set_str(c->hooks_dir, sizeof(c->hooks_dir), v, key, true, err,
+				       errlen);
 		if (strcmp(key, "include") == 0)
 			return set_list(c->include_buf, sizeof(c->include_buf), c->include, v, key,
 					true, err, errlen);
@@ -139,16 +143,23 @@ static int handler(void *user, const char *section, const char *key, const char 
 	} else if (strcmp(section, "qga") == 0) {
 		if (strcmp(key, "virtio_port") == 0) {
 			if (strchr(v, '/') && v[0] != '/') {
-				snprintf(err, errlen, "virtio_port: '%s' is neither a port name nor an absolute path", v);
+				snprintf(
+					err, errlen,
+					"virtio_port: '%s' is neither a port name nor an absolute path",
+					v);
 				return -1;
 			}
-			return set_str(c->virtio_port, sizeof(c->virtio_port), v, key, false, err, errlen);
+			return set_str(c->virtio_port, sizeof(c->virtio_port), v, key, false, err,
+				       errlen);
 		}
 		if (strcmp(key, "vsock_port") == 0) {
 			uint64_t port = 0;
 
 			if (v[0] && parse_uint(v, 1, 0xfffffffeu, &port) < 0) {
-				snprintf(err, errlen, "vsock_port: '%s' is not a port number (1-4294967294, empty: off)", v);
+				snprintf(
+					err, errlen,
+					"vsock_port: '%s' is not a port number (1-4294967294, empty: off)",
+					v);
 				return -1;
 			}
 			c->vsock_port = (uint32_t)port;
@@ -160,12 +171,16 @@ static int handler(void *user, const char *section, const char *key, const char 
 
 			if (set_str(buf, sizeof(buf), v, key, false, err, errlen) < 0)
 				return -1;
-			for (p = strtok_r(buf, " \t,", &save); p; p = strtok_r(NULL, " \t,", &save)) {
+			for (p = strtok_r(buf, " \t,", &save); p;
+			     p = strtok_r(NULL, " \t,", &save)) {
 				uint64_t cid;
 
-				if (n == VSSD_MAX_PATTERNS || parse_uint(p, 0, 0xffffffffu, &cid) < 0) {
-					snprintf(err, errlen, "vsock_allow_cids: '%s' is not a CID (list of up to %d numbers)",
-						 p, VSSD_MAX_PATTERNS);
+				if (n == VSSD_MAX_PATTERNS ||
+				    parse_uint(p, 0, 0xffffffffu, &cid) < 0) {
+					snprintf(
+						err, errlen,
+						"vsock_allow_cids: '%s' is not a CID (list of up to %d numbers)",
+						p, VSSD_MAX_PATTERNS);
 					return -1;
 				}
 				c->vsock_cids[n++] = (uint32_t)cid;
@@ -175,7 +190,8 @@ static int handler(void *user, const char *section, const char *key, const char 
 		}
 	} else if (strcmp(section, "hyperv") == 0) {
 		if (strcmp(key, "device") == 0)
-			return set_str(c->hyperv_device, sizeof(c->hyperv_device), v, key, true, err, errlen);
+			return set_str(c->hyperv_device, sizeof(c->hyperv_device), v, key, true,
+				       err, errlen);
 		if (strcmp(key, "enable") == 0) {
 			bool b;
 
@@ -191,7 +207,8 @@ static int handler(void *user, const char *section, const char *key, const char 
 			return -1;
 		}
 	} else {
-		snprintf(err, errlen, "unknown section [%s] (expected [vssd], [freeze], [qga] or [hyperv])",
+		snprintf(err, errlen,
+			 "unknown section [%s] (expected [vssd], [freeze], [qga] or [hyperv])",
 			 section);
 		return -1;
 	}
@@ -199,8 +216,8 @@ static int handler(void *user, const char *section, const char *key, const char 
 	return -1;
 }
 
-int vssd_config_load(struct vssd_config *c, const char *path, bool must_exist,
-		     char *err, size_t errlen)
+int vssd_config_load(struct vssd_config *c, const char *path, bool must_exist, char *err,
+		     size_t errlen)
 {
 	int r = conf_load(path, handler, c, err, errlen);
 

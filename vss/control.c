@@ -92,7 +92,9 @@ void control_set_vsock_cids(struct control *c, const uint32_t *cids, size_t n)
 int control_listen_vsock(struct control *c, uint32_t port, const uint32_t *cids, size_t n_cids)
 {
 	struct sockaddr_vm sa = {
-		.svm_family = AF_VSOCK, .svm_port = port, .svm_cid = VMADDR_CID_ANY,
+		.svm_family = AF_VSOCK,
+		.svm_port = port,
+		.svm_cid = VMADDR_CID_ANY,
 	};
 	struct listener *l;
 	int r;
@@ -202,7 +204,8 @@ static bool peer_allowed(const struct listener *l, int fd, char *why, size_t len
 		}
 		if (cred.uid == 0 || (l->have_gid && in_group(fd, &cred, l->gid)))
 			return true;
-		snprintf(why, len, "permission denied: uid %u may not use vssd", (unsigned)cred.uid);
+		snprintf(why, len, "permission denied: uid %u may not use vssd",
+			 (unsigned)cred.uid);
 		log_notice("refused a client with uid %u pid %d on %s", (unsigned)cred.uid,
 			   (int)cred.pid, l->path);
 		return false;

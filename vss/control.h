@@ -25,8 +25,8 @@ enum listener_kind { LISTEN_UNIX, LISTEN_VSOCK };
 struct listener {
 	enum listener_kind kind;
 	int fd;
-	char path[108];                 /* unix: removed at close */
-	gid_t gid;                      /* unix: group allowed besides root */
+	char path[108]; /* unix: removed at close */
+	gid_t gid;      /* unix: group allowed besides root */
 	bool have_gid;
 	uint32_t cids[CONTROL_MAX_CIDS]; /* vsock: allowed peer CIDs (a copy: reloads replace it) */
 	size_t n_cids;
@@ -34,8 +34,8 @@ struct listener {
 
 struct control_client {
 	int fd;
-	uint64_t last_ms;       /* last input, CLOCK_MONOTONIC: the idlest is evicted when full */
-	bool holder;            /* its request froze the filesystems now frozen: never evicted */
+	uint64_t last_ms; /* last input, CLOCK_MONOTONIC: the idlest is evicted when full */
+	bool holder;      /* its request froze the filesystems now frozen: never evicted */
 	struct session s;
 };
 

@@ -84,7 +84,8 @@ static unsigned thaw_frozen(struct mount_set *s, unsigned *failed)
 			thawed++;
 		} else if (errno == EINVAL) {
 			m->state = FS_THAWED;
-			snprintf(m->reason, sizeof(m->reason), "was already thawed (watchdog or another tool)");
+			snprintf(m->reason, sizeof(m->reason),
+				 "was already thawed (watchdog or another tool)");
 		} else {
 			m->state = FS_FAILED;
 			snprintf(m->reason, sizeof(m->reason), "thaw failed: %s", strerror(errno));
@@ -179,21 +180,26 @@ static int state_dir_frozen(struct engine *e, char *err, size_t errlen)
 		const struct vss_mount *m = &e->set.m[e->set.order[k]];
 
 		if (m->devno == e->set.m[h].devno) {
-			snprintf(err, errlen, "state_dir %s is on the filesystem of %s, which would be "
-				 "frozen; put state_dir on a tmpfs such as /run", real, m->target);
+			snprintf(err, errlen,
+				 "state_dir %s is on the filesystem of %s, which would be "
+				 "frozen; put state_dir on a tmpfs such as /run",
+				 real, m->target);
 			return -EDEADLK;
 		}
 	}
 	return 0;
 }
 
-int engine_freeze(struct engine *e, const char *const *list, uint64_t timeout_ms,
-		  char *err, size_t errlen)
+int engine_freeze(struct engine *e, const char *const *list, uint64_t timeout_ms, char *err,
+		  size_t errlen)
 {
 	const struct vssd_config *c = e->cfg;
 	struct select_opts o = {
-		.include = c->include, .exclude = c->exclude, .exclude_types = c->exclude_types,
-		.skip_loop = c->skip_loop, .sysfs = c->sysfs,
+		.include = c->include,
+		.exclude = c->exclude,
+		.exclude_types = c->exclude_types,
+		.skip_loop = c->skip_loop,
+		.sysfs = c->sysfs,
 	};
 	int fds_stack[256], *fds = fds_stack;
 	size_t k;
@@ -260,7 +266,8 @@ int engine_freeze(struct engine *e, const char *const *list, uint64_t timeout_ms
 	e->frozen_at_ms = engine_now_ms();
 	e->deadline_ms = e->frozen_at_ms + (timeout_ms ? timeout_ms : c->timeout_ms);
 	if (r == 0)
-		r = watchdog_arm(&e->wd, fds, e->set.norder, timeout_ms ? timeout_ms : c->timeout_ms);
+		r = watchdog_arm(&e->wd, fds, e->set.norder,
+				 timeout_ms ? timeout_ms : c->timeout_ms);
 	if (fds != fds_stack)
 		free(fds);
 	fds = fds_stack;
@@ -278,7 +285,8 @@ int engine_freeze(struct engine *e, const char *const *list, uint64_t timeout_ms
 		uint64_t t0;
 		int ir;
 
-		if (watchdog_freezing(&e->wd, k) < 0 || record_add(e->record_fd, m->devno, m->target) < 0) {
+		if (watchdog_freezing(&e->wd, k) < 0 ||
+		    record_add(e->record_fd, m->devno, m->target) < 0) {
 			snprintf(err, errlen, "watchdog or freeze record failed before freezing %s",
 				 m->target);
 			snprintf(e->last_error, sizeof(e->last_error), "%s", err);
@@ -293,16 +301,20 @@ int engine_freeze(struct engine *e, const char *const *list, uint64_t timeout_ms
 			e->nfrozen++;
 			/* confirmed before the deadline check: then the watchdog sees it before firing */
 			if (watchdog_frozen(&e->wd, k) < 0) {
-				snprintf(err, errlen, "lost the watchdog while freezing %s; everything was thawed",
-					 m->target);
+				snprintf(
+					err, errlen,
+					"lost the watchdog while freezing %s; everything was thawed",
+					m->target);
 				snprintf(e->last_error, sizeof(e->last_error), "%s", err);
 				abort_freeze(e);
 				return -EIO;
 			}
 			if (engine_now_ms() >= e->deadline_ms) {
 				/* the watchdog may already have fired: do not leave this one unguarded */
-				snprintf(err, errlen, "freezing took longer than the timeout (at %s); "
-					 "everything was thawed", m->target);
+				snprintf(err, errlen,
+					 "freezing took longer than the timeout (at %s); "
+					 "everything was thawed",
+					 m->target);
 				snprintf(e->last_error, sizeof(e->last_error), "%s", err);
 				abort_freeze(e);
 				return -ETIMEDOUT;
@@ -314,7 +326,8 @@ int engine_freeze(struct engine *e, const char *const *list, uint64_t timeout_ms
 		record_disown(e->record_fd, m->devno, m->target);
 		if (r == -EOPNOTSUPP) {
 			m->state = FS_SKIPPED;
-			snprintf(m->reason, sizeof(m->reason), "%s does not support freezing", m->fstype);
+			snprintf(m->reason, sizeof(m->reason), "%s does not support freezing",
+				 m->fstype);
 		} else if (r == -EBUSY) {
 			m->state = FS_FOREIGN;
 			snprintf(m->reason, sizeof(m->reason),
@@ -359,7 +372,7 @@ int engine_thaw(struct engine *e, char *err, size_t errlen)
 		e->watchdog_fired = true;
 	thawed = thaw_frozen(&e->set, &failed);
 	if (thawed + failed < e->nfrozen)
-		e->watchdog_fired = true;   /* some were already thawed (EINVAL) */
+		e->watchdog_fired = true; /* some were already thawed (EINVAL) */
 	disarm(e);
 	finish_thaw(e);
 	if (failed) {
@@ -394,8 +407,9 @@ static void thawed_behind_our_back(struct engine *e, size_t thaw_from, const cha
 			continue;
 		}
 		m->state = FS_THAWED;
-		snprintf(m->reason, sizeof(m->reason), k >= thaw_from ?
-			 "thawed by vssd after the watchdog" : "thawed by the watchdog");
+		snprintf(m->reason, sizeof(m->reason),
+			 k >= thaw_from ? "thawed by vssd after the watchdog"
+					: "thawed by the watchdog");
 	}
 	finish_thaw(e);
 	snprintf(e->last_error, sizeof(e->last_error), "%s%s", why,
@@ -414,7 +428,8 @@ void engine_watchdog_event(struct engine *e)
 	int r = watchdog_event(&e->wd, &upto);
 
 	if (r == 1 && e->state == ENGINE_FROZEN)
-		thawed_behind_our_back(e, upto, "the freeze timed out: the watchdog thawed the filesystems");
+		thawed_behind_our_back(e, upto,
+				       "the freeze timed out: the watchdog thawed the filesystems");
 	else if (r < 0)
 		engine_reap_watchdog(e);
 }
@@ -433,7 +448,8 @@ bool engine_reap_watchdog(struct engine *e)
 	close(e->wd.sock);
 	e->wd.sock = -1;
 	if (e->state == ENGINE_FROZEN)
-		thawed_behind_our_back(e, 0, "the watchdog died unexpectedly; vssd thawed the filesystems");
+		thawed_behind_our_back(
+			e, 0, "the watchdog died unexpectedly; vssd thawed the filesystems");
 	else
 		log_warn("the watchdog process died; starting a new one");
 	if (watchdog_spawn(&e->wd) < 0)

@@ -21,17 +21,17 @@ enum engine_state { ENGINE_THAWED, ENGINE_FROZEN };
 struct engine {
 	const struct vssd_config *cfg;
 	enum engine_state state;
-	struct mount_set set;       /* the last request's mounts and their states */
+	struct mount_set set; /* the last request's mounts and their states */
 	struct watchdog wd;
 	struct hook_run hooks;
 	int record_fd;
-	uint64_t deadline_ms;       /* CLOCK_MONOTONIC ms when the watchdog thaws */
-	uint64_t frozen_at_ms;      /* first FIFREEZE */
-	uint64_t thawed_at_ms;      /* last FITHAW */
-	uint64_t last_frozen_ms;    /* length of the last frozen window */
-	unsigned nfrozen;           /* filesystems vssd holds frozen */
-	uint64_t freeze_seq;        /* counts freezes that froze something: who froze what */
-	bool watchdog_fired;        /* the last freeze ended by the watchdog */
+	uint64_t deadline_ms;    /* CLOCK_MONOTONIC ms when the watchdog thaws */
+	uint64_t frozen_at_ms;   /* first FIFREEZE */
+	uint64_t thawed_at_ms;   /* last FITHAW */
+	uint64_t last_frozen_ms; /* length of the last frozen window */
+	unsigned nfrozen;        /* filesystems vssd holds frozen */
+	uint64_t freeze_seq;     /* counts freezes that froze something: who froze what */
+	bool watchdog_fired;     /* the last freeze ended by the watchdog */
 	char last_error[512];
 };
 
@@ -47,8 +47,8 @@ void engine_free(struct engine *e);
  * Returns the number frozen (0: nothing was, state stays thawed) or a
  * negative errno with err set; on error nothing vssd froze stays frozen.
  */
-int engine_freeze(struct engine *e, const char *const *list, uint64_t timeout_ms,
-		  char *err, size_t errlen);
+int engine_freeze(struct engine *e, const char *const *list, uint64_t timeout_ms, char *err,
+		  size_t errlen);
 
 /* Thaws what vssd froze. Returns the number thawed by this call, or -errno. */
 int engine_thaw(struct engine *e, char *err, size_t errlen);

@@ -164,7 +164,7 @@ int hook_exec(const char *path, const char *arg, uint64_t timeout_ms, char *out,
 		_exit(127);
 	}
 	close(pipefd[1]);
-	setpgid(pid, pid);   /* also in the parent: no race with the kill below */
+	setpgid(pid, pid); /* also in the parent: no race with the kill below */
 	/* pidfd_open (Linux 5.3) tells when the hook exits; without it, look every 20 ms */
 	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	r = 0;
@@ -239,13 +239,13 @@ static void describe(char *err, size_t errlen, const char *name, const char *arg
 		     const char *out, uint64_t timeout_ms)
 {
 	if (r == -ETIMEDOUT)
-		snprintf(err, errlen, "hook %s %s timed out after %llu ms and was killed%s%s", name, arg,
-			 (unsigned long long)timeout_ms, out[0] ? ": " : "", out);
+		snprintf(err, errlen, "hook %s %s timed out after %llu ms and was killed%s%s", name,
+			 arg, (unsigned long long)timeout_ms, out[0] ? ": " : "", out);
 	else if (r < 0)
 		snprintf(err, errlen, "hook %s %s could not run: %s", name, arg, strerror(-r));
 	else if (r == 127)
-		snprintf(err, errlen, "hook %s %s could not be executed (status 127)%s%s", name, arg,
-			 out[0] ? ": " : "", out);
+		snprintf(err, errlen, "hook %s %s could not be executed (status 127)%s%s", name,
+			 arg, out[0] ? ": " : "", out);
 	else
 		snprintf(err, errlen, "hook %s %s failed with status %d%s%s", name, arg, r,
 			 out[0] ? ": " : "", out);
@@ -277,8 +277,8 @@ static void thaw_started(struct hook_run *run, uint64_t timeout_ms)
 			log_err("%s", err);
 }
 
-int hooks_freeze(struct hook_run *run, const char *dir, uint64_t timeout_ms,
-		 char *err, size_t errlen)
+int hooks_freeze(struct hook_run *run, const char *dir, uint64_t timeout_ms, char *err,
+		 size_t errlen)
 {
 	size_t i;
 	int r = list_hooks(run, dir);

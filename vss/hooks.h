@@ -12,9 +12,9 @@
 
 struct hook_run {
 	char dir[256];
-	char **names;     /* hooks in name order */
+	char **names; /* hooks in name order */
 	size_t n;
-	size_t started;   /* names[0..started) got "freeze" */
+	size_t started; /* names[0..started) got "freeze" */
 };
 
 /*
@@ -23,8 +23,8 @@ struct hook_run {
  * too, in reverse) and returns -1 with err naming the hook and why.
  * A missing directory means no hooks. Returns 0 on success.
  */
-int hooks_freeze(struct hook_run *run, const char *dir, uint64_t timeout_ms,
-		 char *err, size_t errlen);
+int hooks_freeze(struct hook_run *run, const char *dir, uint64_t timeout_ms, char *err,
+		 size_t errlen);
 
 /* Runs "thaw" for the hooks started by hooks_freeze, in reverse; frees run. */
 void hooks_thaw(struct hook_run *run, uint64_t timeout_ms);

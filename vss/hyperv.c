@@ -124,7 +124,8 @@ static uint32_t act(struct hv_channel *c, uint8_t op)
 	case HV_VSS_OP_THAW:
 		if (!ours(c)) {
 			/* not ours (or already thawed by the watchdog): leave other requests alone */
-			log_info("hyperv: THAW without a freeze from this channel in force; nothing to do");
+			log_info(
+				"hyperv: THAW without a freeze from this channel in force; nothing to do");
 			c->froze_seq = 0;
 			return HV_VSS_S_OK;
 		}
@@ -135,11 +136,8 @@ static uint32_t act(struct hv_channel *c, uint8_t op)
 			return HV_VSS_E_FAIL;
 		}
 		return HV_VSS_S_OK;
-	case HV_VSS_OP_HOT_BACKUP:
-		return HV_VSS_S_OK;
-	default:
-		log_warn("hyperv: unexpected operation %u; answering OK", op);
-		return HV_VSS_S_OK;
+	case HV_VSS_OP_HOT_BACKUP: return HV_VSS_S_OK;
+	default: log_warn("hyperv: unexpected operation %u; answering OK", op); return HV_VSS_S_OK;
 	}
 }
 

@@ -18,10 +18,10 @@ struct hv_channel {
 	char path[256];
 	int fd;
 	enum hv_state state;
-	uint64_t retry_at_ms;      /* CLOCK_MONOTONIC ms of the next open attempt, when closed */
-	unsigned failures;         /* consecutive open/handshake failures (for backoff and logs) */
+	uint64_t retry_at_ms; /* CLOCK_MONOTONIC ms of the next open attempt, when closed */
+	unsigned failures;    /* consecutive open/handshake failures (for backoff and logs) */
 	struct engine *engine;
-	uint64_t froze_seq;        /* engine freeze_seq of the freeze this channel made, 0: none */
+	uint64_t froze_seq; /* engine freeze_seq of the freeze this channel made, 0: none */
 };
 
 void hv_init(struct hv_channel *c, const char *path, struct engine *e);

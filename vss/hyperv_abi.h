@@ -10,19 +10,19 @@
 
 #include <stdint.h>
 
-#define HV_VSS_OP_CREATE        0
-#define HV_VSS_OP_DELETE        1
-#define HV_VSS_OP_HOT_BACKUP    2
-#define HV_VSS_OP_GET_DM_INFO   3
-#define HV_VSS_OP_BU_COMPLETE   4
-#define HV_VSS_OP_FREEZE        5
-#define HV_VSS_OP_THAW          6
-#define HV_VSS_OP_AUTO_RECOVER  7
-#define HV_VSS_OP_REGISTER      128   /* legacy, no reply */
-#define HV_VSS_OP_REGISTER1     129   /* with handshake: the kernel answers a u32 */
+#define HV_VSS_OP_CREATE 0
+#define HV_VSS_OP_DELETE 1
+#define HV_VSS_OP_HOT_BACKUP 2
+#define HV_VSS_OP_GET_DM_INFO 3
+#define HV_VSS_OP_BU_COMPLETE 4
+#define HV_VSS_OP_FREEZE 5
+#define HV_VSS_OP_THAW 6
+#define HV_VSS_OP_AUTO_RECOVER 7
+#define HV_VSS_OP_REGISTER 128  /* legacy, no reply */
+#define HV_VSS_OP_REGISTER1 129 /* with handshake: the kernel answers a u32 */
 
-#define HV_VSS_S_OK    0x00000000u
-#define HV_VSS_E_FAIL  0x80004005u
+#define HV_VSS_S_OK 0x00000000u
+#define HV_VSS_E_FAIL 0x80004005u
 
 struct hv_vss_message {
 	union {
@@ -30,7 +30,7 @@ struct hv_vss_message {
 			uint8_t operation;
 			uint8_t reserved[7];
 		} __attribute__((packed)) hdr;
-		int32_t error;          /* the reply overwrites bytes 0..3 */
+		int32_t error; /* the reply overwrites bytes 0..3 */
 	} __attribute__((packed));
 	uint32_t flags;
 } __attribute__((packed));

@@ -26,7 +26,7 @@ void jsonframe_feed(struct jsonframe *f, const char *data, size_t n, frame_fn fn
 	for (i = 0; i < n; i++) {
 		char ch = data[i];
 
-		if ((unsigned char)ch == 0xff) {          /* resynchronisation */
+		if ((unsigned char)ch == 0xff) { /* resynchronisation */
 			jsonframe_reset(f);
 			continue;
 		}
@@ -43,7 +43,7 @@ void jsonframe_feed(struct jsonframe *f, const char *data, size_t n, frame_fn fn
 					end_garbage(f, fn, ctx);
 				continue;
 			}
-			f->garbage = true;                  /* reported at the next newline or '{' */
+			f->garbage = true; /* reported at the next newline or '{' */
 			continue;
 		}
 		if (!f->discarding) {

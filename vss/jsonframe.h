@@ -13,20 +13,20 @@
 #define JSONFRAME_MAX 65536
 
 enum frame_event {
-	FRAME_OBJECT,     /* text/len hold one complete top-level object */
-	FRAME_TOO_LARGE,  /* an object exceeded JSONFRAME_MAX: it is discarded */
-	FRAME_GARBAGE,    /* input outside an object that is not whitespace */
+	FRAME_OBJECT,    /* text/len hold one complete top-level object */
+	FRAME_TOO_LARGE, /* an object exceeded JSONFRAME_MAX: it is discarded */
+	FRAME_GARBAGE,   /* input outside an object that is not whitespace */
 };
 
 typedef void (*frame_fn)(void *ctx, enum frame_event ev, const char *text, size_t len);
 
 struct jsonframe {
-	char buf[JSONFRAME_MAX + 1];   /* + NUL */
+	char buf[JSONFRAME_MAX + 1]; /* + NUL */
 	size_t len;
 	unsigned depth;
 	bool in_string, escape;
-	bool discarding;      /* inside an oversized object */
-	bool garbage;         /* inside a run of non-JSON input */
+	bool discarding; /* inside an oversized object */
+	bool garbage;    /* inside a run of non-JSON input */
 };
 
 void jsonframe_reset(struct jsonframe *f);

@@ -148,7 +148,7 @@ ssize_t mounts_find(const struct mount_set *s, const char *path)
 {
 	size_t i = s->n;
 
-	while (i-- > 0)      /* the last mount on a path is the visible one */
+	while (i-- > 0) /* the last mount on a path is the visible one */
 		if (strcmp(s->m[i].target, path) == 0)
 			return (ssize_t)i;
 	return -1;
@@ -289,7 +289,8 @@ static bool freeze_before(const struct mount_set *s, size_t a, size_t b, char (*
 		for (i = 0; i < s->norder; i++) {
 			size_t c = s->order[i];
 
-			if (c != b && strlen(s->m[c].target) > bl && path_under(s->m[c].target, bt) &&
+			if (c != b && strlen(s->m[c].target) > bl &&
+			    path_under(s->m[c].target, bt) &&
 			    path_under(backing[a], s->m[c].target))
 				return false;
 		}
@@ -300,7 +301,7 @@ static bool freeze_before(const struct mount_set *s, size_t a, size_t b, char (*
 
 static int order_candidates(struct mount_set *s, const char *sysfs)
 {
-	char (*backing)[PATH_MAX] = NULL;
+	char(*backing)[PATH_MAX] = NULL;
 	size_t *sorted = NULL, i, j, k, n = 0;
 	bool *placed = NULL;
 	int r = -ENOMEM;
@@ -308,7 +309,7 @@ static int order_candidates(struct mount_set *s, const char *sysfs)
 	s->order = calloc(s->n + 1, sizeof(*s->order));
 	if (!s->order)
 		return -ENOMEM;
-	for (i = s->n; i-- > 0;)       /* reverse mountinfo order: children first */
+	for (i = s->n; i-- > 0;) /* reverse mountinfo order: children first */
 		if (s->m[i].state == FS_CANDIDATE)
 			s->order[n++] = i;
 	s->norder = n;
@@ -354,8 +355,8 @@ out:
 	return r;
 }
 
-int mounts_load(const char *mountinfo, const struct select_opts *o,
-		const char *const *list, struct mount_set *out, char *err, size_t errlen)
+int mounts_load(const char *mountinfo, const struct select_opts *o, const char *const *list,
+		struct mount_set *out, char *err, size_t errlen)
 {
 	struct mount_set s = { 0 };
 	const char *sysfs = o->sysfs ? o->sysfs : "/sys";

@@ -112,7 +112,7 @@ int record_thaw(const char *state_dir, const char *mountinfo)
 		return -ENAMETOOLONG;
 	f = fopen(path, "re");
 	if (!f)
-		return -errno;   /* -ENOENT: no record, nothing to do */
+		return -errno; /* -ENOENT: no record, nothing to do */
 	while (getline(&line, &len, f) > 0) {
 		if (nlines == cap) {
 			char **nl = realloc(lines, (cap = cap ? cap * 2 : 16) * sizeof(*lines));
@@ -141,15 +141,17 @@ int record_thaw(const char *state_dir, const char *mountinfo)
 		if (lines[i][0] != '!')
 			continue;
 		for (k = i; k-- > 0;) {
-			if (lines[k][0] != '!' && lines[k][0] && strcmp(lines[k], lines[i] + 1) == 0) {
+			if (lines[k][0] != '!' && lines[k][0] &&
+			    strcmp(lines[k], lines[i] + 1) == 0) {
 				lines[k][0] = '\0';
 				break;
 			}
 		}
 		lines[i][0] = '\0';
 	}
-	log_warn("found freeze record %s with %zu entries: a previous vssd stopped while frozen; thawing",
-		 path, nlines);
+	log_warn(
+		"found freeze record %s with %zu entries: a previous vssd stopped while frozen; thawing",
+		path, nlines);
 	for (i = nlines; i-- > 0;) {
 		unsigned ma, mi;
 		char *mp = strchr(lines[i], ' ');
@@ -157,7 +159,7 @@ int record_thaw(const char *state_dir, const char *mountinfo)
 		int fd;
 
 		if (!lines[i][0])
-			continue;   /* cancelled */
+			continue; /* cancelled */
 		if (!mp || sscanf(lines[i], "%u:%u", &ma, &mi) != 2) {
 			log_warn("freeze record: ignoring malformed line '%s'", lines[i]);
 			continue;
@@ -166,7 +168,9 @@ int record_thaw(const char *state_dir, const char *mountinfo)
 		unescape(mp);
 		k = mounts_find(&ms, mp);
 		if (k < 0 || ms.m[k].devno != makedev(ma, mi)) {
-			log_warn("freeze record: %s (%u:%u) is no longer mounted there; not touched", mp, ma, mi);
+			log_warn(
+				"freeze record: %s (%u:%u) is no longer mounted there; not touched",
+				mp, ma, mi);
 			continue;
 		}
 		fd = open(mp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);

@@ -65,9 +65,7 @@ static void on_frame(void *ctx, enum frame_event ev, const char *text, size_t le
 	struct reply r = { 0 };
 
 	switch (ev) {
-	case FRAME_OBJECT:
-		commands_execute(s->engine, text, len, &r);
-		break;
+	case FRAME_OBJECT: commands_execute(s->engine, text, len, &r); break;
 	case FRAME_TOO_LARGE:
 		r.obj = commands_error("GenericError", "request too large (limit 65536 bytes)");
 		break;
@@ -75,7 +73,8 @@ static void on_frame(void *ctx, enum frame_event ev, const char *text, size_t le
 		r.obj = commands_error("GenericError", "JSON parse error, expecting an object");
 		break;
 	}
-	session_queue(s, json_object_to_json_string_ext(r.obj, JSON_C_TO_STRING_PLAIN), r.delimited);
+	session_queue(s, json_object_to_json_string_ext(r.obj, JSON_C_TO_STRING_PLAIN),
+		      r.delimited);
 	json_object_put(r.obj);
 }
 

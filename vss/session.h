@@ -19,7 +19,7 @@ struct session {
 	struct jsonframe frame;
 	char *out;
 	size_t outlen, outcap;
-	bool overflow;          /* the peer does not read its replies: drop it */
+	bool overflow; /* the peer does not read its replies: drop it */
 };
 
 int session_init(struct session *s, struct engine *e);

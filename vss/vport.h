@@ -19,8 +19,8 @@ struct vport {
 	char path[256];
 	int fd;
 	bool host_connected;
-	uint64_t resume_at_ms;     /* while the host is away: when to poll again */
-	unsigned hups;             /* host disconnects seen (status, tests) */
+	uint64_t resume_at_ms; /* while the host is away: when to poll again */
+	unsigned hups;         /* host disconnects seen (status, tests) */
 	struct session s;
 };
 

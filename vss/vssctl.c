@@ -94,7 +94,8 @@ static int connect_vsock(const char *spec)
 	if (!colon)
 		die(EXIT_USAGE, "--vsock wants CID:PORT, not '%s'", spec);
 	*colon = '\0';
-	if (parse_uint(buf, 0, 0xffffffffu, &cid) < 0 || parse_uint(colon + 1, 1, 0xffffffffu, &port) < 0)
+	if (parse_uint(buf, 0, 0xffffffffu, &cid) < 0 ||
+	    parse_uint(colon + 1, 1, 0xffffffffu, &port) < 0)
 		die(EXIT_USAGE, "--vsock wants CID:PORT, not '%s'", spec);
 	sa.svm_cid = (unsigned)cid;
 	sa.svm_port = (unsigned)port;
@@ -130,7 +131,8 @@ static int connect_firecracker(const char *spec)
 			die(EXIT_FAILED, "%s: no answer to CONNECT", path);
 		n = read(fd, line + len, 1);
 		if (n <= 0)
-			die(EXIT_FAILED, "%s: connection closed after CONNECT (is the guest listening on port %llu?)",
+			die(EXIT_FAILED,
+			    "%s: connection closed after CONNECT (is the guest listening on port %llu?)",
 			    path, (unsigned long long)port);
 		if (line[len] == '\n')
 			break;
@@ -157,9 +159,10 @@ static void skip_to_sentinel(int timeout_ms)
 			inlen = keep;
 			return;
 		}
-		inlen = 0;   /* stale output from an earlier session */
+		inlen = 0; /* stale output from an earlier session */
 		if (poll(&p, 1, timeout_ms) != 1)
-			die(EXIT_FAILED, "%s", "no answer to guest-sync-delimited (is a guest agent running?)");
+			die(EXIT_FAILED, "%s",
+			    "no answer to guest-sync-delimited (is a guest agent running?)");
 		n = read(sock, inbuf, sizeof(inbuf) - 1);
 		if (n <= 0)
 			die(EXIT_FAILED, "%s", "the channel was closed");
@@ -247,7 +250,8 @@ static json_object *result(json_object *reply, const char *what)
 
 	if (json_object_object_get_ex(reply, "return", &r))
 		return r;
-	if (json_object_object_get_ex(reply, "error", &e) && json_object_object_get_ex(e, "desc", &d))
+	if (json_object_object_get_ex(reply, "error", &e) &&
+	    json_object_object_get_ex(e, "desc", &d))
 		fprintf(stderr, "vssctl: %s failed: %s\n", what, json_object_get_string(d));
 	else
 		fprintf(stderr, "vssctl: %s failed: unexpected reply %s\n", what,
@@ -275,7 +279,8 @@ static void sync_channel(void)
 		args = json_object_new_object();
 		json_object_object_add(args, "id", json_object_new_int64(id));
 		req = json_object_new_object();
-		json_object_object_add(req, "execute", json_object_new_string("guest-sync-delimited"));
+		json_object_object_add(req, "execute",
+				       json_object_new_string("guest-sync-delimited"));
 		json_object_object_add(req, "arguments", args);
 		text = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN);
 		send_all("\xff", 1);
@@ -331,8 +336,9 @@ static int64_t num(json_object *o, const char *key)
 
 static void connect_target(void)
 {
-	sock = target_vsock ? connect_vsock(target_vsock) :
-	       target_fc ? connect_firecracker(target_fc) : connect_to(target_path);
+	sock = target_vsock ? connect_vsock(target_vsock)
+	       : target_fc  ? connect_firecracker(target_fc)
+			    : connect_to(target_path);
 	inlen = 0;
 	sync_channel();
 }
@@ -366,7 +372,8 @@ static int cmd_status(void)
 		if (!st)
 			return EXIT_FAILED;
 		if (json_out)
-			printf("%s\n", json_object_to_json_string_ext(reply, JSON_C_TO_STRING_PLAIN));
+			printf("%s\n",
+			       json_object_to_json_string_ext(reply, JSON_C_TO_STRING_PLAIN));
 		else
 			printf("state: %s\n", json_object_get_string(st));
 		json_object_put(reply);
@@ -380,15 +387,18 @@ static int cmd_status(void)
 	printf("state: %s\n", str(st, "state"));
 	if (strcmp(str(st, "state"), "frozen") == 0)
 		printf("frozen for: %lld ms; watchdog thaws in %lld ms\n",
-		       (long long)num(st, "frozen_for_ms"), (long long)num(st, "watchdog_deadline_ms"));
+		       (long long)num(st, "frozen_for_ms"),
+		       (long long)num(st, "watchdog_deadline_ms"));
 	if (num(st, "last_frozen_ms"))
 		printf("last frozen window: %lld ms%s\n", (long long)num(st, "last_frozen_ms"),
-		       json_object_get_boolean(json_object_object_get(st, "watchdog_fired")) ?
-		       " (ended by the watchdog)" : "");
+		       json_object_get_boolean(json_object_object_get(st, "watchdog_fired"))
+			       ? " (ended by the watchdog)"
+			       : "");
 	if (*str(st, "last_error"))
 		printf("last error: %s\n", str(st, "last_error"));
 	if (json_object_object_get_ex(st, "filesystems", &fss) && json_object_array_length(fss)) {
-		printf("%-30s %-8s %-8s %-9s %s\n", "MOUNTPOINT", "TYPE", "DEVICE", "STATE", "REASON");
+		printf("%-30s %-8s %-8s %-9s %s\n", "MOUNTPOINT", "TYPE", "DEVICE", "STATE",
+		       "REASON");
 		for (i = 0; i < json_object_array_length(fss); i++) {
 			json_object *f = json_object_array_get_idx(fss, i);
 
@@ -539,21 +549,29 @@ static int cmd_backup(int argc, char **argv)
 	frozen_ms = st ? num(st, "last_frozen_ms") : t_thawed - t_frozen;
 	if (json_out)
 		printf("{\"frozen\":%d,\"thawed\":%d,\"frozen_ms\":%lld,\"watchdog_fired\":%s,"
-		       "\"cmd_status\":%d}\n", frozen, thawed, (long long)frozen_ms, fired ? "true" : "false",
-		       pid < 0 ? -1 : WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+		       "\"cmd_status\":%d}\n",
+		       frozen, thawed, (long long)frozen_ms, fired ? "true" : "false",
+		       pid < 0             ? -1
+		       : WIFEXITED(status) ? WEXITSTATUS(status)
+					   : 128 + WTERMSIG(status));
 	else
 		printf("froze %d filesystem(s), ran %s, thawed %d; frozen for %lld ms%s\n", frozen,
-		       argv[stop + 1], thawed, (long long)frozen_ms, st ? "" : " (as seen from here)");
+		       argv[stop + 1], thawed, (long long)frozen_ms,
+		       st ? "" : " (as seen from here)");
 	json_object_put(reply);
 	free(paths);
 	if (reconnected)
-		fprintf(stderr, "vssctl: backup: the connection to the agent was closed while %s ran\n",
+		fprintf(stderr,
+			"vssctl: backup: the connection to the agent was closed while %s ran\n",
 			argv[stop + 1]);
 	if (fired || reconnected || thawed < frozen) {
-		fprintf(stderr, "vssctl: backup: the filesystems were thawed before %s finished "
-			"(%s): the copy may be inconsistent\n", argv[stop + 1],
-			fired ? "the watchdog's timeout; use a longer --timeout" :
-			reconnected ? "the agent restarted" : "thawed by someone else");
+		fprintf(stderr,
+			"vssctl: backup: the filesystems were thawed before %s finished "
+			"(%s): the copy may be inconsistent\n",
+			argv[stop + 1],
+			fired         ? "the watchdog's timeout; use a longer --timeout"
+			: reconnected ? "the agent restarted"
+				      : "thawed by someone else");
 		return EXIT_FAILED;
 	}
 	if (pid < 0)

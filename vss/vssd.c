@@ -80,7 +80,8 @@ static int recover(const struct vssd_config *cfg)
 		log_err("cannot replay the freeze record in %s: %s", cfg->state_dir, strerror(-r));
 		return r;
 	}
-	log_notice("recovered from a stopped freeze: %d filesystem(s) thawed; running thaw hooks", r);
+	log_notice("recovered from a stopped freeze: %d filesystem(s) thawed; running thaw hooks",
+		   r);
 	hooks_thaw_all(cfg->hooks_dir, cfg->hook_timeout_ms);
 	return r;
 }
@@ -126,7 +127,10 @@ int main(int argc, char **argv)
 
 	while ((o = getopt_long(argc, argv, "c:fvhV", opts, NULL)) != -1) {
 		switch (o) {
-		case 'c': config = optarg; explicit_config = true; break;
+		case 'c':
+			config = optarg;
+			explicit_config = true;
+			break;
 		case 'f': foreground = true; break;
 		case 'C': check = true; break;
 		case 'T': thaw_record = true; break;
@@ -193,7 +197,8 @@ int main(int argc, char **argv)
 		r = control_listen_vsock(&ctl, cfgs[0].vsock_port, cfgs[0].vsock_cids,
 					 cfgs[0].n_vsock_cids);
 		if (r < 0)
-			log_err("cannot listen on vsock port %u: %s", cfgs[0].vsock_port, strerror(-r));
+			log_err("cannot listen on vsock port %u: %s", cfgs[0].vsock_port,
+				strerror(-r));
 		else
 			log_info("listening on vsock port %u", cfgs[0].vsock_port);
 	}
@@ -208,7 +213,8 @@ int main(int argc, char **argv)
 		else if (r == -ENOENT)
 			log_info("no virtio port %s: not serving it", cfgs[0].virtio_port);
 		else
-			log_err("cannot open virtio port %s: %s", cfgs[0].virtio_port, strerror(-r));
+			log_err("cannot open virtio port %s: %s", cfgs[0].virtio_port,
+				strerror(-r));
 	}
 	hv_init(&hv, cfgs[0].hyperv_device, &engine);
 	if (cfgs[0].hyperv == 1 || (cfgs[0].hyperv == -1 && access(hv.path, F_OK) == 0))
@@ -241,15 +247,9 @@ int main(int argc, char **argv)
 			while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 				switch (si.ssi_signo) {
 				case SIGTERM:
-				case SIGINT:
-					running = false;
-					break;
-				case SIGCHLD:
-					engine_reap_watchdog(&engine);
-					break;
-				case SIGHUP:
-					reload_pending = true;
-					break;
+				case SIGINT: running = false; break;
+				case SIGCHLD: engine_reap_watchdog(&engine); break;
+				case SIGHUP: reload_pending = true; break;
 				}
 			}
 		}
@@ -266,19 +266,22 @@ int main(int argc, char **argv)
 			/* a reload waits for the thaw; a bad file keeps the running settings */
 			reload_pending = false;
 			vssd_config_defaults(&cfgs[!cur]);
-			if (vssd_config_load(&cfgs[!cur], config, explicit_config, err, sizeof(err)) < 0) {
+			if (vssd_config_load(&cfgs[!cur], config, explicit_config, err,
+					     sizeof(err)) < 0) {
 				log_err("reload failed, keeping the old settings: %s", err);
 			} else {
 				cur = !cur;
 				engine.cfg = &cfgs[cur];
-				control_set_vsock_cids(&ctl, cfgs[cur].vsock_cids, cfgs[cur].n_vsock_cids);
+				control_set_vsock_cids(&ctl, cfgs[cur].vsock_cids,
+						       cfgs[cur].n_vsock_cids);
 				if (strcmp(cfgs[cur].socket, cfgs[!cur].socket) ||
 				    cfgs[cur].vsock_port != cfgs[!cur].vsock_port ||
 				    strcmp(cfgs[cur].virtio_port, cfgs[!cur].virtio_port) ||
 				    cfgs[cur].hyperv != cfgs[!cur].hyperv ||
 				    strcmp(cfgs[cur].hyperv_device, cfgs[!cur].hyperv_device))
-					log_notice("changed socket, vsock_port, virtio_port or [hyperv] settings "
-						   "take effect after a restart");
+					log_notice(
+						"changed socket, vsock_port, virtio_port or [hyperv] settings "
+						"take effect after a restart");
 				log_info("configuration reloaded");
 			}
 		} else if (reload_pending) {

@@ -19,7 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define FDS_PER_MSG 250          /* below the kernel's SCM_MAX_FD (253) */
+#define FDS_PER_MSG 250 /* below the kernel's SCM_MAX_FD (253) */
 #define ARM_REPLY_MS 2000
 
 /*
@@ -29,14 +29,14 @@
  * watchdog -> vssd: ARMED (ok or not) and FIRED (the timeout thawed).
  */
 enum wd_op {
-	WD_FDS = 1,      /* arg: how many fds ride along (SCM_RIGHTS) */
-	WD_ARM,          /* arg: total fds, gen, arg64: timeout ms */
-	WD_FREEZING,     /* arg: index */
-	WD_FROZEN,       /* arg: index */
-	WD_DISOWN,       /* arg: index */
-	WD_DISARM,       /* gen */
-	WD_ARMED,        /* child -> parent: gen, arg: 1 = holds every fd, 0 = failed */
-	WD_FIRED,        /* child -> parent: gen, arg: confirmations seen (indexes below are thawed) */
+	WD_FDS = 1,  /* arg: how many fds ride along (SCM_RIGHTS) */
+	WD_ARM,      /* arg: total fds, gen, arg64: timeout ms */
+	WD_FREEZING, /* arg: index */
+	WD_FROZEN,   /* arg: index */
+	WD_DISOWN,   /* arg: index */
+	WD_DISARM,   /* gen */
+	WD_ARMED,    /* child -> parent: gen, arg: 1 = holds every fd, 0 = failed */
+	WD_FIRED,    /* child -> parent: gen, arg: confirmations seen (indexes below are thawed) */
 };
 
 struct wd_msg {
@@ -60,16 +60,16 @@ static uint64_t now_ms(void)
 enum { NONE, ANNOUNCED, CONFIRMED };
 
 static int held[WATCHDOG_MAX_FDS];
-static uint32_t announced[WATCHDOG_MAX_FDS];   /* order of FREEZING, for the reverse thaw */
+static uint32_t announced[WATCHDOG_MAX_FDS]; /* order of FREEZING, for the reverse thaw */
 static unsigned char fstate[WATCHDOG_MAX_FDS];
 
 struct wd_state {
 	size_t nheld, nann;
-	uint32_t confirmed_upto;    /* 1 + the highest index confirmed FROZEN */
+	uint32_t confirmed_upto; /* 1 + the highest index confirmed FROZEN */
 	uint64_t deadline;
 	uint32_t gen;
 	bool armed;
-	bool truncated;             /* fds were lost (MSG_CTRUNC) since the last arming */
+	bool truncated; /* fds were lost (MSG_CTRUNC) since the last arming */
 };
 
 static void release(struct wd_state *st)
@@ -114,8 +114,10 @@ static int receive(int sock, struct wd_state *st, bool wait)
 	struct wd_msg m;
 	struct iovec iov = { .iov_base = &m, .iov_len = sizeof(m) };
 	struct msghdr mh = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = cbuf,
+		.msg_controllen = sizeof(cbuf),
 	};
 	struct cmsghdr *c;
 	ssize_t r;
@@ -126,9 +128,9 @@ static int receive(int sock, struct wd_state *st, bool wait)
 	if (r < 0 && errno == EAGAIN)
 		return 0;
 	if (r != (ssize_t)sizeof(m))
-		return -1;                 /* EOF: vssd is gone */
+		return -1; /* EOF: vssd is gone */
 	if (mh.msg_flags & MSG_CTRUNC)
-		st->truncated = true;      /* EMFILE: some fds never arrived */
+		st->truncated = true; /* EMFILE: some fds never arrived */
 	for (c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
 		size_t k, cnt;
 
@@ -196,8 +198,7 @@ static int receive(int sock, struct wd_state *st, bool wait)
 		if (m.gen == st->gen)
 			release(st);
 		break;
-	default:
-		break;
+	default: break;
 	}
 	return (int)m.op;
 }
@@ -210,7 +211,7 @@ static void __attribute__((noreturn)) watchdog_main(int sock)
 	int op;
 
 	sigfillset(&all);
-	sigprocmask(SIG_SETMASK, &all, NULL);   /* only SIGKILL stops us */
+	sigprocmask(SIG_SETMASK, &all, NULL); /* only SIGKILL stops us */
 	prctl(PR_SET_NAME, "vssd-watchdog", 0, 0, 0);
 	mlockall(MCL_CURRENT | MCL_FUTURE);
 	/* room for every fd vssd may hand over */
@@ -233,7 +234,8 @@ static void __attribute__((noreturn)) watchdog_main(int sock)
 				 * First what vssd sent before the deadline (its confirmations), up to
 				 * a disarm or a new arming: those end this arming's business.
 				 */
-				while ((op = receive(sock, &st, false)) > 0 && op != WD_ARM && op != WD_DISARM)
+				while ((op = receive(sock, &st, false)) > 0 && op != WD_ARM &&
+				       op != WD_DISARM)
 					;
 				if (op < 0)
 					break;
@@ -390,7 +392,9 @@ int watchdog_arm(struct watchdog *w, const int *fds, size_t n, uint64_t timeout_
 		if (r < 0)
 			return r;
 	}
-	m = (struct wd_msg){ .op = WD_ARM, .arg = (uint32_t)n, .gen = ++w->gen, .arg64 = timeout_ms };
+	m = (struct wd_msg){
+		.op = WD_ARM, .arg = (uint32_t)n, .gen = ++w->gen, .arg64 = timeout_ms
+	};
 	r = send_msg(w, &m, NULL, 0);
 	return r < 0 ? r : wait_armed(w);
 }
@@ -461,7 +465,7 @@ void watchdog_stop(struct watchdog *w)
 
 	if (w->pid <= 0)
 		return;
-	close(w->sock);   /* EOF: the watchdog exits (thawing, were anything armed) */
+	close(w->sock); /* EOF: the watchdog exits (thawing, were anything armed) */
 	w->sock = -1;
 	for (i = 0; i < 200; i++) {
 		if (waitpid(w->pid, &status, WNOHANG) != 0)

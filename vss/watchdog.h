@@ -16,9 +16,9 @@
 #define WATCHDOG_MAX_FDS 4096
 
 struct watchdog {
-	pid_t pid;          /* 0: not running */
-	int sock;           /* our end of the SEQPACKET pair, -1 when not running */
-	uint32_t gen;       /* generation of the current (or last) arming */
+	pid_t pid;    /* 0: not running */
+	int sock;     /* our end of the SEQPACKET pair, -1 when not running */
+	uint32_t gen; /* generation of the current (or last) arming */
 };
 
 /* Forks the watchdog process. Returns 0 or -errno. */

@@ -73,9 +73,7 @@ int main(int argc, char **argv)
 			for (k = 0; k < 1 + next() % 8 && len; k++)
 				buf[next() % len] = (uint8_t)next();
 			break;
-		case 1:
-			len = len ? next() % len : 0;
-			break;
+		case 1: len = len ? next() % len : 0; break;
 		case 2:
 			memcpy(buf + len, inputs[b], lens[b]);
 			len += lens[b];

@@ -45,7 +45,7 @@ static pthread_cond_t replied = PTHREAD_COND_INITIALIZER;
 static bool opened, registered, pending, have_reply;
 static unsigned version;
 static unsigned char outq[64];
-static size_t outlen;                 /* one message waits to be read at most */
+static size_t outlen; /* one message waits to be read at most */
 static unsigned char reply[MSG_SIZE];
 static struct fuse_pollhandle *ph;
 static fuse_req_t deferred_read;
@@ -142,7 +142,7 @@ static void emu_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *f
 		fuse_reply_err(deferred_read, EBADF);
 		deferred_read = NULL;
 	}
-	if (pending) {            /* the kernel answers the host HV_E_FAIL on reset */
+	if (pending) { /* the kernel answers the host HV_E_FAIL on reset */
 		pending = false;
 		have_reply = false;
 		pthread_cond_broadcast(&replied);
@@ -170,7 +170,7 @@ static void emu_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	} else if (deferred_read) {
 		fuse_reply_err(req, EBUSY);
 	} else {
-		deferred_read = req;      /* answered when a message arrives */
+		deferred_read = req; /* answered when a message arrives */
 		deferred_size = size;
 	}
 	pthread_mutex_unlock(&lock);
@@ -184,7 +184,8 @@ static void emu_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t si
 	(void)fi;
 	pthread_mutex_lock(&lock);
 	if (!registered) {
-		if (size != MSG_SIZE || ((unsigned char)buf[0] != 128 && (unsigned char)buf[0] != 129)) {
+		if (size != MSG_SIZE ||
+		    ((unsigned char)buf[0] != 128 && (unsigned char)buf[0] != 129)) {
 			pthread_mutex_unlock(&lock);
 			fuse_reply_err(req, EINVAL);
 			return;
@@ -315,7 +316,8 @@ static void *control_thread(void *arg)
 					host_request(fd, op, t);
 				} else if (strcmp(buf, "state") == 0) {
 					pthread_mutex_lock(&lock);
-					dprintf(fd, "opened=%d registered=%d pending=%d version=%u\n",
+					dprintf(fd,
+						"opened=%d registered=%d pending=%d version=%u\n",
 						opened, registered, pending, version);
 					pthread_mutex_unlock(&lock);
 				} else {
@@ -370,7 +372,8 @@ int main(int argc, char **argv)
 	if (argc == 4 && strcmp(argv[1], "--ctl") == 0)
 		return ctl(argv[2], argv[3]);
 	if (argc != 3) {
-		fprintf(stderr, "usage: %s MOUNTPOINT CONTROL_SOCKET | --ctl CONTROL_SOCKET COMMAND\n",
+		fprintf(stderr,
+			"usage: %s MOUNTPOINT CONTROL_SOCKET | --ctl CONTROL_SOCKET COMMAND\n",
 			argv[0]);
 		return 2;
 	}

@@ -62,7 +62,7 @@ static int touch(size_t mib)
 
 	if (p == MAP_FAILED)
 		return -1;
-	madvise(p, len, MADV_HUGEPAGE);       /* fewer faults where THP is "madvise" */
+	madvise(p, len, MADV_HUGEPAGE); /* fewer faults where THP is "madvise" */
 	if (mib < 64)
 		n = 1;
 	size_t per = (len / (size_t)n) & ~(size_t)4095;

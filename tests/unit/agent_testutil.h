@@ -62,7 +62,9 @@ static inline char *tu_mkdtemp(void)
 
 static int tu_rm_one(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
 {
-	(void)sb; (void)flag; (void)ftw;
+	(void)sb;
+	(void)flag;
+	(void)ftw;
 	return remove(p);
 }
 

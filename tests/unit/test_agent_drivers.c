@@ -36,7 +36,8 @@ static void write_ull(const char *root, const char *rel, unsigned long long v)
  */
 static void hypervisor_step(const char *root)
 {
-	unsigned long long t = tu_read_ull(root, XEN "target_kb"), c = tu_read_ull(root, XEN "info/current_kb");
+	unsigned long long t = tu_read_ull(root, XEN "target_kb"),
+			   c = tu_read_ull(root, XEN "info/current_kb");
 	unsigned long long step = 256 * 1024;
 	if (c > t)
 		c = c - t > step ? c - step : t;
@@ -79,7 +80,7 @@ static void test_xen_with_fake_hypervisor(void **state)
 	assert_string_equal(driver_name(&d), "xen");
 
 	policy_conf_resolve(&pc, &c, mi.mem_total, 4);
-	s.mi.committed_as = 1ULL << 20;           /* 1 GiB committed */
+	s.mi.committed_as = 1ULL << 20; /* 1 GiB committed */
 	for (int tick = 0; tick < 60; tick++) {
 		s.mi.mem_total = tu_read_ull(root, XEN "info/current_kb") - hidden;
 		s.now_ms += 5000;
@@ -94,7 +95,7 @@ static void test_xen_with_fake_hypervisor(void **state)
 	/* converged near the goal (1 GiB + 10 % reserve), far below the 4 GiB start */
 	s.mi.mem_total = tu_read_ull(root, XEN "info/current_kb") - hidden;
 	assert_in_range(s.mi.mem_total, dec.goal_kb, dec.goal_kb + dec.goal_kb / 50);
-	d.ops->close(&d, true);                   /* on_exit = restore */
+	d.ops->close(&d, true); /* on_exit = restore */
 	assert_int_equal(tu_read_ull(root, XEN "target_kb"), boot);
 	tu_rmtree(root);
 }
@@ -134,7 +135,7 @@ static void test_xen_oom_deflate_is_sane(void **state)
 	policy_conf_resolve(&pc, &c, s.mi.mem_total, 4);
 
 	assert_int_equal(d.ops->read(&d, &s.mi, &bv), 0);
-	policy_decide(&pc, &st, &s, &bv, &ev, &dec);                /* baseline */
+	policy_decide(&pc, &st, &s, &bv, &ev, &dec); /* baseline */
 	s.now_ms += 5000;
 	s.vm.oom_kill++;
 	assert_int_equal(d.ops->read(&d, &s.mi, &bv), 0);
@@ -142,7 +143,7 @@ static void test_xen_oom_deflate_is_sane(void **state)
 	assert_true(dec.pressure & P_OOM);
 	assert_int_equal(dec.reason, REASON_PRESSURE);
 	assert_true(dec.target_kb >= bv.current_kb);
-	assert_true(dec.target_kb <= 4000000);                      /* the boot size */
+	assert_true(dec.target_kb <= 4000000); /* the boot size */
 	assert_int_equal(d.ops->set_target(&d, &s.mi, dec.target_kb), 0);
 	assert_int_equal(tu_read_ull(root, XEN "target_kb"), 4200000);
 	d.ops->close(&d, false);
@@ -172,7 +173,7 @@ static void test_drivers_never_write_above_max(void **state)
 		assert_int_equal(d.ops->set_target(&d, &mi, huge[i]), 0);
 		assert_int_equal(tu_read_ull(root, XEN "target_kb"), 4200000);
 	}
-	assert_int_equal(d.ops->set_target(&d, &mi, 3000000), 0);  /* below the maximum: as asked */
+	assert_int_equal(d.ops->set_target(&d, &mi, 3000000), 0); /* below the maximum: as asked */
 	assert_int_equal(tu_read_ull(root, XEN "target_kb"), 3200000);
 	d.ops->close(&d, false);
 
@@ -204,15 +205,21 @@ static void test_drivers_never_write_above_max(void **state)
 	snprintf(c.driver, sizeof(c.driver), "sysfs");
 	snprintf(c.sysfs_target, sizeof(c.sysfs_target), "/sys/fake/balloon/target");
 	tu_write(root, "sys/fake/balloon/target", "0\n");
-	static const struct { enum sysfs_unit u; unsigned long long max; } units[] = {
-		{ UNIT_KB, 4000000 }, { UNIT_PAGES, 1000000 }, { UNIT_BYTES, 4000000ULL * 1024 },
+	static const struct {
+		enum sysfs_unit u;
+		unsigned long long max;
+	} units[] = {
+		{ UNIT_KB, 4000000 },
+		{ UNIT_PAGES, 1000000 },
+		{ UNIT_BYTES, 4000000ULL * 1024 },
 	};
 	for (unsigned u = 0; u < 3; u++) {
 		c.sysfs_unit = units[u].u;
 		assert_int_equal(driver_open(&d, &p, why, sizeof(why)), 0);
 		for (unsigned i = 0; i < sizeof(huge) / sizeof(huge[0]); i++) {
 			assert_int_equal(d.ops->set_target(&d, &mi, huge[i]), 0);
-			assert_int_equal(tu_read_ull(root, "sys/fake/balloon/target"), units[u].max);
+			assert_int_equal(tu_read_ull(root, "sys/fake/balloon/target"),
+					 units[u].max);
 		}
 		d.ops->close(&d, false);
 	}
@@ -236,7 +243,7 @@ static void test_sysfs_units(void **state)
 	c.sysfs_unit = UNIT_PAGES;
 	struct driver_params p = { .root = root, .conf = &c, .page_kb = 4, .mi = &mi };
 
-	assert_true(driver_open(&d, &p, why, sizeof(why)) < 0);   /* files missing */
+	assert_true(driver_open(&d, &p, why, sizeof(why)) < 0); /* files missing */
 	assert_non_null(strstr(why, "sysfs"));
 	tu_write(root, "sys/fake/balloon/target_pages", "524288\n");
 	tu_write(root, "sys/fake/balloon/current_pages", "500000\n");
@@ -245,17 +252,17 @@ static void test_sysfs_units(void **state)
 	assert_int_equal(bv.current_kb, 2000000);
 	assert_int_equal(d.ops->set_target(&d, &mi, 1048576), 0);
 	assert_int_equal(tu_read_ull(root, "sys/fake/balloon/target_pages"), 262144);
-	d.ops->close(&d, false);                  /* keep */
+	d.ops->close(&d, false); /* keep */
 	assert_int_equal(tu_read_ull(root, "sys/fake/balloon/target_pages"), 262144);
 
 	c.sysfs_unit = UNIT_BYTES;
 	c.sysfs_current[0] = '\0';
 	assert_int_equal(driver_open(&d, &p, why, sizeof(why)), 0);
 	assert_int_equal(d.ops->read(&d, &mi, &bv), 0);
-	assert_int_equal(bv.current_kb, mi.mem_total);           /* no current file: MemTotal */
+	assert_int_equal(bv.current_kb, mi.mem_total); /* no current file: MemTotal */
 	assert_int_equal(d.ops->set_target(&d, &mi, 1024), 0);
 	assert_int_equal(tu_read_ull(root, "sys/fake/balloon/target_pages"), 1048576);
-	d.ops->close(&d, true);                   /* restore */
+	d.ops->close(&d, true); /* restore */
 	assert_int_equal(tu_read_ull(root, "sys/fake/balloon/target_pages"), 262144);
 	tu_rmtree(root);
 }
@@ -281,7 +288,7 @@ static bool wait_held(struct balloon_driver *d, const struct meminfo *mi, uint64
 static void test_userspace_balloon(void **state)
 {
 	struct agent_conf c;
-	struct meminfo mi = { .mem_total = 64 * 1024 };   /* pretend 64 MiB: the balloon stays tiny */
+	struct meminfo mi = { .mem_total = 64 * 1024 }; /* pretend 64 MiB: the balloon stays tiny */
 	struct balloon_driver d;
 	struct balloon_view bv;
 	struct driver_report rep;
@@ -299,14 +306,15 @@ static void test_userspace_balloon(void **state)
 	c.chunk_bytes = 1 << 20;
 	struct driver_params p = { .root = "/", .conf = &c, .page_kb = 4, .mi = &mi };
 	assert_int_equal(driver_open(&d, &p, why, sizeof(why)), 0);
-	assert_int_equal(d.ops->poll_fd(&d), -1);                 /* no child until needed */
+	assert_int_equal(d.ops->poll_fd(&d), -1);                   /* no child until needed */
 	assert_int_equal(d.ops->set_target(&d, &mi, 60 * 1024), 0); /* 4 MiB balloon */
 	assert_true(wait_held(&d, &mi, 4096, &rep, &died));
 	assert_false(died);
 	d.ops->read(&d, &mi, &bv);
 	assert_int_equal(bv.current_kb, 60 * 1024);
 	assert_int_equal(bv.max_kb, 64 * 1024);
-	assert_int_equal(d.ops->set_target(&d, &mi, 62 * 1024 + 512), 0); /* rounds to a smaller balloon */
+	assert_int_equal(d.ops->set_target(&d, &mi, 62 * 1024 + 512),
+			 0); /* rounds to a smaller balloon */
 	assert_true(wait_held(&d, &mi, 1024, &rep, &died));
 
 	/* the OOM killer's SIGKILL: the agent notices, reports, and the memory is back */
@@ -342,7 +350,7 @@ static void make_blocks(const char *root, const char *auto_online)
 	tu_write(root, MEM "memory1/state", "offline\n");
 	tu_write(root, MEM "memory32/state", "offline\n");
 	tu_write(root, MEM "memory33/state", "going-offline\n");
-	tu_write(root, MEM "power/state", "offline\n");         /* not a block */
+	tu_write(root, MEM "power/state", "offline\n"); /* not a block */
 }
 
 static void test_hotplug_auto_when_kernel_leaves_offline(void **state)
@@ -358,7 +366,7 @@ static void test_hotplug_auto_when_kernel_leaves_offline(void **state)
 	assert_string_equal(tu_read(root, MEM "memory32/state", b, sizeof(b)), "online");
 	assert_string_equal(tu_read(root, MEM "memory33/state", b, sizeof(b)), "going-offline\n");
 	assert_string_equal(tu_read(root, MEM "power/state", b, sizeof(b)), "offline\n");
-	assert_int_equal(hotplug_scan(&h), 0);     /* nothing left */
+	assert_int_equal(hotplug_scan(&h), 0); /* nothing left */
 	hotplug_close(&h);
 	tu_rmtree(root);
 }
@@ -388,12 +396,13 @@ static void test_hotplug_policies(void **state)
 	assert_int_equal(hotplug_scan(&h), 0);
 	assert_string_equal(tu_read(root, MEM "memory1/state", b, sizeof(b)), "offline\n");
 	assert_int_equal(hotplug_open(&h, root, ONLINE_MOVABLE, 3, false), 0);
-	assert_int_equal(hotplug_consider(&h, 1), 1);   /* explicit policy: auto_online_blocks does not matter */
+	assert_int_equal(hotplug_consider(&h, 1),
+			 1); /* explicit policy: auto_online_blocks does not matter */
 	assert_string_equal(tu_read(root, MEM "memory1/state", b, sizeof(b)), "online_movable");
 	assert_int_equal(hotplug_open(&h, root, ONLINE_ONLINE, 3, false), 0);
 	assert_int_equal(hotplug_consider(&h, 32), 1);
 	assert_string_equal(tu_read(root, MEM "memory32/state", b, sizeof(b)), "online");
-	assert_int_equal(hotplug_consider(&h, 77), 0);  /* gone: nothing to do */
+	assert_int_equal(hotplug_consider(&h, 77), 0); /* gone: nothing to do */
 	hotplug_close(&h);
 	tu_rmtree(root);
 }
@@ -413,7 +422,7 @@ static void test_hotplug_tick_finds_blocks_without_events(void **state)
 	make_blocks(root, "offline\n");
 	assert_int_equal(hotplug_open(&h, root, ONLINE_AUTO, 3, false), 0);
 	assert_int_equal(hotplug_scan(&h), 2);
-	assert_int_equal(hotplug_tick(&h), 0);    /* nothing changed */
+	assert_int_equal(hotplug_tick(&h), 0); /* nothing changed */
 	assert_int_equal(h.rescans, 0);
 	/* three blocks hot-added, their events lost */
 	tu_write(root, MEM "memory40/state", "offline\n");
@@ -464,7 +473,7 @@ static void test_hotplug_lost_events_rescan(void **state)
 	assert_int_equal(hotplug_scan(&h), 2);
 	h.mon = (struct udev_monitor *)&fake_monitor;
 	tu_write(root, MEM "memory50/state", "offline\n");
-	fake_recv_errno = EAGAIN;                 /* drained, nothing lost */
+	fake_recv_errno = EAGAIN; /* drained, nothing lost */
 	hotplug_handle_events(&h);
 	assert_int_equal(h.rescans, 0);
 	assert_string_equal(tu_read(root, MEM "memory50/state", b, sizeof(b)), "offline\n");
@@ -480,7 +489,9 @@ static void test_hotplug_lost_events_rescan(void **state)
 static int fail_writes;
 static int failing_write(const char *path, const char *data, size_t len)
 {
-	(void)path; (void)data; (void)len;
+	(void)path;
+	(void)data;
+	(void)len;
 	fail_writes++;
 	return -EBUSY;
 }
@@ -498,7 +509,7 @@ static void test_hotplug_bounded_retries(void **state)
 	assert_int_equal(h.npending, 1);
 	for (int i = 0; i < 10; i++)
 		hotplug_retry(&h);
-	assert_int_equal(fail_writes, 3);         /* first try + 2 retries, then given up */
+	assert_int_equal(fail_writes, 3); /* first try + 2 retries, then given up */
 	assert_int_equal(h.npending, 0);
 	assert_int_equal(h.failures, 3);
 	hotplug_write = write_file;

@@ -16,15 +16,15 @@
 #include "metrics.h"
 #include "policy.h"
 
-#define GiB (1024ULL * 1024)   /* in kB */
+#define GiB (1024ULL * 1024) /* in kB */
 #define MiB 1024ULL
 
 struct xen_case {
 	const char *what;
 	uint64_t cur, committed, totalreserve, reserved;
 	unsigned down, up;
-	uint64_t min_kb;       /* 0: auto floor */
-	uint64_t max_kb;       /* 0: none */
+	uint64_t min_kb; /* 0: auto floor */
+	uint64_t max_kb; /* 0: none */
 	uint64_t boot;
 	uint64_t target;
 	enum reason reason;
@@ -33,13 +33,17 @@ struct xen_case {
 /* Hand-computed from xen-selfballoon's rule, in 4 KiB pages. */
 static const struct xen_case xen_cases[] = {
 	/* goal = 1G + 419430 kB = 367001 pages; 1048576 - (1048576-367001)/8 = 963380 pages */
-	{ "down 1/8 of the gap", 4 * GiB, 1 * GiB, 0, 419430, 8, 1, 0, 0, 4 * GiB, 963380 * 4, REASON_GOAL },
+	{ "down 1/8 of the gap", 4 * GiB, 1 * GiB, 0, 419430, 8, 1, 0, 0, 4 * GiB, 963380 * 4,
+	  REASON_GOAL },
 	/* down_hysteresis 10 (xenballoond): 1048576 - 681575/10 = 980419 pages */
-	{ "down 1/10 of the gap", 4 * GiB, 1 * GiB, 0, 419430, 10, 1, 0, 0, 4 * GiB, 980419 * 4, REASON_GOAL },
-	{ "up jumps to the goal", 2 * GiB, 3 * GiB, 0, 0, 8, 1, 0, 0, 4 * GiB, 3 * GiB, REASON_GOAL },
+	{ "down 1/10 of the gap", 4 * GiB, 1 * GiB, 0, 419430, 10, 1, 0, 0, 4 * GiB, 980419 * 4,
+	  REASON_GOAL },
+	{ "up jumps to the goal", 2 * GiB, 3 * GiB, 0, 0, 8, 1, 0, 0, 4 * GiB, 3 * GiB,
+	  REASON_GOAL },
 	/* up_hysteresis 2: 524288 + (786432-524288)/2 = 655360 pages */
 	{ "up half the gap", 2 * GiB, 3 * GiB, 0, 0, 8, 2, 0, 0, 4 * GiB, 655360 * 4, REASON_GOAL },
-	{ "totalreserve counts in the goal", 2 * GiB, 1 * GiB, 1 * GiB, 0, 8, 1, 0, 0, 4 * GiB, 2 * GiB, REASON_GOAL },
+	{ "totalreserve counts in the goal", 2 * GiB, 1 * GiB, 1 * GiB, 0, 8, 1, 0, 0, 4 * GiB,
+	  2 * GiB, REASON_GOAL },
 	{ "at the goal", 2 * GiB, 1 * GiB, 0, 1 * GiB, 8, 1, 0, 0, 4 * GiB, 2 * GiB, REASON_GOAL },
 	{ "explicit floor", 4 * GiB, 0, 0, 0, 1, 1, 3 * GiB, 0, 4 * GiB, 3 * GiB, REASON_FLOOR },
 	/* auto floor, 1 GiB guest, totalreserve 2048 pages: 2048 + 25344 + (260096-25344)/32 = 34728 pages */
@@ -48,11 +52,13 @@ static const struct xen_case xen_cases[] = {
 	{ "auto floor 256M", 256 * MiB, 0, 0, 0, 1, 1, 0, 0, 256 * MiB, 17152 * 4, REASON_FLOOR },
 	/* auto floor, 48 MiB guest: 16M + (12288-4096)/2 = 4096 + 4096 pages */
 	{ "auto floor 48M", 48 * MiB, 0, 0, 0, 1, 1, 0, 0, 48 * MiB, 8192 * 4, REASON_FLOOR },
-	{ "tiny guest is never ballooned", 12 * MiB, 0, 0, 0, 1, 1, 0, 0, 12 * MiB, 12 * MiB, REASON_FLOOR },
+	{ "tiny guest is never ballooned", 12 * MiB, 0, 0, 0, 1, 1, 0, 0, 12 * MiB, 12 * MiB,
+	  REASON_FLOOR },
 	{ "ceiling", 2 * GiB, 8 * GiB, 0, 0, 8, 1, 0, 4 * GiB, 4 * GiB, 4 * GiB, REASON_CEILING },
 };
 
-static void setup_conf(struct agent_conf *c, struct policy_conf *pc, enum policy_mode mode, uint64_t memtotal)
+static void setup_conf(struct agent_conf *c, struct policy_conf *pc, enum policy_mode mode,
+		       uint64_t memtotal)
 {
 	conf_defaults(c);
 	c->mode = mode;
@@ -81,13 +87,13 @@ static void test_xen_table(void **state)
 		pc.max_kb = x->max_kb;
 		s.mi.mem_total = x->cur;
 		s.mi.committed_as = x->committed;
-		s.mi.mem_available = 0;               /* xen mode does not look */
+		s.mi.mem_available = 0; /* xen mode does not look */
 		s.psi.some.total_us = 999999999;
 		s.have_psi = true;
 		s.totalreserve_kb = x->totalreserve;
 		policy_decide(&pc, &st, &s, &bv, &ev, &d);
-		print_message("%s: target %llu reason %s\n", x->what, (unsigned long long)d.target_kb,
-			      reason_name(d.reason));
+		print_message("%s: target %llu reason %s\n", x->what,
+			      (unsigned long long)d.target_kb, reason_name(d.reason));
 		assert_int_equal(d.target_kb, x->target);
 		assert_int_equal(d.reason, x->reason);
 		assert_int_equal(d.pressure, 0);
@@ -107,7 +113,7 @@ static void test_xen_converges(void **state)
 	(void)state;
 
 	setup_conf(&c, &pc, MODE_XEN, 8 * GiB);
-	assert_int_equal(pc.reserved_kb, 8 * GiB / 10);     /* 10 % default */
+	assert_int_equal(pc.reserved_kb, 8 * GiB / 10); /* 10 % default */
 	s.mi.committed_as = 1 * GiB;
 	do {
 		s.mi.mem_total = bv.current_kb;
@@ -116,7 +122,8 @@ static void test_xen_converges(void **state)
 		assert_true(d.target_kb <= bv.current_kb);
 		bv.current_kb = d.target_kb;
 		ticks++;
-	} while (d.target_kb > d.goal_kb + 7 * 4 && ticks < 200);   /* (gap)/8 rounds to 0 below 8 pages */
+	} while (d.target_kb > d.goal_kb + 7 * 4 &&
+		 ticks < 200); /* (gap)/8 rounds to 0 below 8 pages */
 	/* (7/8)^n: the gap of ~6.2 GiB closes to a few pages in about 100 ticks */
 	assert_in_range(ticks, 60, 150);
 }
@@ -128,24 +135,32 @@ static void test_config_errors(void **state)
 	(void)state;
 
 	conf_defaults(&c);
-	assert_int_equal(agent_conf_load_string(&c, "[balloon]\nmode = xen\ndown_hysteresis = 0\n", err, sizeof(err)),
+	assert_int_equal(agent_conf_load_string(&c, "[balloon]\nmode = xen\ndown_hysteresis = 0\n",
+						err, sizeof(err)),
 			 -EINVAL);
 	assert_non_null(strstr(err, "(string):3:"));
 	conf_defaults(&c);
-	assert_int_equal(agent_conf_load_string(&c, "[balloon]\nup_hysteresis = 0\n", err, sizeof(err)), -EINVAL);
+	assert_int_equal(
+		agent_conf_load_string(&c, "[balloon]\nup_hysteresis = 0\n", err, sizeof(err)),
+		-EINVAL);
 	conf_defaults(&c);
-	assert_int_equal(agent_conf_load_string(&c, "[balloon]\nbogus = 1\n", err, sizeof(err)), -EINVAL);
+	assert_int_equal(agent_conf_load_string(&c, "[balloon]\nbogus = 1\n", err, sizeof(err)),
+			 -EINVAL);
 	assert_non_null(strstr(err, "unknown key 'bogus'"));
 	conf_defaults(&c);
 	assert_int_equal(agent_conf_load_string(&c, "[nope]\nx = 1\n", err, sizeof(err)), -EINVAL);
 	conf_defaults(&c);
-	assert_int_equal(agent_conf_load_string(&c, "[balloon]\ndriver = sysfs\n", err, sizeof(err)), -EINVAL);
+	assert_int_equal(
+		agent_conf_load_string(&c, "[balloon]\ndriver = sysfs\n", err, sizeof(err)),
+		-EINVAL);
 	conf_defaults(&c);
-	assert_int_equal(agent_conf_load_string(&c, "[pressure]\npsi_stall = 2s\npsi_window = 1s\n", err,
-						sizeof(err)), -EINVAL);
-	conf_defaults(&c);
-	assert_int_equal(agent_conf_load_string(&c, "[balloon]\ninterval = 5 parsecs\n", err, sizeof(err)),
+	assert_int_equal(agent_conf_load_string(&c, "[pressure]\npsi_stall = 2s\npsi_window = 1s\n",
+						err, sizeof(err)),
 			 -EINVAL);
+	conf_defaults(&c);
+	assert_int_equal(
+		agent_conf_load_string(&c, "[balloon]\ninterval = 5 parsecs\n", err, sizeof(err)),
+		-EINVAL);
 }
 
 static void test_config_values(void **state)
@@ -156,12 +171,16 @@ static void test_config_values(void **state)
 	(void)state;
 
 	conf_defaults(&c);
-	assert_int_equal(agent_conf_load_string(&c,
-		"[balloon]\ndriver = userspace\nmode = xen\ninterval = 250ms\nreserved = 512M\n"
-		"down_hysteresis = 10\nmin_memory = 2G\nmax_memory = 50%\non_exit = keep\nchunk = 32M\n"
-		"[pressure]\npsi_threshold = 2.5%\ncooldown = 1min\navail_floor = 300M\n"
-		"[hotplug]\nonline = online_movable\nretries = 5\n"
-		"[metrics]\ntextfile = /run/sb.prom\n[daemon]\noom_score_adj = -1000\n", err, sizeof(err)), 0);
+	assert_int_equal(
+		agent_conf_load_string(
+			&c,
+			"[balloon]\ndriver = userspace\nmode = xen\ninterval = 250ms\nreserved = 512M\n"
+			"down_hysteresis = 10\nmin_memory = 2G\nmax_memory = 50%\non_exit = keep\nchunk = 32M\n"
+			"[pressure]\npsi_threshold = 2.5%\ncooldown = 1min\navail_floor = 300M\n"
+			"[hotplug]\nonline = online_movable\nretries = 5\n"
+			"[metrics]\ntextfile = /run/sb.prom\n[daemon]\noom_score_adj = -1000\n",
+			err, sizeof(err)),
+		0);
 	assert_string_equal(c.driver, "userspace");
 	assert_int_equal(c.mode, MODE_XEN);
 	assert_int_equal(c.interval_ms, 250);
@@ -204,8 +223,10 @@ static void adapt_init(struct adapt *a)
 	a->s.mi.mem_available = 2560 * MiB;
 	a->s.have_vmstat = a->s.have_psi = true;
 	a->s.now_ms = 100000;
-	a->bv = (struct balloon_view){ .current_kb = 4 * GiB, .max_kb = 4 * GiB, .boot_kb = 4 * GiB };
-	policy_decide(&a->pc, &a->st, &a->s, &a->bv, &a->ev, &a->d);   /* first call: baseline */
+	a->bv = (struct balloon_view){ .current_kb = 4 * GiB,
+				       .max_kb = 4 * GiB,
+				       .boot_kb = 4 * GiB };
+	policy_decide(&a->pc, &a->st, &a->s, &a->bv, &a->ev, &a->d); /* first call: baseline */
 	a->s.now_ms += 1000;
 }
 
@@ -223,7 +244,7 @@ static void test_adaptive_calm_inflates_rate_limited(void **state)
 	decide(&a);
 	assert_int_equal(a.d.pressure, 0);
 	assert_int_equal(a.d.reason, REASON_RATE);
-	assert_int_equal(a.d.target_kb, 4 * GiB - a.pc.inflate_rate_kb);    /* 5 %/s over 1 s */
+	assert_int_equal(a.d.target_kb, 4 * GiB - a.pc.inflate_rate_kb); /* 5 %/s over 1 s */
 }
 
 static void assert_deflates(struct adapt *a, unsigned bit)
@@ -239,7 +260,7 @@ static void test_adaptive_psi(void **state)
 	struct adapt a;
 	(void)state;
 	adapt_init(&a);
-	a.s.psi.some.total_us += 200000;          /* 200 ms stalled in 1 s = 20 % */
+	a.s.psi.some.total_us += 200000; /* 200 ms stalled in 1 s = 20 % */
 	assert_deflates(&a, P_PSI);
 	assert_int_equal(a.d.psi_some_pct, 2000);
 	/* below the threshold: no pressure */
@@ -283,8 +304,8 @@ static void test_adaptive_memavailable(void **state)
 	uint64_t need;
 	(void)state;
 	adapt_init(&a);
-	a.bv.current_kb = 3 * GiB;                /* 1 GiB ballooned */
-	a.s.mi.mem_available = 50 * MiB;          /* below 3 % of 4 GiB */
+	a.bv.current_kb = 3 * GiB;       /* 1 GiB ballooned */
+	a.s.mi.mem_available = 50 * MiB; /* below 3 % of 4 GiB */
 	assert_true(policy_avail_short(&a.pc, &a.s.mi));
 	assert_deflates(&a, P_AVAILABLE);
 	need = a.pc.avail_floor_kb + a.pc.headroom_kb - 50 * MiB;
@@ -299,7 +320,7 @@ static void test_adaptive_oom(void **state)
 	a.bv.current_kb = 3 * GiB;
 	a.s.vm.oom_kill++;
 	assert_deflates(&a, P_OOM);
-	assert_int_equal(a.d.target_kb, 4 * GiB);  /* everything back */
+	assert_int_equal(a.d.target_kb, 4 * GiB); /* everything back */
 	adapt_init(&a);
 	a.bv.current_kb = 3 * GiB;
 	a.ev.balloon_oom = true;
@@ -318,11 +339,11 @@ static void test_adaptive_rates_need_a_second(void **state)
 	uint64_t t0;
 	(void)state;
 	adapt_init(&a);
-	t0 = a.s.now_ms - 1000;                   /* the baseline decision */
+	t0 = a.s.now_ms - 1000; /* the baseline decision */
 	a.s.now_ms = t0 + 5;
-	a.s.vm.refault_file += 20;                /* 4000/s over 5 ms */
-	a.s.vm.pswpin += 5;                       /* 1000/s over 5 ms */
-	a.s.psi.some.total_us += 2000;            /* 40 % of 5 ms */
+	a.s.vm.refault_file += 20;     /* 4000/s over 5 ms */
+	a.s.vm.pswpin += 5;            /* 1000/s over 5 ms */
+	a.s.psi.some.total_us += 2000; /* 40 % of 5 ms */
 	decide(&a);
 	assert_int_equal(a.d.pressure, 0);
 	assert_int_not_equal(a.d.reason, REASON_PRESSURE);
@@ -346,7 +367,7 @@ static void test_adaptive_rates_need_a_second(void **state)
 	decide(&a);
 	assert_true(a.d.pressure & P_OOM);
 	a.s.now_ms += 5;
-	decide(&a);                               /* counted once */
+	decide(&a); /* counted once */
 	assert_false(a.d.pressure & P_OOM);
 }
 
@@ -389,7 +410,7 @@ static void test_adaptive_locked_floor(void **state)
 	(void)state;
 	adapt_init(&a);
 	a.s.mi.mlocked = 3500 * MiB + 64 * MiB;
-	a.bv.own_locked_kb = 64 * MiB;             /* our own balloon does not count */
+	a.bv.own_locked_kb = 64 * MiB; /* our own balloon does not count */
 	a.s.mi.mem_available = 4 * GiB;
 	a.pc.inflate_rate_kb = 4 * GiB;
 	a.pc.down_hysteresis = 1;
@@ -416,8 +437,18 @@ static void test_xen_mode_ignores_pressure(void **state)
 
 /* Counts fsync/fdatasync calls from the code under test (the executable's definitions win). */
 static int fsyncs;
-int fsync(int fd) { (void)fd; fsyncs++; return 0; }
-int fdatasync(int fd) { (void)fd; fsyncs++; return 0; }
+int fsync(int fd)
+{
+	(void)fd;
+	fsyncs++;
+	return 0;
+}
+int fdatasync(int fd)
+{
+	(void)fd;
+	fsyncs++;
+	return 0;
+}
 
 /*
  * The textfile is written with tmp + rename and never fsync'd (an fsync on a
@@ -439,7 +470,7 @@ static void test_metrics_textfile_no_fsync(void **state)
 	assert_int_equal(fsyncs, 0);
 	assert_non_null(strstr(tu_read(dir, "selfballoond.prom", buf, sizeof(buf)),
 			       "selfballoond_target_bytes 2048\n"));
-	assert_int_equal(access(strcat(strcpy(buf, path), ".tmp"), F_OK), -1);   /* renamed away */
+	assert_int_equal(access(strcat(strcpy(buf, path), ".tmp"), F_OK), -1); /* renamed away */
 	d.target_kb = 3;
 	assert_int_equal(metrics_write(path, &m, &d, &s, "none", "adaptive"), 0);
 	assert_non_null(strstr(tu_read(dir, "selfballoond.prom", buf, sizeof(buf)),

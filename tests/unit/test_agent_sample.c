@@ -33,7 +33,7 @@ static void test_meminfo_618(void **state)
 	assert_int_equal(m.mem_free, 24273352);
 	assert_int_equal(m.mem_available, 24329584);
 	assert_int_equal(m.buffers, 2100);
-	assert_int_equal(m.cached, 251720);       /* not SwapCached */
+	assert_int_equal(m.cached, 251720); /* not SwapCached */
 	assert_int_equal(m.swap_total, 0);
 	assert_int_equal(m.committed_as, 71108);
 	assert_int_equal(m.commit_limit, 12341808);
@@ -74,14 +74,14 @@ static void test_meminfo_malformed(void **state)
 	(void)state;
 	assert_int_equal(meminfo_parse(load("malformed/meminfo"), &m), 0);
 	assert_int_equal(m.mem_total, 2048000);
-	assert_int_equal(m.cached, 300000);       /* SwapCached came first */
-	assert_false(m.present & MI_MEMFREE);     /* "lots", and a line without colon */
-	assert_false(m.present & MI_BUFFERS);     /* trailing junk */
+	assert_int_equal(m.cached, 300000);        /* SwapCached came first */
+	assert_false(m.present & MI_MEMFREE);      /* "lots", and a line without colon */
+	assert_false(m.present & MI_BUFFERS);      /* trailing junk */
 	assert_false(m.present & MI_MEMAVAILABLE); /* "MB" is not kB */
-	assert_int_equal(m.shmem, 20000);         /* unit omitted: accepted */
+	assert_int_equal(m.shmem, 20000);          /* unit omitted: accepted */
 	assert_int_equal(m.mem_available, 300000 - 20000);
 	assert_int_equal(m.committed_as, 900000);
-	assert_int_equal(m.mlocked, 4096);        /* last line without newline */
+	assert_int_equal(m.mlocked, 4096); /* last line without newline */
 	assert_int_equal(meminfo_parse(load("malformed/meminfo_no_total"), &m), -EINVAL);
 	assert_int_equal(meminfo_parse("", &m), -EINVAL);
 }
@@ -94,7 +94,7 @@ static void test_vmstat(void **state)
 	assert_int_equal(v.refault_file, 105056);
 	assert_int_equal(v.pgmajfault, 1402);
 	assert_int_equal(v.present, VM_PSWPIN | VM_PSWPOUT | VM_PGMAJFAULT | VM_REFAULT_ANON |
-				    VM_REFAULT_FILE | VM_OOM_KILL);
+					    VM_REFAULT_FILE | VM_OOM_KILL);
 
 	assert_int_equal(vmstat_parse(load("linux-5.10/vmstat"), &v), 0);
 	assert_int_equal(v.pswpin, 33911);
@@ -104,7 +104,7 @@ static void test_vmstat(void **state)
 	assert_int_equal(v.oom_kill, 2);
 
 	assert_int_equal(vmstat_parse(load("linux-4.19/vmstat"), &v), 0);
-	assert_int_equal(v.refault_file, 45021);  /* the single pre-5.9 counter */
+	assert_int_equal(v.refault_file, 45021); /* the single pre-5.9 counter */
 	assert_false(v.present & VM_REFAULT_ANON);
 
 	assert_int_equal(vmstat_parse(load("linux-3.2/vmstat"), &v), 0);
@@ -174,7 +174,7 @@ static void test_sample_read_fake_root(void **state)
 	assert_int_equal(sample_read(&sp, &s), 0);
 	assert_int_equal(s.mi.mem_total, 1014552);
 	assert_true(s.have_vmstat);
-	assert_false(s.have_psi);                 /* 4.19: no PSI */
+	assert_false(s.have_psi); /* 4.19: no PSI */
 	tu_write(root, "proc/pressure/memory", load("linux-5.10/pressure_memory"));
 	tu_write(root, "proc/zoneinfo", load("linux-5.10/zoneinfo"));
 	assert_int_equal(sample_read(&sp, &s), 0);

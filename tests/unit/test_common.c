@@ -90,8 +90,8 @@ static void test_bools(void **state)
 	assert_int_equal(parse_bool("maybe", &b), -EINVAL);
 }
 
-static int handler(void *user, const char *section, const char *key, const char *value,
-		   char *err, size_t errlen)
+static int handler(void *user, const char *section, const char *key, const char *value, char *err,
+		   size_t errlen)
 {
 	int *count = user;
 
@@ -110,17 +110,20 @@ static void test_conf_errors(void **state)
 	int count = 0;
 
 	(void)state;
-	assert_int_equal(conf_load_string("t.conf", "[s]\nk = 1\n# c\nk=2\n", handler, &count,
-					  err, sizeof(err)), 0);
+	assert_int_equal(conf_load_string("t.conf", "[s]\nk = 1\n# c\nk=2\n", handler, &count, err,
+					  sizeof(err)),
+			 0);
 	assert_int_equal(count, 2);
 
 	assert_int_equal(conf_load_string("t.conf", "[s]\nk = 1\n\nbogus = 3\n", handler, &count,
-					  err, sizeof(err)), -EINVAL);
+					  err, sizeof(err)),
+			 -EINVAL);
 	assert_string_equal(err, "t.conf:4: unknown key 'bogus' in [s]");
 
 	/* a syntax error before a bad key is reported as the syntax error, on its own line */
-	assert_int_equal(conf_load_string("t.conf", "[s]\nnot a pair\nbogus = 3\n", handler,
-					  &count, err, sizeof(err)), -EINVAL);
+	assert_int_equal(conf_load_string("t.conf", "[s]\nnot a pair\nbogus = 3\n", handler, &count,
+					  err, sizeof(err)),
+			 -EINVAL);
 	assert_string_equal(err, "t.conf:2: syntax error (expected 'key = value' or '[section]')");
 
 	/* inih cuts lines at 199 bytes: a longer one is an error on its own line, not a later one */
@@ -128,12 +131,14 @@ static void test_conf_errors(void **state)
 		char text[600];
 
 		snprintf(text, sizeof(text), "[s]\nk = %0250d\nk = 1\n", 7);
-		assert_int_equal(conf_load_string("t.conf", text, handler, &count, err, sizeof(err)),
-				 -EINVAL);
+		assert_int_equal(
+			conf_load_string("t.conf", text, handler, &count, err, sizeof(err)),
+			-EINVAL);
 		assert_string_equal(err, "t.conf:2: line too long (at most 198 characters)");
 		snprintf(text, sizeof(text), "[s]\nk = %0190d\nbogus = 1\n", 7);
-		assert_int_equal(conf_load_string("t.conf", text, handler, &count, err, sizeof(err)),
-				 -EINVAL);
+		assert_int_equal(
+			conf_load_string("t.conf", text, handler, &count, err, sizeof(err)),
+			-EINVAL);
 		assert_string_equal(err, "t.conf:3: unknown key 'bogus' in [s]");
 	}
 
@@ -174,12 +179,9 @@ static void test_read_file(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_sizes),
-		cmocka_unit_test(test_percent),
-		cmocka_unit_test(test_durations),
-		cmocka_unit_test(test_bools),
-		cmocka_unit_test(test_conf_errors),
-		cmocka_unit_test(test_path_join),
+		cmocka_unit_test(test_sizes),       cmocka_unit_test(test_percent),
+		cmocka_unit_test(test_durations),   cmocka_unit_test(test_bools),
+		cmocka_unit_test(test_conf_errors), cmocka_unit_test(test_path_join),
 		cmocka_unit_test(test_read_file),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -14,7 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "vss/config.h"   /* not the autoconf config.h */
+#include "vss/config.h" /* not the autoconf config.h */
 
 static size_t count(const char *const *a)
 {
@@ -57,7 +57,8 @@ static void test_empty_text(void **state)
 	vssd_config_defaults(&d);
 	assert_int_equal(vssd_config_load_string(&c, "", err, sizeof(err)), 0);
 	assert_int_equal(vssd_config_load_string(&c, "# only a comment\n\n[vssd]\n[freeze]\n", err,
-						 sizeof(err)), 0);
+						 sizeof(err)),
+			 0);
 	assert_int_equal(c.timeout_ms, d.timeout_ms);
 	assert_string_equal(c.socket, d.socket);
 	assert_true(c.skip_loop);
@@ -65,20 +66,19 @@ static void test_empty_text(void **state)
 
 static void test_every_key(void **state)
 {
-	static const char text[] =
-		"[vssd]\n"
-		"socket = /run/test/vssd.sock\n"
-		"state_dir = /run/test\n"
-		"socket_group = root\n"
-		"\n"
-		"[freeze]\n"
-		"timeout = 90s\n"
-		"hook_timeout = 500ms\n"
-		"hooks_dir = /etc/test/hooks.d\n"
-		"include = /srv/* /var/lib/postgresql\n"
-		"exclude = /srv/scratch\t/srv/tmp*\n"
-		"exclude_types = vfat iso9660 xfs\n"
-		"skip_loop = no\n";
+	static const char text[] = "[vssd]\n"
+				   "socket = /run/test/vssd.sock\n"
+				   "state_dir = /run/test\n"
+				   "socket_group = root\n"
+				   "\n"
+				   "[freeze]\n"
+				   "timeout = 90s\n"
+				   "hook_timeout = 500ms\n"
+				   "hooks_dir = /etc/test/hooks.d\n"
+				   "include = /srv/* /var/lib/postgresql\n"
+				   "exclude = /srv/scratch\t/srv/tmp*\n"
+				   "exclude_types = vfat iso9660 xfs\n"
+				   "skip_loop = no\n";
 	struct vssd_config c;
 	char err[256];
 
@@ -107,9 +107,11 @@ static void test_every_key(void **state)
 	assert_string_equal(c.mountinfo, "/proc/self/mountinfo");
 
 	/* a later load overrides, and empty values clear */
-	assert_int_equal(vssd_config_load_string(&c, "[freeze]\ninclude =\nskip_loop = yes\n"
+	assert_int_equal(vssd_config_load_string(&c,
+						 "[freeze]\ninclude =\nskip_loop = yes\n"
 						 "timeout = 2min\n[vssd]\nsocket_group =\n",
-						 err, sizeof(err)), 0);
+						 err, sizeof(err)),
+			 0);
 	assert_int_equal(count(c.include), 0);
 	assert_int_equal(count(c.exclude), 2);
 	assert_true(c.skip_loop);
@@ -125,19 +127,26 @@ static void test_values(void **state)
 
 	(void)state;
 	vssd_config_defaults(&c);
-	assert_int_equal(vssd_config_load_string(&c, "[freeze]\ntimeout = 100ms\nhook_timeout = 1h\n",
-						 err, sizeof(err)), 0);
+	assert_int_equal(vssd_config_load_string(&c,
+						 "[freeze]\ntimeout = 100ms\nhook_timeout = 1h\n",
+						 err, sizeof(err)),
+			 0);
 	assert_int_equal(c.timeout_ms, 100);
 	assert_int_equal(c.hook_timeout_ms, 3600000);
-	assert_int_equal(vssd_config_load_string(&c, "[freeze]\ntimeout = 45\n", err, sizeof(err)), 0);
-	assert_int_equal(c.timeout_ms, 45000);          /* a bare number is seconds */
-	assert_int_equal(vssd_config_load_string(&c, "[freeze]\nskip_loop = true\n", err, sizeof(err)), 0);
+	assert_int_equal(vssd_config_load_string(&c, "[freeze]\ntimeout = 45\n", err, sizeof(err)),
+			 0);
+	assert_int_equal(c.timeout_ms, 45000); /* a bare number is seconds */
+	assert_int_equal(
+		vssd_config_load_string(&c, "[freeze]\nskip_loop = true\n", err, sizeof(err)), 0);
 	assert_true(c.skip_loop);
-	assert_int_equal(vssd_config_load_string(&c, "[freeze]\nskip_loop = off\n", err, sizeof(err)), 0);
+	assert_int_equal(
+		vssd_config_load_string(&c, "[freeze]\nskip_loop = off\n", err, sizeof(err)), 0);
 	assert_false(c.skip_loop);
-	assert_int_equal(vssd_config_load_string(&c, "[freeze]\nskip_loop = 1\n", err, sizeof(err)), 0);
+	assert_int_equal(vssd_config_load_string(&c, "[freeze]\nskip_loop = 1\n", err, sizeof(err)),
+			 0);
 	assert_true(c.skip_loop);
-	assert_int_equal(vssd_config_load_string(&c, "[freeze]\nexclude = /a,/b\n", err, sizeof(err)), 0);
+	assert_int_equal(
+		vssd_config_load_string(&c, "[freeze]\nexclude = /a,/b\n", err, sizeof(err)), 0);
 	assert_int_equal(count(c.exclude), 2);
 	assert_string_equal(c.exclude[1], "/b");
 }
@@ -175,13 +184,17 @@ static void test_keys_independent(void **state)
 
 	(void)state;
 	vssd_config_defaults(&c);
-	assert_int_equal(vssd_config_load_string(&c, "[qga]\nvirtio_port =\nvsock_allow_cids = 2 3\n"
-						 "[hyperv]\nenable = auto\n", err, sizeof(err)), 0);
+	assert_int_equal(vssd_config_load_string(&c,
+						 "[qga]\nvirtio_port =\nvsock_allow_cids = 2 3\n"
+						 "[hyperv]\nenable = auto\n",
+						 err, sizeof(err)),
+			 0);
 	assert_string_equal(c.virtio_port, "");
 	assert_int_equal(c.n_vsock_cids, 2);
 	assert_int_equal(c.vsock_cids[1], 3);
 	assert_int_equal(c.hyperv, -1);
-	assert_int_equal(vssd_config_load_string(&c, "[hyperv]\nenable = no\n", err, sizeof(err)), 0);
+	assert_int_equal(vssd_config_load_string(&c, "[hyperv]\nenable = no\n", err, sizeof(err)),
+			 0);
 	assert_int_equal(c.hyperv, 0);
 	assert_string_equal(c.virtio_port, "");
 }
@@ -189,12 +202,14 @@ static void test_keys_independent(void **state)
 static void test_unknown(void **state)
 {
 	(void)state;
-	expect_error("[freeze]\ntimeout = 5s\nbogus = 1\n", "<string>:3: unknown key 'bogus' in [freeze]");
+	expect_error("[freeze]\ntimeout = 5s\nbogus = 1\n",
+		     "<string>:3: unknown key 'bogus' in [freeze]");
 	expect_error("# comment\n[vssd]\n\nsocket = /run/x.sock\nstate = /run\n",
 		     "<string>:5: unknown key 'state' in [vssd]");
 	/* keys in the wrong section */
 	expect_error("[vssd]\ntimeout = 5s\n", "<string>:2: unknown key 'timeout' in [vssd]");
-	expect_error("[freeze]\nsocket = /run/x.sock\n", "<string>:2: unknown key 'socket' in [freeze]");
+	expect_error("[freeze]\nsocket = /run/x.sock\n",
+		     "<string>:2: unknown key 'socket' in [freeze]");
 	expect_error_prefix("[vssd]\n\n[extra]\nx = 1\n", "<string>:4: unknown section [extra]");
 	/* a key before any section */
 	expect_error_prefix("timeout = 5s\n", "<string>:1: unknown section []");
@@ -209,11 +224,15 @@ static void test_bad_values(void **state)
 	char longval[200];
 
 	(void)state;
-	expect_error_prefix("[freeze]\ntimeout = soon\n", "<string>:2: timeout: bad duration 'soon'");
-	expect_error_prefix("[freeze]\nhook_timeout = -5s\n", "<string>:2: hook_timeout: bad duration");
-	expect_error_prefix("[freeze]\ntimeout = 50ms\n", "<string>:2: timeout: 50ms is out of range");
+	expect_error_prefix("[freeze]\ntimeout = soon\n",
+			    "<string>:2: timeout: bad duration 'soon'");
+	expect_error_prefix("[freeze]\nhook_timeout = -5s\n",
+			    "<string>:2: hook_timeout: bad duration");
+	expect_error_prefix("[freeze]\ntimeout = 50ms\n",
+			    "<string>:2: timeout: 50ms is out of range");
 	expect_error_prefix("[freeze]\ntimeout = 2h\n", "<string>:2: timeout: 2h is out of range");
-	expect_error_prefix("[freeze]\n\nhook_timeout = 0\n", "<string>:3: hook_timeout: 0 is out of range");
+	expect_error_prefix("[freeze]\n\nhook_timeout = 0\n",
+			    "<string>:3: hook_timeout: 0 is out of range");
 	expect_error("[vssd]\nsocket = vssd.sock\n",
 		     "<string>:2: socket: 'vssd.sock' is not an absolute path");
 	expect_error("[vssd]\nstate_dir = run/vssd\n",
@@ -226,7 +245,8 @@ static void test_bad_values(void **state)
 		     "<string>:2: exclude: pattern '*tmp*' must start with /");
 	expect_error("[freeze]\nskip_loop = maybe\n",
 		     "<string>:2: skip_loop: 'maybe' is not a boolean (yes/no)");
-	expect_error("[freeze]\nskip_loop =\n", "<string>:2: skip_loop: '' is not a boolean (yes/no)");
+	expect_error("[freeze]\nskip_loop =\n",
+		     "<string>:2: skip_loop: '' is not a boolean (yes/no)");
 	expect_error("[vssd]\nsocket_group = no-such-group-xyzzy\n",
 		     "<string>:2: socket_group: no group named 'no-such-group-xyzzy'");
 	/* sun_path holds 108 bytes */
@@ -323,16 +343,11 @@ static void test_shipped_conf(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_defaults),
-		cmocka_unit_test(test_empty_text),
-		cmocka_unit_test(test_every_key),
-		cmocka_unit_test(test_values),
-		cmocka_unit_test(test_keys_independent),
-		cmocka_unit_test(test_unknown),
-		cmocka_unit_test(test_bad_values),
-		cmocka_unit_test(test_too_many_patterns),
-		cmocka_unit_test(test_load_file),
-		cmocka_unit_test(test_shipped_conf),
+		cmocka_unit_test(test_defaults),         cmocka_unit_test(test_empty_text),
+		cmocka_unit_test(test_every_key),        cmocka_unit_test(test_values),
+		cmocka_unit_test(test_keys_independent), cmocka_unit_test(test_unknown),
+		cmocka_unit_test(test_bad_values),       cmocka_unit_test(test_too_many_patterns),
+		cmocka_unit_test(test_load_file),        cmocka_unit_test(test_shipped_conf),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

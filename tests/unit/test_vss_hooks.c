@@ -26,8 +26,8 @@
 #include "hooks.h"
 
 struct tdir {
-	char dir[64];      /* the hooks directory */
-	char log[128];     /* every hook appends "name arg" here */
+	char dir[64];  /* the hooks directory */
+	char log[128]; /* every hook appends "name arg" here */
 };
 
 static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *ftw)
@@ -241,12 +241,13 @@ static void test_failing_hook(void **state)
 	char err[512] = "";
 
 	hook(t, "10-a", 0755, NULL);
-	hook(t, "20-fail", 0755, "[ \"$1\" = freeze ] && { echo 'database refused' >&2; exit 3; }\nexit 0");
+	hook(t, "20-fail", 0755,
+	     "[ \"$1\" = freeze ] && { echo 'database refused' >&2; exit 3; }\nexit 0");
 	hook(t, "30-c", 0755, NULL);
 	assert_int_equal(hooks_freeze(&run, t->dir, 5000, err, sizeof(err)), -1);
 	if (!strstr(err, "20-fail") || !strstr(err, "status 3"))
 		fail_msg("error does not name the hook and its status: %s", err);
-	assert_non_null(strstr(err, "database refused"));   /* its output */
+	assert_non_null(strstr(err, "database refused")); /* its output */
 	/* thaw ran for every started hook, the failing one too, in reverse; 30-c never ran */
 	expect_log(t, "10-a freeze\n20-fail freeze\n20-fail thaw\n10-a thaw\n");
 	/* nothing left to thaw */
@@ -279,8 +280,8 @@ static void test_hanging_hook(void **state)
 
 	snprintf(pidfile, sizeof(pidfile), "%s.sleep.pid", t->log);
 	/* a child in the hook's process group that must die with it */
-	snprintf(body, sizeof(body), "if [ \"$1\" = freeze ]; then sleep 30 & echo $! > '%s'; wait; fi",
-		 pidfile);
+	snprintf(body, sizeof(body),
+		 "if [ \"$1\" = freeze ]; then sleep 30 & echo $! > '%s'; wait; fi", pidfile);
 	hook(t, "10-a", 0755, NULL);
 	hook(t, "20-hang", 0755, body);
 	hook(t, "30-c", 0755, NULL);
@@ -323,7 +324,7 @@ static void test_exec_status_and_output(void **state)
 
 	write_script(t, "s", "echo \"arg=$1\"; exit 7", path, sizeof(path));
 	assert_int_equal(hook_exec(path, "freeze", 5000, out, sizeof(out)), 7);
-	assert_string_equal(out, "arg=freeze");   /* trailing newline trimmed */
+	assert_string_equal(out, "arg=freeze"); /* trailing newline trimmed */
 
 	/* stdin is /dev/null: a hook reading it does not wait */
 	write_script(t, "r", "read x; echo \"read=$? x=$x\"", path, sizeof(path));
@@ -333,10 +334,11 @@ static void test_exec_status_and_output(void **state)
 	/* long output: the tail is kept, from both stdout and stderr */
 	write_script(t, "long",
 		     "i=0; while [ $i -lt 200 ]; do echo \"line $i of noise\"; i=$((i+1)); done\n"
-		     "echo 'the end' >&2", path, sizeof(path));
+		     "echo 'the end' >&2",
+		     path, sizeof(path));
 	assert_int_equal(hook_exec(path, "freeze", 5000, out, sizeof(out)), 0);
 	len = strlen(out);
-	assert_int_equal(len, sizeof(out) - 1 - 1);   /* the trailing newline was trimmed */
+	assert_int_equal(len, sizeof(out) - 1 - 1); /* the trailing newline was trimmed */
 	assert_non_null(strstr(out, "line 199 of noise\nthe end"));
 	assert_int_equal(strcmp(out + len - 7, "the end"), 0);
 

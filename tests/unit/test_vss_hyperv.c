@@ -28,19 +28,23 @@
 /* byte compatibility with the kernel's struct hv_vss_msg, checked by the compiler */
 _Static_assert(sizeof(struct hv_vss_message) == sizeof(struct hv_vss_msg), "size");
 _Static_assert(offsetof(struct hv_vss_message, hdr.operation) ==
-	       offsetof(struct hv_vss_msg, vss_hdr.operation), "operation offset");
+		       offsetof(struct hv_vss_msg, vss_hdr.operation),
+	       "operation offset");
 _Static_assert(offsetof(struct hv_vss_message, error) == offsetof(struct hv_vss_msg, error),
 	       "error offset");
 _Static_assert(offsetof(struct hv_vss_message, flags) == offsetof(struct hv_vss_msg, vss_cf.flags),
 	       "flags offset");
-_Static_assert(offsetof(struct hv_vss_message, flags) ==
-	       offsetof(struct hv_vss_msg, dm_info.flags), "dm_info flags offset");
-_Static_assert(sizeof(((struct hv_vss_message *)0)->error) == sizeof(((struct hv_vss_msg *)0)->error),
+_Static_assert(offsetof(struct hv_vss_message, flags) == offsetof(struct hv_vss_msg, dm_info.flags),
+	       "dm_info flags offset");
+_Static_assert(sizeof(((struct hv_vss_message *)0)->error) ==
+		       sizeof(((struct hv_vss_msg *)0)->error),
 	       "error size");
 _Static_assert(HV_VSS_OP_CREATE == VSS_OP_CREATE && HV_VSS_OP_DELETE == VSS_OP_DELETE &&
-	       HV_VSS_OP_HOT_BACKUP == VSS_OP_HOT_BACKUP && HV_VSS_OP_GET_DM_INFO == VSS_OP_GET_DM_INFO &&
-	       HV_VSS_OP_BU_COMPLETE == VSS_OP_BU_COMPLETE && HV_VSS_OP_FREEZE == VSS_OP_FREEZE &&
-	       HV_VSS_OP_THAW == VSS_OP_THAW && HV_VSS_OP_AUTO_RECOVER == VSS_OP_AUTO_RECOVER,
+		       HV_VSS_OP_HOT_BACKUP == VSS_OP_HOT_BACKUP &&
+		       HV_VSS_OP_GET_DM_INFO == VSS_OP_GET_DM_INFO &&
+		       HV_VSS_OP_BU_COMPLETE == VSS_OP_BU_COMPLETE &&
+		       HV_VSS_OP_FREEZE == VSS_OP_FREEZE && HV_VSS_OP_THAW == VSS_OP_THAW &&
+		       HV_VSS_OP_AUTO_RECOVER == VSS_OP_AUTO_RECOVER,
 	       "operation codes");
 _Static_assert(HV_VSS_S_OK == HV_S_OK && HV_VSS_E_FAIL == HV_E_FAIL, "status codes");
 _Static_assert(HV_VSS_OP_REGISTER == VSS_OP_REGISTER && HV_VSS_OP_REGISTER1 == VSS_OP_REGISTER1,
@@ -106,7 +110,7 @@ static ssize_t kread(void *buf, size_t size)
 
 	if (poll(&p, 1, 2000) != 1)
 		return -ETIMEDOUT;
-	n = read(kernel_end, tmp, sizeof(tmp));   /* a datagram longer than expected shows here */
+	n = read(kernel_end, tmp, sizeof(tmp)); /* a datagram longer than expected shows here */
 	if (n > 0)
 		memcpy(buf, tmp, (size_t)n < size ? (size_t)n : size);
 	return n;
@@ -152,10 +156,10 @@ static void test_hot_backup_and_unknown_ops(void **state)
 	handshake();
 	request(VSS_OP_HOT_BACKUP, 0x1234, &r);
 	assert_int_equal((uint32_t)r.error, HV_VSS_S_OK);
-	assert_int_equal(r.vss_cf.flags, 0x1234);   /* flags pass through, as hv_vss_daemon */
+	assert_int_equal(r.vss_cf.flags, 0x1234); /* flags pass through, as hv_vss_daemon */
 	request(VSS_OP_GET_DM_INFO, 0, &r);
 	assert_int_equal((uint32_t)r.error, HV_VSS_S_OK);
-	request(VSS_OP_THAW, 0, &r);                 /* no freeze from this channel: nothing to do */
+	request(VSS_OP_THAW, 0, &r); /* no freeze from this channel: nothing to do */
 	assert_int_equal((uint32_t)r.error, HV_VSS_S_OK);
 	assert_int_equal(engine.state, ENGINE_THAWED);
 }
@@ -185,7 +189,7 @@ static void test_thaw_leaves_other_freeze(void **state)
 	engine.state = ENGINE_FROZEN;
 	request(VSS_OP_THAW, 0, &r);
 	assert_int_equal((uint32_t)r.error, HV_VSS_S_OK);
-	assert_int_equal(engine.state, ENGINE_FROZEN);   /* untouched */
+	assert_int_equal(engine.state, ENGINE_FROZEN); /* untouched */
 	assert_int_equal(hv.froze_seq, 0);
 	/* a device error does not thaw it either */
 	hv.froze_seq = 1;
@@ -225,11 +229,11 @@ static void test_peer_gone_resets(void **state)
 	memset(&m, 0, sizeof(m));
 	m.vss_hdr.operation = VSS_OP_HOT_BACKUP;
 	assert_int_equal(write(kernel_end, &m, sizeof(m)), 12);
-	shutdown(kernel_end, SHUT_RD);   /* the daemon's reply cannot be delivered */
+	shutdown(kernel_end, SHUT_RD); /* the daemon's reply cannot be delivered */
 	hv_event(&hv, POLLIN);
 	assert_int_equal(hv.state, HV_CLOSED);
 	assert_int_equal(hv.fd, -1);
-	assert_true(hv_timeout_ms(&hv) > 0);   /* a reopen is scheduled */
+	assert_true(hv_timeout_ms(&hv) > 0); /* a reopen is scheduled */
 }
 
 static void test_bad_handshake_resets(void **state)

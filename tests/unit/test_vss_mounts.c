@@ -26,7 +26,7 @@
 /* ---- helpers ---------------------------------------------------------- */
 
 static char fixture_dir[2048];
-static char empty_sysfs[PATH_MAX];   /* an empty directory: "no sysfs information" */
+static char empty_sysfs[PATH_MAX]; /* an empty directory: "no sysfs information" */
 /* fake sysfs trees, built by the group setup, removed by its teardown */
 static char *sys_loop, *sys_loop_on_dm, *sys_btrfs_loop;
 
@@ -137,7 +137,8 @@ static void expect_skipped(const struct mount_set *s, const char *target, const 
 	const struct vss_mount *m = get(s, target);
 
 	if (m->state != FS_SKIPPED)
-		fail_msg("%s: expected skipped (%s), got %s", target, reason, fs_state_name(m->state));
+		fail_msg("%s: expected skipped (%s), got %s", target, reason,
+			 fs_state_name(m->state));
 	if (reason && !strstr(m->reason, reason))
 		fail_msg("%s: reason '%s' does not contain '%s'", target, m->reason, reason);
 	if (pos(s, target) >= 0)
@@ -180,8 +181,9 @@ static void check_children_first(const struct mount_set *s)
 			const char *ta = s->m[s->order[a]].target, *tb = s->m[s->order[b]].target;
 
 			if (is_under(ta, tb) && a > b)
-				fail_msg("%s (position %zu) must be frozen before %s (position %zu)",
-					 ta, a, tb, b);
+				fail_msg(
+					"%s (position %zu) must be frozen before %s (position %zu)",
+					ta, a, tb, b);
 		}
 }
 
@@ -292,7 +294,8 @@ static void test_holding(void **state)
 
 	(void)state;
 	assert_int_equal(load("nested.mountinfo", &o, NULL, &s, err, sizeof(err)), 0);
-	assert_int_equal(mounts_holding(&s, "/var/lib/mysql/ibdata1"), mounts_find(&s, "/var/lib/mysql"));
+	assert_int_equal(mounts_holding(&s, "/var/lib/mysql/ibdata1"),
+			 mounts_find(&s, "/var/lib/mysql"));
 	assert_int_equal(mounts_holding(&s, "/var/lib/mysql"), mounts_find(&s, "/var/lib/mysql"));
 	assert_int_equal(mounts_holding(&s, "/var/lib/mysqlx/f"), mounts_find(&s, "/var"));
 	assert_int_equal(mounts_holding(&s, "/var/lib"), mounts_find(&s, "/var"));
@@ -364,7 +367,8 @@ static void test_list_bind_duplicates_collapse(void **state)
 	/* one freeze of /dev/sdb1, whichever path carries it */
 	assert_int_equal(s.m[s.order[0]].devno, makedev(8, 17));
 	assert_int_equal(get(&s, "/data")->state + get(&s, "/srv/www")->state +
-			 get(&s, "/mnt/data-ro")->state, FS_CANDIDATE + 2 * FS_SKIPPED);
+				 get(&s, "/mnt/data-ro")->state,
+			 FS_CANDIDATE + 2 * FS_SKIPPED);
 	/* not listed: quiet, never frozen */
 	expect_skipped(&s, "/", "not listed");
 	assert_true(get(&s, "/")->quiet);
@@ -387,7 +391,8 @@ static void test_skipped_kinds(void **state)
 	expect_skipped(&s, "/dev/mqueue", "pseudo");
 	expect_skipped(&s, "/dev/hugepages", "pseudo");
 	expect_skipped(&s, "/tmp", "pseudo filesystem: tmpfs");
-	expect_skipped(&s, "/var/lib/docker/overlay2/3f5a9c0d2e71/merged", "pseudo filesystem: overlay");
+	expect_skipped(&s, "/var/lib/docker/overlay2/3f5a9c0d2e71/merged",
+		       "pseudo filesystem: overlay");
 	expect_skipped(&s, "/run/docker/netns/1a2b3c4d5e6f", "pseudo filesystem: nsfs");
 	expect_skipped(&s, "/var/lib/docker/containers/3f5a9c0d2e71/mounts/shm", "pseudo");
 	expect_skipped(&s, "/mnt/nfs", "network filesystem: nfs4");
@@ -468,7 +473,7 @@ static void test_loop_skipped(void **state)
 	assert_int_equal(load("loop.mountinfo", &o, NULL, &s, err, sizeof(err)), 0);
 	check_order_consistent(&s);
 	expect_skipped(&s, "/mnt/img", "loop-backed");
-	expect_skipped(&s, "/mnt/crypt", "loop-backed");   /* dm-crypt on a loop device */
+	expect_skipped(&s, "/mnt/crypt", "loop-backed"); /* dm-crypt on a loop device */
 	expect_candidate(&s, "/srv");
 	expect_candidate(&s, "/");
 	assert_int_equal(s.norder, 2);
@@ -484,7 +489,7 @@ static void test_loop_dm_needs_sysfs(void **state)
 
 	(void)state;
 	assert_int_equal(load("loop.mountinfo", &o, NULL, &s, err, sizeof(err)), 0);
-	expect_skipped(&s, "/mnt/img", "loop-backed");     /* major 7 alone says so */
+	expect_skipped(&s, "/mnt/img", "loop-backed"); /* major 7 alone says so */
 	expect_candidate(&s, "/mnt/crypt");
 	mounts_free(&s);
 }
@@ -619,7 +624,7 @@ static void test_escaped_mountpoint(void **state)
 	check_order_consistent(&s);
 	assert_int_equal(s.norder, 1);
 	assert_string_equal(s.m[s.order[0]].target, odd);
-	expect_skipped(&s, "/mnt/my", "not listed");      /* a prefix is not a match */
+	expect_skipped(&s, "/mnt/my", "not listed"); /* a prefix is not a match */
 	mounts_free(&s);
 
 	/* the escaped spelling is not the mountpoint */
@@ -761,10 +766,12 @@ static void test_list_excluded_is_error(void **state)
 
 	(void)state;
 	o.exclude = ex;
-	expect_list_error("nested.mountinfo", &o, home, "/home cannot be frozen: excluded by pattern /home*");
+	expect_list_error("nested.mountinfo", &o, home,
+			  "/home cannot be frozen: excluded by pattern /home*");
 	o = opts();
 	o.exclude_types = types;
-	expect_list_error("nested.mountinfo", &o, efi, "/boot/efi cannot be frozen: excluded type vfat");
+	expect_list_error("nested.mountinfo", &o, efi,
+			  "/boot/efi cannot be frozen: excluded type vfat");
 	o = opts();
 	o.include = inc;
 	expect_list_error("nested.mountinfo", &o, boot, "/boot cannot be frozen: not included");
@@ -792,7 +799,7 @@ static void test_include_exclude(void **state)
 	expect_skipped(&s, "/var/lib/mysql", "excluded by pattern /var/lib/*");
 	expect_skipped(&s, "/", "not included");
 	expect_skipped(&s, "/homes", "not included");
-	expect_skipped(&s, "/home/alice/projects", "not included");   /* no implicit subtree */
+	expect_skipped(&s, "/home/alice/projects", "not included"); /* no implicit subtree */
 	expect_skipped(&s, "/boot", "not included");
 	assert_int_equal(s.norder, 2);
 	mounts_free(&s);

@@ -28,7 +28,7 @@
 #include <unistd.h>
 
 #include "commands.h"
-#include "vss/config.h"   /* not the autoconf config.h */
+#include "vss/config.h" /* not the autoconf config.h */
 #include "freeze.h"
 #include "jsonframe.h"
 #include "session.h"
@@ -56,7 +56,7 @@ static void on_event(void *ctx, enum frame_event ev, const char *text, size_t le
 	c->ev[c->n].text = text ? strndup(text, len) : NULL;
 	if (ev == FRAME_OBJECT) {
 		assert_non_null(text);
-		assert_int_equal(strlen(text), len);   /* NUL-terminated at len */
+		assert_int_equal(strlen(text), len); /* NUL-terminated at len */
 	}
 	c->n++;
 }
@@ -99,9 +99,8 @@ static void expect_object(const struct collect *c, size_t i, const char *text)
 	assert_string_equal(c->ev[i].text, text);
 }
 
-static const char back_to_back[] =
-	"{\"execute\":\"guest-ping\"}{\"b\":[1,{\"c\":2}],\"d\":{}}\n"
-	"  \r\n\t{\"execute\":\"guest-sync\",\"arguments\":{\"id\":7}}";
+static const char back_to_back[] = "{\"execute\":\"guest-ping\"}{\"b\":[1,{\"c\":2}],\"d\":{}}\n"
+				   "  \r\n\t{\"execute\":\"guest-sync\",\"arguments\":{\"id\":7}}";
 
 static void test_frame_back_to_back(void **state)
 {
@@ -294,7 +293,8 @@ static void test_frame_exact_limit(void **state)
 	feed_str(f, big, &c);
 	assert_int_equal(c.n, 1);
 	if (c.ev[0].ev != FRAME_OBJECT)
-		fail_msg("an object of exactly JSONFRAME_MAX (%d) bytes was rejected", JSONFRAME_MAX);
+		fail_msg("an object of exactly JSONFRAME_MAX (%d) bytes was rejected",
+			 JSONFRAME_MAX);
 	assert_int_equal(c.ev[0].len, JSONFRAME_MAX);
 	collect_free(&c);
 	free(big);
@@ -307,11 +307,11 @@ struct env {
 	struct vssd_config cfg;
 	struct engine e;
 	char dir[64];
-	char guard[PATH_MAX];    /* written by the guard hook if it ever runs */
+	char guard[PATH_MAX]; /* written by the guard hook if it ever runs */
 };
 
 static char fixture_dir[2048];
-static struct env *current;   /* removed by cleanup() when a test fails early */
+static struct env *current; /* removed by cleanup() when a test fails early */
 
 static void find_fixtures(void)
 {
@@ -474,12 +474,16 @@ static void test_sync(void **state)
 	bool delim;
 
 	(void)state;
-	expect_return_int(exec(v, "{\"execute\":\"guest-sync\",\"arguments\":{\"id\":1234567}}", NULL),
-			  1234567);
-	expect_return_int(exec(v, "{\"execute\":\"guest-sync\",\"arguments\":{\"id\":-5}}", NULL), -5);
-	expect_return_int(exec(v, "{\"execute\":\"guest-sync\",\"arguments\":{\"id\":4294967297}}",
-			       NULL), 4294967297LL);
-	expect_error(exec(v, "{\"execute\":\"guest-sync\"}", NULL), "GenericError", "'id' is missing");
+	expect_return_int(
+		exec(v, "{\"execute\":\"guest-sync\",\"arguments\":{\"id\":1234567}}", NULL),
+		1234567);
+	expect_return_int(exec(v, "{\"execute\":\"guest-sync\",\"arguments\":{\"id\":-5}}", NULL),
+			  -5);
+	expect_return_int(
+		exec(v, "{\"execute\":\"guest-sync\",\"arguments\":{\"id\":4294967297}}", NULL),
+		4294967297LL);
+	expect_error(exec(v, "{\"execute\":\"guest-sync\"}", NULL), "GenericError",
+		     "'id' is missing");
 	expect_error(exec(v, "{\"execute\":\"guest-sync\",\"arguments\":{}}", NULL), "GenericError",
 		     "'id' is missing");
 	expect_error(exec(v, "{\"execute\":\"guest-sync\",\"arguments\":{\"id\":\"7\"}}", NULL),
@@ -487,8 +491,9 @@ static void test_sync(void **state)
 	expect_error(exec(v, "{\"execute\":\"guest-sync\",\"arguments\":{\"id\":1.5}}", NULL),
 		     "GenericError", "expected: integer");
 
-	expect_return_int(exec(v, "{\"execute\":\"guest-sync-delimited\",\"arguments\":{\"id\":99}}",
-			       &delim), 99);
+	expect_return_int(
+		exec(v, "{\"execute\":\"guest-sync-delimited\",\"arguments\":{\"id\":99}}", &delim),
+		99);
 	assert_true(delim);
 	expect_error(exec(v, "{\"execute\":\"guest-sync-delimited\"}", &delim), "GenericError",
 		     "'id' is missing");
@@ -505,7 +510,8 @@ static void test_ping_status(void **state)
 	ret = member(r, "return");
 	assert_true(json_object_is_type(ret, json_type_object));
 	assert_int_equal(json_object_object_length(ret), 0);
-	assert_string_equal(json_object_to_json_string_ext(r, JSON_C_TO_STRING_PLAIN), "{\"return\":{}}");
+	assert_string_equal(json_object_to_json_string_ext(r, JSON_C_TO_STRING_PLAIN),
+			    "{\"return\":{}}");
 	json_object_put(r);
 	/* "arguments": {} is fine */
 	r = exec(v, "{\"execute\":\"guest-ping\",\"arguments\":{}}", NULL);
@@ -516,9 +522,15 @@ static void test_ping_status(void **state)
 }
 
 static const char *const all_commands[] = {
-	"guest-sync", "guest-sync-delimited", "guest-ping", "guest-info",
-	"guest-fsfreeze-status", "guest-fsfreeze-freeze", "guest-fsfreeze-freeze-list",
-	"guest-fsfreeze-thaw", "vssd-status",
+	"guest-sync",
+	"guest-sync-delimited",
+	"guest-ping",
+	"guest-info",
+	"guest-fsfreeze-status",
+	"guest-fsfreeze-freeze",
+	"guest-fsfreeze-freeze-list",
+	"guest-fsfreeze-thaw",
+	"vssd-status",
 };
 #define NALL (sizeof(all_commands) / sizeof(all_commands[0]))
 
@@ -541,8 +553,9 @@ static void check_info(struct env *v, bool frozen)
 				continue;
 			found = true;
 			assert_true(json_object_get_boolean(member(c, "success-response")));
-			if (frozen && (strcmp(all_commands[j], "guest-fsfreeze-freeze") == 0 ||
-				       strcmp(all_commands[j], "guest-fsfreeze-freeze-list") == 0)) {
+			if (frozen &&
+			    (strcmp(all_commands[j], "guest-fsfreeze-freeze") == 0 ||
+			     strcmp(all_commands[j], "guest-fsfreeze-freeze-list") == 0)) {
 				if (json_object_get_boolean(member(c, "enabled")))
 					fail_msg("%s enabled while frozen", all_commands[j]);
 			} else if (!json_object_get_boolean(member(c, "enabled"))) {
@@ -576,10 +589,11 @@ static void test_bad_requests(void **state)
 	expect_error(exec(v, "{\"arguments\":{}}", NULL), "GenericError", "lacks member 'execute'");
 	expect_error(exec(v, "{}", NULL), "GenericError", "lacks member 'execute'");
 	expect_error(exec(v, "{\"execute\":5}", NULL), "GenericError", "lacks member 'execute'");
-	expect_error(exec(v, "{\"execute\":\"guest-ping\",\"arguments\":[1]}", NULL), "GenericError",
-		     "'arguments' must be an object");
+	expect_error(exec(v, "{\"execute\":\"guest-ping\",\"arguments\":[1]}", NULL),
+		     "GenericError", "'arguments' must be an object");
 	expect_error(exec(v, "{\"execute\":", NULL), "GenericError", "JSON parse error");
-	expect_error(exec(v, "{\"execute\" \"guest-ping\"}", NULL), "GenericError", "JSON parse error");
+	expect_error(exec(v, "{\"execute\" \"guest-ping\"}", NULL), "GenericError",
+		     "JSON parse error");
 	expect_error(exec(v, "[1,2]", NULL), "GenericError", "must be a JSON object");
 	expect_error(exec(v, "\"guest-ping\"", NULL), "GenericError", "must be a JSON object");
 	env_free(v);
@@ -630,27 +644,32 @@ static void test_freeze_list_errors(void **state)
 		     "/var/ is not a mountpoint");
 	assert_never_froze(v);
 	/* one bad entry spoils the whole list */
-	expect_error(exec(v, FL("{\"mountpoints\":[\"/var\",\"/nonexistent\"]}"), NULL), "GenericError",
-		     "/nonexistent is not a mountpoint");
+	expect_error(exec(v, FL("{\"mountpoints\":[\"/var\",\"/nonexistent\"]}"), NULL),
+		     "GenericError", "/nonexistent is not a mountpoint");
 	assert_never_froze(v);
 	expect_error(exec(v, FL("{\"mountpoints\":[\"/var\",7]}"), NULL), "GenericError",
 		     "array of strings");
 	assert_never_froze(v);
-	expect_error(exec(v, FL("{\"mountpoints\":[null]}"), NULL), "GenericError", "array of strings");
+	expect_error(exec(v, FL("{\"mountpoints\":[null]}"), NULL), "GenericError",
+		     "array of strings");
 	expect_error(exec(v, FL("{\"mountpoints\":\"/var\"}"), NULL), "GenericError",
 		     "expected: array");
 	assert_never_froze(v);
-	expect_error(exec(v, FL("{\"mountpoints\":[\"/nonexistent-mp\"],\"timeout\":5}"), NULL), "GenericError",
-		     "'timeout'");
-	expect_error(exec(v, FL("{\"mountpoints\":[\"/nonexistent-mp\"],\"timeout\":\"10s\"}"), NULL),
+	expect_error(exec(v, FL("{\"mountpoints\":[\"/nonexistent-mp\"],\"timeout\":5}"), NULL),
 		     "GenericError", "'timeout'");
-	expect_error(exec(v, FL("{\"mountpoints\":[\"/nonexistent-mp\"],\"timeout\":3600001}"), NULL),
-		     "GenericError", "'timeout'");
+	expect_error(
+		exec(v, FL("{\"mountpoints\":[\"/nonexistent-mp\"],\"timeout\":\"10s\"}"), NULL),
+		"GenericError", "'timeout'");
+	expect_error(
+		exec(v, FL("{\"mountpoints\":[\"/nonexistent-mp\"],\"timeout\":3600001}"), NULL),
+		"GenericError", "'timeout'");
 	assert_never_froze(v);
 #undef FL
 	/* the same for guest-fsfreeze-freeze's timeout */
-	expect_error(exec(v, "{\"execute\":\"guest-fsfreeze-freeze\",\"arguments\":{\"timeout\":99}}",
-			  NULL), "GenericError", "'timeout'");
+	expect_error(exec(v,
+			  "{\"execute\":\"guest-fsfreeze-freeze\",\"arguments\":{\"timeout\":99}}",
+			  NULL),
+		     "GenericError", "'timeout'");
 	assert_never_froze(v);
 	env_free(v);
 }
@@ -675,8 +694,11 @@ static void test_freeze_nothing_eligible(void **state)
 	json_object *r, *st, *fss, *f;
 
 	(void)state;
-	expect_return_int(exec(v, "{\"execute\":\"guest-fsfreeze-freeze-list\",\"arguments\":"
-			       "{\"mountpoints\":[\"/proc\",\"/mnt/nfs\",\"/mnt/archive\"]}}", NULL), 0);
+	expect_return_int(exec(v,
+			       "{\"execute\":\"guest-fsfreeze-freeze-list\",\"arguments\":"
+			       "{\"mountpoints\":[\"/proc\",\"/mnt/nfs\",\"/mnt/archive\"]}}",
+			       NULL),
+			  0);
 	assert_never_froze(v);
 	expect_return_string(exec(v, "{\"execute\":\"guest-fsfreeze-status\"}", NULL), "thawed");
 
@@ -717,8 +739,11 @@ static void test_status_lists_only_listed(void **state)
 	json_object *r, *fss;
 
 	(void)state;
-	expect_return_int(exec(v, "{\"execute\":\"guest-fsfreeze-freeze-list\",\"arguments\":"
-			       "{\"mountpoints\":[\"/mnt/nfs\"]}}", NULL), 0);
+	expect_return_int(exec(v,
+			       "{\"execute\":\"guest-fsfreeze-freeze-list\",\"arguments\":"
+			       "{\"mountpoints\":[\"/mnt/nfs\"]}}",
+			       NULL),
+			  0);
 	assert_never_froze(v);
 	r = exec(v, "{\"execute\":\"vssd-status\"}", NULL);
 	fss = member(member(r, "return"), "filesystems");
@@ -737,12 +762,17 @@ static void test_frozen_state(void **state)
 	json_object *r;
 
 	(void)state;
-	v->e.state = ENGINE_FROZEN;   /* forced: nothing is really frozen, the set is empty */
-	expect_error(exec(v, "{\"execute\":\"guest-fsfreeze-freeze-list\",\"arguments\":"
-			  "{\"mountpoints\":[\"/var\"]}}", NULL), "CommandNotFound",
-		     "Command guest-fsfreeze-freeze-list has been disabled: the agent is in frozen state");
-	expect_error(exec(v, "{\"execute\":\"guest-fsfreeze-freeze\"}", NULL), "CommandNotFound",
-		     "Command guest-fsfreeze-freeze has been disabled: the agent is in frozen state");
+	v->e.state = ENGINE_FROZEN; /* forced: nothing is really frozen, the set is empty */
+	expect_error(
+		exec(v,
+		     "{\"execute\":\"guest-fsfreeze-freeze-list\",\"arguments\":"
+		     "{\"mountpoints\":[\"/var\"]}}",
+		     NULL),
+		"CommandNotFound",
+		"Command guest-fsfreeze-freeze-list has been disabled: the agent is in frozen state");
+	expect_error(
+		exec(v, "{\"execute\":\"guest-fsfreeze-freeze\"}", NULL), "CommandNotFound",
+		"Command guest-fsfreeze-freeze has been disabled: the agent is in frozen state");
 	/* id echoed on that error too */
 	r = exec(v, "{\"execute\":\"guest-fsfreeze-freeze\",\"id\":3}", NULL);
 	assert_int_equal(json_object_get_int(member(r, "id")), 3);
@@ -754,7 +784,8 @@ static void test_frozen_state(void **state)
 	r = exec(v, "{\"execute\":\"guest-ping\"}", NULL);
 	assert_true(json_object_is_type(member(r, "return"), json_type_object));
 	json_object_put(r);
-	expect_return_int(exec(v, "{\"execute\":\"guest-sync\",\"arguments\":{\"id\":8}}", NULL), 8);
+	expect_return_int(exec(v, "{\"execute\":\"guest-sync\",\"arguments\":{\"id\":8}}", NULL),
+			  8);
 	check_info(v, true);
 	r = exec(v, "{\"execute\":\"vssd-status\"}", NULL);
 	assert_string_equal(json_object_get_string(member(member(r, "return"), "state")), "frozen");
@@ -781,8 +812,9 @@ static void test_commands_error(void **state)
 	json_object *o = commands_error("GenericError", "it \"broke\"\n");
 
 	(void)state;
-	assert_string_equal(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN),
-			    "{\"error\":{\"class\":\"GenericError\",\"desc\":\"it \\\"broke\\\"\\n\"}}");
+	assert_string_equal(
+		json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN),
+		"{\"error\":{\"class\":\"GenericError\",\"desc\":\"it \\\"broke\\\"\\n\"}}");
 	json_object_put(o);
 }
 
@@ -794,8 +826,7 @@ static void test_session_replies(void **state)
 	static const char in[] =
 		"{\"execute\":\"guest-ping\"}{\"execute\":\"guest-sync-delimited\",\"arguments\":{\"id\":5}}"
 		"\n{\"execute\":\"guest-sync\",\"arguments\":{\"id\":6}}";
-	static const char want[] =
-		"{\"return\":{}}\n\xff{\"return\":5}\n{\"return\":6}\n";
+	static const char want[] = "{\"return\":{}}\n\xff{\"return\":5}\n{\"return\":6}\n";
 	struct session s;
 
 	(void)state;
@@ -832,7 +863,8 @@ static void test_session_one_line_each(void **state)
 
 	(void)state;
 	assert_int_equal(session_init(&s, &v->e), 0);
-	session_input(&s, "{\"execute\":\"a\\nb\\u2028c\"}", strlen("{\"execute\":\"a\\nb\\u2028c\"}"));
+	session_input(&s, "{\"execute\":\"a\\nb\\u2028c\"}",
+		      strlen("{\"execute\":\"a\\nb\\u2028c\"}"));
 	session_input(&s, "not json\n", 9);
 	big = malloc(JSONFRAME_MAX + 100);
 	assert_non_null(big);
@@ -858,23 +890,22 @@ static void test_session_one_line_each(void **state)
 			fail_msg("reply line %zu is not a JSON object: %s", lines, line);
 		switch (lines) {
 		case 0:
-			assert_string_equal(json_object_get_string(member(member(o, "error"), "class")),
-					    "CommandNotFound");
+			assert_string_equal(
+				json_object_get_string(member(member(o, "error"), "class")),
+				"CommandNotFound");
 			break;
 		case 1:
-			assert_non_null(strstr(json_object_get_string(
-				member(member(o, "error"), "desc")), "JSON parse error"));
+			assert_non_null(
+				strstr(json_object_get_string(member(member(o, "error"), "desc")),
+				       "JSON parse error"));
 			break;
 		case 2:
-			assert_non_null(strstr(json_object_get_string(
-				member(member(o, "error"), "desc")), "too large"));
+			assert_non_null(
+				strstr(json_object_get_string(member(member(o, "error"), "desc")),
+				       "too large"));
 			break;
-		case 3:
-			assert_string_equal(json_object_get_string(member(o, "id")), "x\ny");
-			break;
-		case 4:
-			assert_non_null(member(member(o, "return"), "supported_commands"));
-			break;
+		case 3: assert_string_equal(json_object_get_string(member(o, "id")), "x\ny"); break;
+		case 4: assert_non_null(member(member(o, "return"), "supported_commands")); break;
 		}
 		json_object_put(o);
 		free(line);

@@ -70,12 +70,12 @@ static void test_fired_reports_confirmations(void **state)
 	uint32_t upto = 99;
 
 	(void)state;
-	assert_int_equal(watchdog_arm(&wd, dirs, 3, 200), 0);   /* acknowledged: holds all 3 */
+	assert_int_equal(watchdog_arm(&wd, dirs, 3, 200), 0); /* acknowledged: holds all 3 */
 	assert_int_equal(watchdog_freezing(&wd, 0), 0);
 	assert_int_equal(watchdog_frozen(&wd, 0), 0);
-	assert_int_equal(watchdog_freezing(&wd, 1), 0);         /* in flight, not confirmed */
+	assert_int_equal(watchdog_freezing(&wd, 1), 0); /* in flight, not confirmed */
 	assert_int_equal(next_event(3000, &upto), 1);
-	assert_int_equal(upto, 1);   /* vssd must thaw index 1 itself if it got frozen */
+	assert_int_equal(upto, 1); /* vssd must thaw index 1 itself if it got frozen */
 }
 
 static void test_disarm_prevents_fire(void **state)
@@ -87,7 +87,7 @@ static void test_disarm_prevents_fire(void **state)
 	assert_int_equal(watchdog_freezing(&wd, 0), 0);
 	assert_int_equal(watchdog_frozen(&wd, 0), 0);
 	assert_int_equal(watchdog_disarm(&wd), 0);
-	assert_int_equal(next_event(600, &upto), -ETIMEDOUT);    /* no FIRED after the deadline */
+	assert_int_equal(next_event(600, &upto), -ETIMEDOUT); /* no FIRED after the deadline */
 }
 
 /*
@@ -105,7 +105,7 @@ static void test_late_watchdog_does_not_fire_next_arming(void **state)
 	assert_int_equal(watchdog_freezing(&wd, 0), 0);
 	assert_int_equal(watchdog_frozen(&wd, 0), 0);
 	assert_int_equal(kill(wd.pid, SIGSTOP), 0);
-	nanosleep(&pause, NULL);               /* constructs the situation: the deadline passes */
+	nanosleep(&pause, NULL); /* constructs the situation: the deadline passes */
 	waker = fork();
 	if (waker == 0) {
 		struct timespec t = { 0, 200 * 1000000L };
@@ -129,7 +129,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_fired_reports_confirmations, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_disarm_prevents_fire, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_late_watchdog_does_not_fire_next_arming, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_late_watchdog_does_not_fire_next_arming, setup,
+						teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
