@@ -34,3 +34,7 @@ EXTRA_DIST += tests/integration/lib.sh tests/integration/fs.sh \
 	tests/integration/vss-fsfreeze.sh tests/integration/vss-freeze.sh \
 	tests/integration/vss-watchdog.sh tests/integration/vss-hooks.sh \
 	tests/integration/vss-socket.sh tests/integration/vss-freeze-all.sh
+
+# the C style (.clang-format) holds for every C file
+TESTS += tests/format.sh
+EXTRA_DIST += tests/format.sh
