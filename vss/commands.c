@@ -7,7 +7,7 @@
 #include <string.h>
 #include <sys/sysmacros.h>
 
-#include "config.h"
+#include "vssd_config.h"
 
 #define MAX_LIST 1024
 
@@ -56,30 +56,22 @@ static json_object *sync_reply(json_object *args)
 
 static json_object *cmd_sync(struct engine *e, json_object *args, struct reply *out)
 {
-	(void)e;
-	(void)out;
 	return sync_reply(args);
 }
 
 static json_object *cmd_sync_delimited(struct engine *e, json_object *args, struct reply *out)
 {
-	(void)e;
 	out->delimited = true;
 	return sync_reply(args);
 }
 
 static json_object *cmd_ping(struct engine *e, json_object *args, struct reply *out)
 {
-	(void)e;
-	(void)args;
-	(void)out;
 	return ret(json_object_new_object());
 }
 
 static json_object *cmd_status(struct engine *e, json_object *args, struct reply *out)
 {
-	(void)args;
-	(void)out;
 	return ret(json_object_new_string(e->state == ENGINE_FROZEN ? "frozen" : "thawed"));
 }
 
@@ -118,7 +110,6 @@ static json_object *cmd_freeze(struct engine *e, json_object *args, struct reply
 	json_object *err = NULL;
 	uint64_t timeout;
 
-	(void)out;
 	if (get_timeout(args, &timeout, &err) < 0)
 		return err;
 	return do_freeze(e, NULL, timeout);
@@ -131,7 +122,6 @@ static json_object *cmd_freeze_list(struct engine *e, json_object *args, struct 
 	uint64_t timeout;
 	size_t i, n;
 
-	(void)out;
 	if (get_timeout(args, &timeout, &err) < 0)
 		return err;
 	/* as in QEMU, no "mountpoints" member means every eligible filesystem */
@@ -165,8 +155,6 @@ static json_object *cmd_thaw(struct engine *e, json_object *args, struct reply *
 	char err[512];
 	int r;
 
-	(void)args;
-	(void)out;
 	r = engine_thaw(e, err, sizeof(err));
 	if (r < 0)
 		return generic(err);
@@ -194,8 +182,6 @@ static json_object *cmd_info(struct engine *e, json_object *args, struct reply *
 	json_object *info = json_object_new_object(), *list = json_object_new_array();
 	size_t i;
 
-	(void)args;
-	(void)out;
 	for (i = 0; i < NCOMMANDS; i++) {
 		json_object *c = json_object_new_object();
 
@@ -283,8 +269,6 @@ json_object *commands_status(const struct engine *e)
 
 static json_object *cmd_vssd_status(struct engine *e, json_object *args, struct reply *out)
 {
-	(void)args;
-	(void)out;
 	return ret(commands_status(e));
 }
 

@@ -3,8 +3,8 @@
  * The QEMU guest agent commands vssd answers (and vssd-status), on any
  * transport: request text in, reply object out.
  */
-#ifndef VSS_COMMANDS_H
-#define VSS_COMMANDS_H
+#ifndef SB_VSS_COMMANDS_H
+#define SB_VSS_COMMANDS_H
 
 #include <json-c/json.h>
 #include <stdbool.h>

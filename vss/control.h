@@ -4,15 +4,15 @@
  * one group, by SO_PEERCRED) and AF_VSOCK (allowed peer CIDs, by default the
  * host's). Every accepted connection runs one protocol session.
  */
-#ifndef VSS_CONTROL_H
-#define VSS_CONTROL_H
+#ifndef SB_VSS_CONTROL_H
+#define SB_VSS_CONTROL_H
 
 #include <poll.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "config.h"
+#include "vssd_config.h"
 #include "freeze.h"
 #include "session.h"
 

@@ -4,14 +4,14 @@
  * filesystems, guarded by the watchdog and the freeze record; thaw in
  * exactly the reverse order on the directory fds opened at freeze time.
  */
-#ifndef VSS_FREEZE_H
-#define VSS_FREEZE_H
+#ifndef SB_VSS_FREEZE_H
+#define SB_VSS_FREEZE_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include "config.h"
+#include "vssd_config.h"
 #include "hooks.h"
 #include "mounts.h"
 #include "watchdog.h"

@@ -4,8 +4,8 @@
  * argument "freeze" before filesystems are frozen, and in reverse order
  * with "thaw" after they are thawed (QEMU fsfreeze-hook.d convention).
  */
-#ifndef VSS_HOOKS_H
-#define VSS_HOOKS_H
+#ifndef SB_VSS_HOOKS_H
+#define SB_VSS_HOOKS_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -4,8 +4,8 @@
  * REGISTER1 handshake, then answers FREEZE, THAW and HOT_BACKUP; after any
  * device error it thaws what vssd froze, closes, reopens and registers again.
  */
-#ifndef VSS_HYPERV_H
-#define VSS_HYPERV_H
+#ifndef SB_VSS_HYPERV_H
+#define SB_VSS_HYPERV_H
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -5,8 +5,8 @@
  * bytes. tests/unit/test_vss_hyperv.c checks every size, offset and value
  * against the system header.
  */
-#ifndef VSS_HYPERV_ABI_H
-#define VSS_HYPERV_ABI_H
+#ifndef SB_VSS_HYPERV_ABI_H
+#define SB_VSS_HYPERV_ABI_H
 
 #include <stdint.h>
 

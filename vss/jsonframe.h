@@ -4,8 +4,8 @@
  * send them: objects may follow each other with or without newlines, a
  * 0xFF byte discards any partial input, and input is bounded in size.
  */
-#ifndef VSS_JSONFRAME_H
-#define VSS_JSONFRAME_H
+#ifndef SB_VSS_JSONFRAME_H
+#define SB_VSS_JSONFRAME_H
 
 #include <stdbool.h>
 #include <stddef.h>

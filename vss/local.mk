@@ -4,7 +4,7 @@ sbin_PROGRAMS += vss/vssd vss/vssctl
 
 noinst_LIBRARIES += vss/libvss.a
 vss_libvss_a_SOURCES = \
-	vss/config.c vss/config.h \
+	vss/vssd_config.c vss/vssd_config.h \
 	vss/mounts.c vss/mounts.h \
 	vss/hooks.c vss/hooks.h \
 	vss/watchdog.c vss/watchdog.h \

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Which mounted filesystems vssd may freeze, and in what order. */
-#ifndef VSS_MOUNTS_H
-#define VSS_MOUNTS_H
+#ifndef SB_VSS_MOUNTS_H
+#define SB_VSS_MOUNTS_H
 
 #include <stdbool.h>
 #include <stddef.h>

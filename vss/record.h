@@ -4,8 +4,8 @@
  * about to freeze, one "MAJ:MIN mountpoint" line each, so a vssd that
  * restarts after a crash can thaw them.
  */
-#ifndef VSS_RECORD_H
-#define VSS_RECORD_H
+#ifndef SB_VSS_RECORD_H
+#define SB_VSS_RECORD_H
 
 #include <stddef.h>
 #include <sys/types.h>

@@ -3,8 +3,8 @@
  * One protocol session over a byte stream (any transport): input is split
  * into requests, each is executed, replies are queued for writing.
  */
-#ifndef VSS_SESSION_H
-#define VSS_SESSION_H
+#ifndef SB_VSS_SESSION_H
+#define SB_VSS_SESSION_H
 
 #include <stdbool.h>
 #include <stddef.h>

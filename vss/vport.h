@@ -5,8 +5,8 @@
  * is not connected the port reports POLLHUP; vssd then stops polling it for
  * a moment instead of spinning, and drops any partial request.
  */
-#ifndef VSS_VPORT_H
-#define VSS_VPORT_H
+#ifndef SB_VSS_VPORT_H
+#define SB_VSS_VPORT_H
 
 #include <poll.h>
 #include <stdbool.h>

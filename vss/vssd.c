@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "config.h"
+#include "vssd_config.h"
 #include "control.h"
 #include "freeze.h"
 #include "hooks.h"

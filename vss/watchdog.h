@@ -6,8 +6,8 @@
  * reverse order of freezing, every fd announced and not disowned, when the
  * timeout passes (and reports it) or the moment vssd goes away (EOF).
  */
-#ifndef VSS_WATCHDOG_H
-#define VSS_WATCHDOG_H
+#ifndef SB_VSS_WATCHDOG_H
+#define SB_VSS_WATCHDOG_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
+#include "vssd_config.h"
 #include "freeze.h"
 #include "log.h"
 #include "session.h"

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Unit tests for vss/config.c: vssd.conf defaults, keys and error messages. */
+/* Unit tests for vss/vssd_config.c: vssd.conf defaults, keys and error messages. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -14,7 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "vss/config.h" /* not the autoconf config.h */
+#include "vssd_config.h"
 
 static size_t count(const char *const *a)
 {

@@ -19,7 +19,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "config.h"
+#include "vssd_config.h"
 #include "freeze.h"
 #include "hyperv.h"
 #include "hyperv_abi.h"

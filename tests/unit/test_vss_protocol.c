@@ -28,7 +28,7 @@
 #include <unistd.h>
 
 #include "commands.h"
-#include "vss/config.h" /* not the autoconf config.h */
+#include "vssd_config.h"
 #include "freeze.h"
 #include "jsonframe.h"
 #include "session.h"

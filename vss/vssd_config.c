@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* vssd.conf keys, their defaults and their validation. */
-#include "config.h"
+#include "vssd_config.h"
 
 #include <errno.h>
 #include <grp.h>

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* vssd.conf: the daemon's settings. */
-#ifndef VSS_CONFIG_H
-#define VSS_CONFIG_H
+#ifndef SB_VSS_VSSD_CONFIG_H
+#define SB_VSS_VSSD_CONFIG_H
 
 #include <stdbool.h>
 #include <stddef.h>
