@@ -12,7 +12,7 @@
 #include "conf.h"
 #include "parse.h"
 
-void conf_defaults(struct agent_conf *c)
+void agent_conf_defaults(struct agent_conf *c)
 {
 	memset(c, 0, sizeof(*c));
 	snprintf(c->driver, sizeof(c->driver), "auto");
@@ -53,16 +53,11 @@ const char *mode_name(enum policy_mode m)
 	return m == MODE_XEN ? "xen" : "adaptive";
 }
 
-const char *online_name(enum online_policy o)
-{
-	static const char *const n[] = { "auto", "online", "online_movable", "off" };
-	return n[o];
-}
-
 static int set_size_pct(struct size_pct *out, const char *v, bool allow_pct, char *err,
 			size_t errlen)
 {
 	struct size_pct t = { 0 };
+
 	if (parse_size_or_percent(v, &t.bytes, &t.permille, &t.is_percent) < 0 ||
 	    (t.is_percent && !allow_pct)) {
 		snprintf(err, errlen, "bad size '%s'%s", v, allow_pct ? " (e.g. 512M or 10%)" : "");
@@ -77,6 +72,7 @@ static int set_dur(uint64_t *out, const char *v, uint64_t min_ms, uint64_t max_m
 {
 	uint64_t ms;
 	char a[16], b[16];
+
 	if (parse_duration_ms(v, &ms) < 0 || ms < min_ms || ms > max_ms) {
 		snprintf(err, errlen, "bad duration '%s' (between %s and %s)", v,
 			 format_duration_ms(min_ms, a, sizeof(a)),
@@ -110,7 +106,9 @@ static int set_str(char *out, size_t size, const char *v, char *err, size_t errl
 
 static int pick(const char *v, const char *const *names, int n, int *out)
 {
-	for (int i = 0; i < n; i++)
+	int i;
+
+	for (i = 0; i < n; i++)
 		if (strcasecmp(v, names[i]) == 0) {
 			*out = i;
 			return 0;
@@ -123,7 +121,7 @@ static int balloon_key(struct agent_conf *c, const char *k, const char *v, char 
 	uint64_t u;
 	int i;
 
-	if (!strcmp(k, "driver")) {
+	if (strcmp(k, "driver") == 0) {
 		static const char *const d[] = { "auto", "xen", "sysfs", "userspace", "none" };
 		if (pick(v, d, 5, &i) < 0) {
 			snprintf(err, errlen,
@@ -133,7 +131,7 @@ static int balloon_key(struct agent_conf *c, const char *k, const char *v, char 
 		snprintf(c->driver, sizeof(c->driver), "%s", d[i]);
 		return 0;
 	}
-	if (!strcmp(k, "mode")) {
+	if (strcmp(k, "mode") == 0) {
 		static const char *const m[] = { "adaptive", "xen" };
 		if (pick(v, m, 2, &i) < 0) {
 			snprintf(err, errlen, "unknown mode '%s' (adaptive, xen)", v);
@@ -142,20 +140,20 @@ static int balloon_key(struct agent_conf *c, const char *k, const char *v, char 
 		c->mode = (enum policy_mode)i;
 		return 0;
 	}
-	if (!strcmp(k, "interval"))
+	if (strcmp(k, "interval") == 0)
 		return set_dur(&c->interval_ms, v, 100, 3600000, err, errlen);
-	if (!strcmp(k, "reserved"))
+	if (strcmp(k, "reserved") == 0)
 		return set_size_pct(&c->reserved, v, true, err, errlen);
-	if (!strcmp(k, "down_hysteresis") || !strcmp(k, "up_hysteresis")) {
+	if (strcmp(k, "down_hysteresis") == 0 || strcmp(k, "up_hysteresis") == 0) {
 		if (set_uint(&u, v, 1, 1000, err, errlen) < 0)
 			return -1;
 		*(k[0] == 'd' ? &c->down_hysteresis : &c->up_hysteresis) = (unsigned)u;
 		return 0;
 	}
-	if (!strcmp(k, "min_memory") || !strcmp(k, "max_memory")) {
+	if (strcmp(k, "min_memory") == 0 || strcmp(k, "max_memory") == 0) {
 		bool is_min = k[1] == 'i';
 		bool *autop = is_min ? &c->min_auto : &c->max_auto;
-		if (!strcasecmp(v, "auto")) {
+		if (strcasecmp(v, "auto") == 0) {
 			*autop = true;
 			return 0;
 		}
@@ -165,7 +163,7 @@ static int balloon_key(struct agent_conf *c, const char *k, const char *v, char 
 		*autop = false;
 		return 0;
 	}
-	if (!strcmp(k, "on_exit")) {
+	if (strcmp(k, "on_exit") == 0) {
 		static const char *const e[] = { "keep", "restore" };
 		if (pick(v, e, 2, &i) < 0) {
 			snprintf(err, errlen, "bad on_exit '%s' (keep, restore)", v);
@@ -174,11 +172,11 @@ static int balloon_key(struct agent_conf *c, const char *k, const char *v, char 
 		c->on_exit = (enum on_exit)i;
 		return 0;
 	}
-	if (!strcmp(k, "sysfs_target"))
+	if (strcmp(k, "sysfs_target") == 0)
 		return set_str(c->sysfs_target, sizeof(c->sysfs_target), v, err, errlen);
-	if (!strcmp(k, "sysfs_current"))
+	if (strcmp(k, "sysfs_current") == 0)
 		return set_str(c->sysfs_current, sizeof(c->sysfs_current), v, err, errlen);
-	if (!strcmp(k, "sysfs_unit")) {
+	if (strcmp(k, "sysfs_unit") == 0) {
 		static const char *const un[] = { "kB", "pages", "bytes" };
 		if (pick(v, un, 3, &i) < 0) {
 			snprintf(err, errlen, "bad sysfs_unit '%s' (kB, pages, bytes)", v);
@@ -187,7 +185,7 @@ static int balloon_key(struct agent_conf *c, const char *k, const char *v, char 
 		c->sysfs_unit = (enum sysfs_unit)i;
 		return 0;
 	}
-	if (!strcmp(k, "chunk")) {
+	if (strcmp(k, "chunk") == 0) {
 		if (parse_size(v, &u) < 0 || u < (1u << 20) || u > (1ULL << 30) || u % 4096) {
 			snprintf(err, errlen, "bad chunk '%s' (1M..1G, page multiple)", v);
 			return -1;
@@ -204,16 +202,16 @@ static int pressure_key(struct agent_conf *c, const char *k, const char *v, char
 {
 	uint64_t ms;
 
-	if (!strcmp(k, "watch_interval"))
+	if (strcmp(k, "watch_interval") == 0)
 		return set_dur(&c->watch_interval_ms, v, 10, 60000, err, errlen);
-	if (!strcmp(k, "psi_stall") || !strcmp(k, "psi_window")) {
+	if (strcmp(k, "psi_stall") == 0 || strcmp(k, "psi_window") == 0) {
 		bool stall = k[4] == 's';
 		if (set_dur(&ms, v, stall ? 1 : 500, stall ? 10000 : 10000, err, errlen) < 0)
 			return -1;
 		*(stall ? &c->psi_stall_us : &c->psi_window_us) = ms * 1000;
 		return 0;
 	}
-	if (!strcmp(k, "psi_threshold")) {
+	if (strcmp(k, "psi_threshold") == 0) {
 		uint64_t b;
 		unsigned pm;
 		bool pct;
@@ -225,17 +223,17 @@ static int pressure_key(struct agent_conf *c, const char *k, const char *v, char
 		c->psi_threshold = pm * 10;
 		return 0;
 	}
-	if (!strcmp(k, "refault_rate"))
+	if (strcmp(k, "refault_rate") == 0)
 		return set_uint(&c->refault_rate, v, 0, UINT32_MAX, err, errlen);
-	if (!strcmp(k, "swapin_rate"))
+	if (strcmp(k, "swapin_rate") == 0)
 		return set_uint(&c->swapin_rate, v, 0, UINT32_MAX, err, errlen);
-	if (!strcmp(k, "avail_floor"))
+	if (strcmp(k, "avail_floor") == 0)
 		return set_size_pct(&c->avail_floor, v, true, err, errlen);
-	if (!strcmp(k, "headroom"))
+	if (strcmp(k, "headroom") == 0)
 		return set_size_pct(&c->headroom, v, true, err, errlen);
-	if (!strcmp(k, "cooldown"))
+	if (strcmp(k, "cooldown") == 0)
 		return set_dur(&c->cooldown_ms, v, 0, 3600000, err, errlen);
-	if (!strcmp(k, "inflate_rate"))
+	if (strcmp(k, "inflate_rate") == 0)
 		return set_size_pct(&c->inflate_rate, v, true, err, errlen);
 	snprintf(err, errlen, "unknown key '%s' in [pressure]", k);
 	return -1;
@@ -247,12 +245,12 @@ int agent_conf_set(struct agent_conf *c, const char *section, const char *key, c
 	uint64_t u;
 	int i;
 
-	if (!strcmp(section, "balloon"))
+	if (strcmp(section, "balloon") == 0)
 		return balloon_key(c, key, value, err, errlen);
-	if (!strcmp(section, "pressure"))
+	if (strcmp(section, "pressure") == 0)
 		return pressure_key(c, key, value, err, errlen);
-	if (!strcmp(section, "hotplug")) {
-		if (!strcmp(key, "online")) {
+	if (strcmp(section, "hotplug") == 0) {
+		if (strcmp(key, "online") == 0) {
 			static const char *const o[] = { "auto", "online", "online_movable",
 							 "off" };
 			if (pick(value, o, 4, &i) < 0) {
@@ -264,19 +262,20 @@ int agent_conf_set(struct agent_conf *c, const char *section, const char *key, c
 			c->online = (enum online_policy)i;
 			return 0;
 		}
-		if (!strcmp(key, "retries")) {
+		if (strcmp(key, "retries") == 0) {
 			if (set_uint(&u, value, 0, 100, err, errlen) < 0)
 				return -1;
 			c->online_retries = (unsigned)u;
 			return 0;
 		}
-	} else if (!strcmp(section, "metrics")) {
-		if (!strcmp(key, "textfile"))
+	} else if (strcmp(section, "metrics") == 0) {
+		if (strcmp(key, "textfile") == 0)
 			return set_str(c->textfile, sizeof(c->textfile), value, err, errlen);
-	} else if (!strcmp(section, "daemon")) {
-		if (!strcmp(key, "oom_score_adj")) {
+	} else if (strcmp(section, "daemon") == 0) {
+		if (strcmp(key, "oom_score_adj") == 0) {
 			char *end;
 			long v = strtol(value, &end, 10);
+
 			if (end == value || *end || v < -1000 || v > 1000) {
 				snprintf(err, errlen, "bad oom_score_adj '%s' (-1000..1000)",
 					 value);
@@ -301,7 +300,7 @@ static int handler(void *user, const char *section, const char *key, const char 
 
 int agent_conf_check(const struct agent_conf *c, const char *name, char *err, size_t errlen)
 {
-	if (!strcmp(c->driver, "sysfs") && !c->sysfs_target[0]) {
+	if (strcmp(c->driver, "sysfs") == 0 && !c->sysfs_target[0]) {
 		snprintf(err, errlen, "%s: driver = sysfs needs sysfs_target", name);
 		return -EINVAL;
 	}

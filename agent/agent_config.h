@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#define SELFBALLOOND_DEFAULT_CONFIG SYSCONFDIR "/selfballoon/selfballoond.conf"
+
 enum policy_mode { MODE_ADAPTIVE, MODE_XEN };
 enum online_policy { ONLINE_AUTO, ONLINE_ONLINE, ONLINE_MOVABLE, ONLINE_OFF };
 enum on_exit { ON_EXIT_KEEP, ON_EXIT_RESTORE };
@@ -53,7 +55,7 @@ struct agent_conf {
 	int oom_score_adj;
 };
 
-void conf_defaults(struct agent_conf *c);
+void agent_conf_defaults(struct agent_conf *c);
 
 /* Loads path over the defaults. Returns 0 or -errno with err set ("file:line: why"). */
 int agent_conf_load(struct agent_conf *c, const char *path, char *err, size_t errlen);
@@ -74,6 +76,5 @@ int agent_conf_set(struct agent_conf *c, const char *section, const char *key, c
 uint64_t size_pct_kb(const struct size_pct *s, uint64_t mem_total_kb);
 
 const char *mode_name(enum policy_mode m);
-const char *online_name(enum online_policy o);
 
 #endif

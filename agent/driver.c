@@ -75,6 +75,7 @@ int driver_write_u64(const char *path, uint64_t v)
 {
 	char buf[32];
 	int n = snprintf(buf, sizeof(buf), "%llu\n", (unsigned long long)v);
+
 	return write_file(path, buf, (size_t)n);
 }
 
@@ -87,11 +88,12 @@ int driver_open(struct balloon_driver *d, const struct driver_params *p, char *w
 		&driver_none_ops,
 	};
 	const char *name = p->conf->driver;
+	size_t i;
 	int r;
 
 	memset(d, 0, sizeof(*d));
 	why[0] = '\0';
-	if (!strcmp(name, "auto")) {
+	if (strcmp(name, "auto") == 0) {
 		d->ops = &driver_xen_ops;
 		r = d->ops->open(d, p);
 		if (r == 0) {
@@ -106,7 +108,7 @@ int driver_open(struct balloon_driver *d, const struct driver_params *p, char *w
 		d->ops = &driver_none_ops;
 		return d->ops->open(d, p);
 	}
-	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+	for (i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
 		if (strcmp(all[i]->name, name) != 0)
 			continue;
 		d->ops = all[i];

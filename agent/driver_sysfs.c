@@ -86,7 +86,6 @@ static int sysfs_set_target(struct balloon_driver *d, const struct meminfo *mi, 
 	uint64_t v;
 	int r;
 
-	(void)mi;
 	target_kb = driver_clamp_kb("sysfs", target_kb,
 				    s->conf_max_kb > s->boot_kb ? s->conf_max_kb : s->boot_kb,
 				    &s->clamped);

@@ -46,7 +46,7 @@ static __attribute__((noreturn)) void child_main(int cmd, int rep, uint64_t chun
 	void **chunks = calloc(max_chunks ? max_chunks : 1, sizeof(void *));
 	uint32_t held = 0, want = 0;
 	sigset_t none;
-	int fd;
+	int fd, fl;
 
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
@@ -54,6 +54,7 @@ static __attribute__((noreturn)) void child_main(int cmd, int rep, uint64_t chun
 	fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
 	if (fd >= 0) {
 		ssize_t w = write(fd, "1000", 4);
+
 		(void)w;
 		close(fd);
 	}
@@ -62,6 +63,7 @@ static __attribute__((noreturn)) void child_main(int cmd, int rep, uint64_t chun
 	for (;;) {
 		uint32_t msg;
 		ssize_t n = read(cmd, &msg, sizeof(msg)); /* blocking: wait for work */
+
 		if (n == 0)
 			_exit(0); /* agent gone */
 		if (n != (ssize_t)sizeof(msg)) {
@@ -77,6 +79,7 @@ static __attribute__((noreturn)) void child_main(int cmd, int rep, uint64_t chun
 			} else {
 				void *p = mmap(NULL, chunk, PROT_READ | PROT_WRITE,
 					       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
 				if (p == MAP_FAILED)
 					break;
 				if (mlock(p, chunk) < 0) { /* faults every page in */
@@ -87,7 +90,7 @@ static __attribute__((noreturn)) void child_main(int cmd, int rep, uint64_t chun
 			}
 			child_reply(rep, held);
 			/* A newer command wins over the one being worked on (cmd is non-blocking here). */
-			int fl = fcntl(cmd, F_GETFL);
+			fl = fcntl(cmd, F_GETFL);
 			fcntl(cmd, F_SETFL, fl | O_NONBLOCK);
 			while (read(cmd, &msg, sizeof(msg)) == (ssize_t)sizeof(msg))
 				want = msg > max_chunks ? max_chunks : msg;
@@ -100,7 +103,9 @@ static __attribute__((noreturn)) void child_main(int cmd, int rep, uint64_t chun
 static void close_other_fds(int keep1, int keep2)
 {
 	int lo = keep1 < keep2 ? keep1 : keep2, hi = keep1 < keep2 ? keep2 : keep1;
-	for (int fd = 3; fd < 1024; fd++)
+	int fd;
+
+	for (fd = 3; fd < 1024; fd++)
 		if (fd != lo && fd != hi)
 			close(fd);
 }
@@ -116,6 +121,7 @@ static int spawn(struct userspace *u)
 		return -errno;
 	if (pipe2(rep, O_CLOEXEC) < 0) {
 		int e = errno;
+
 		close(cmd[0]);
 		close(cmd[1]);
 		return -e;
@@ -123,6 +129,7 @@ static int spawn(struct userspace *u)
 	pid = fork();
 	if (pid < 0) {
 		int e = errno;
+
 		close(cmd[0]);
 		close(cmd[1]);
 		close(rep[0]);
@@ -131,6 +138,7 @@ static int spawn(struct userspace *u)
 	}
 	if (pid == 0) {
 		pid_t parent = getppid();
+
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		if (getppid() != parent)
 			_exit(0);
@@ -208,6 +216,7 @@ static int us_set_target(struct balloon_driver *d, const struct meminfo *mi, uin
 static int us_poll_fd(struct balloon_driver *d)
 {
 	struct userspace *u = d->priv;
+
 	return u->rep_fd;
 }
 
@@ -240,6 +249,7 @@ static int us_handle(struct balloon_driver *d, struct driver_report *r)
 		return 0;
 	for (;;) {
 		ssize_t n = read(u->rep_fd, buf, sizeof(buf));
+
 		if (n > 0) {
 			u->held = buf[n / sizeof(uint32_t) - 1];
 			continue;
@@ -271,6 +281,7 @@ static void us_close(struct balloon_driver *d, bool restore)
 int driver_userspace_child(const struct balloon_driver *d)
 {
 	const struct userspace *u = d->ops == &driver_userspace_ops ? d->priv : NULL;
+
 	return u ? (int)u->pid : -1;
 }
 

@@ -25,6 +25,7 @@ int (*hotplug_write)(const char *path, const char *data, size_t len) = write_fil
 static int read_word(const char *path, char *buf, size_t size)
 {
 	ssize_t n = read_file(path, buf, size);
+
 	if (n < 0)
 		return (int)n;
 	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
@@ -36,12 +37,15 @@ static int block_path(const struct hotplug *h, unsigned block, const char *file,
 		      size_t size)
 {
 	int n = snprintf(out, size, "%s/memory%u/%s", h->dir, block, file);
+
 	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
 }
 
 static void pending_drop(struct hotplug *h, unsigned block)
 {
-	for (unsigned i = 0; i < h->npending; i++)
+	unsigned i;
+
+	for (i = 0; i < h->npending; i++)
 		if (h->pending[i].block == block) {
 			h->pending[i] = h->pending[--h->npending];
 			return;
@@ -51,7 +55,9 @@ static void pending_drop(struct hotplug *h, unsigned block)
 /* Counts a failed attempt; returns false once the block has used up its retries. */
 static bool pending_fail(struct hotplug *h, unsigned block)
 {
-	for (unsigned i = 0; i < h->npending; i++)
+	unsigned i;
+
+	for (i = 0; i < h->npending; i++)
 		if (h->pending[i].block == block) {
 			if (++h->pending[i].tries > h->retries) {
 				h->pending[i] = h->pending[--h->npending];
@@ -69,7 +75,7 @@ static bool pending_fail(struct hotplug *h, unsigned block)
 
 int hotplug_consider(struct hotplug *h, unsigned block)
 {
-	char path[320], state[32], auto_state[32];
+	char path[320], state[32], auto_state[32], ap[300];
 	const char *how;
 	int r;
 
@@ -88,8 +94,7 @@ int hotplug_consider(struct hotplug *h, unsigned block)
 	}
 	switch (h->policy) {
 	case ONLINE_MOVABLE: how = "online_movable"; break;
-	case ONLINE_AUTO: {
-		char ap[300];
+	case ONLINE_AUTO:
 		snprintf(ap, sizeof(ap), "%s/auto_online_blocks", h->dir);
 		if (read_word(ap, auto_state, sizeof(auto_state)) == 0 &&
 		    strcmp(auto_state, "offline") != 0) {
@@ -97,7 +102,6 @@ int hotplug_consider(struct hotplug *h, unsigned block)
 				  block, auto_state);
 			return 0;
 		}
-	}
 		/* fall through */
 	default: how = "online"; break;
 	}
@@ -139,11 +143,10 @@ static bool block_number(const char *name, unsigned *block)
 
 int hotplug_scan(struct hotplug *h)
 {
-	DIR *d;
-	struct dirent *e;
-	int n = 0;
-
 	struct stat st;
+	struct dirent *e;
+	DIR *d;
+	int n = 0;
 
 	if (h->policy == ONLINE_OFF)
 		return 0;
@@ -157,6 +160,7 @@ int hotplug_scan(struct hotplug *h)
 		return -errno;
 	while ((e = readdir(d))) {
 		unsigned b;
+
 		if (block_number(e->d_name, &b) && hotplug_consider(h, b) > 0)
 			n++;
 	}
@@ -166,11 +170,11 @@ int hotplug_scan(struct hotplug *h)
 
 void hotplug_retry(struct hotplug *h)
 {
-	unsigned blocks[HOTPLUG_MAX_PENDING], n = h->npending;
+	unsigned blocks[HOTPLUG_MAX_PENDING], n = h->npending, i;
 
-	for (unsigned i = 0; i < n; i++)
+	for (i = 0; i < n; i++)
 		blocks[i] = h->pending[i].block;
-	for (unsigned i = 0; i < n; i++)
+	for (i = 0; i < n; i++)
 		hotplug_consider(h, blocks[i]);
 }
 
@@ -207,6 +211,7 @@ int hotplug_open(struct hotplug *h, const char *root, enum online_policy policy,
 	if (h->mon) {
 		/* A hot-add of many blocks sends a burst; the default buffer overflows (ENOBUFS). */
 		int r = udev_monitor_set_receive_buffer_size(h->mon, HOTPLUG_RCVBUF);
+
 		if (r < 0)
 			log_debug("hotplug: uevent buffer %d bytes: %s", HOTPLUG_RCVBUF,
 				  strerror(-r));
@@ -230,6 +235,8 @@ int hotplug_fd(const struct hotplug *h)
 void hotplug_handle_events(struct hotplug *h)
 {
 	struct udev_device *dev;
+	const char *action, *name;
+	unsigned b;
 	int err;
 
 	if (!h->mon)
@@ -239,11 +246,9 @@ void hotplug_handle_events(struct hotplug *h)
 		dev = udev_monitor_receive_device(h->mon);
 		if (!dev)
 			break;
-		const char *action = udev_device_get_action(dev);
-		const char *name = udev_device_get_sysname(dev);
-		unsigned b;
-
-		if (action && name && !strcmp(action, "add") && block_number(name, &b)) {
+		action = udev_device_get_action(dev);
+		name = udev_device_get_sysname(dev);
+		if (action && name && strcmp(action, "add") == 0 && block_number(name, &b)) {
 			log_info("memory%u added", b);
 			hotplug_consider(h, b);
 		}

@@ -30,6 +30,7 @@ int metrics_format(char *buf, unsigned size, const struct metrics *m, const stru
 		   const struct sample *s, const char *driver, const char *mode)
 {
 	unsigned n = 0;
+	int r;
 
 	buf[0] = '\0';
 	ADD("# HELP selfballoond_info Driver and policy mode.\n# TYPE selfballoond_info gauge\n"
@@ -58,7 +59,7 @@ int metrics_format(char *buf, unsigned size, const struct metrics *m, const stru
 	    d->pressure ? 1u : 0u);
 	ADD("# HELP selfballoond_decisions_total Decisions by reason.\n"
 	    "# TYPE selfballoond_decisions_total counter\n");
-	for (int r = 0; r < REASON_COUNT; r++)
+	for (r = 0; r < REASON_COUNT; r++)
 		ADD("selfballoond_decisions_total{reason=\"%s\"} %llu\n",
 		    reason_name((enum reason)r), (unsigned long long)m->decisions[r]);
 	ADD("# HELP selfballoond_pressure_events_total Decisions that saw pressure.\n"
@@ -79,16 +80,12 @@ static char metrics_buf[8192];
  * worth a stall of the loop (fsync waits for the disk, and for the whole of a
  * freeze of that filesystem). After a crash it is rewritten within a second.
  */
-int metrics_write_file(const char *path, const char *data, size_t len)
-{
-	return write_file_replace(path, data, len, 0644);
-}
-
 int metrics_write(const char *path, const struct metrics *m, const struct decision *d,
 		  const struct sample *s, const char *driver, const char *mode)
 {
 	int n = metrics_format(metrics_buf, sizeof(metrics_buf), m, d, s, driver, mode);
-	return metrics_write_file(path, metrics_buf, (size_t)n);
+
+	return write_file_replace(path, metrics_buf, (size_t)n, 0644);
 }
 
 int metrics_check_fs(const char *path, unsigned long *fs_type)

@@ -23,19 +23,16 @@ int metrics_format(char *buf, unsigned size, const struct metrics *m, const stru
 		   const struct sample *s, const char *driver, const char *mode);
 
 /*
- * Writes path.tmp and renames it over path, without fsync (never waits for
- * the disk; see metrics.c). Returns 0 or -errno.
- */
-int metrics_write_file(const char *path, const char *data, size_t len);
-
-/*
  * Is the textfile's directory in memory (tmpfs, ramfs)? 1 yes, 0 no (a
  * freeze of that filesystem would stall every write), -errno when it cannot
  * be checked. *fs_type gets statfs' f_type.
  */
 int metrics_check_fs(const char *path, unsigned long *fs_type);
 
-/* Formats into a static buffer and renames it over path. Returns 0 or -errno. */
+/*
+ * Formats into a static buffer, writes path.tmp and renames it over path,
+ * without fsync (never waits for the disk; see metrics.c). Returns 0 or -errno.
+ */
 int metrics_write(const char *path, const struct metrics *m, const struct decision *d,
 		  const struct sample *s, const char *driver, const char *mode);
 

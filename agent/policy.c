@@ -236,13 +236,14 @@ const char *pressure_names(unsigned bits, char *buf, unsigned len)
 {
 	static const char *const n[] = { "psi",          "refault", "swapin",
 					 "memavailable", "oom",     "psi-trigger" };
-	unsigned used = 0;
+	unsigned used = 0, i;
+	int w;
 
 	buf[0] = '\0';
-	for (unsigned i = 0; i < sizeof(n) / sizeof(n[0]); i++) {
+	for (i = 0; i < sizeof(n) / sizeof(n[0]); i++) {
 		if (!(bits & (1u << i)))
 			continue;
-		int w = snprintf(buf + used, len - used, "%s%s", used ? "," : "", n[i]);
+		w = snprintf(buf + used, len - used, "%s%s", used ? "," : "", n[i]);
 		if (w < 0 || (unsigned)w >= len - used)
 			break;
 		used += (unsigned)w;

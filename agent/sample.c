@@ -18,6 +18,7 @@ bool take_u64(const char **s, uint64_t *out)
 		return false;
 	while (*p >= '0' && *p <= '9') {
 		unsigned d = (unsigned)(*p - '0');
+
 		if (v > (UINT64_MAX - d) / 10)
 			return false;
 		v = v * 10 + d;
@@ -31,6 +32,7 @@ bool take_u64(const char **s, uint64_t *out)
 static const char *next_line(const char *p)
 {
 	const char *nl = strchr(p, '\n');
+
 	return nl ? nl + 1 : NULL;
 }
 
@@ -68,20 +70,25 @@ static const struct key mi_keys[] = {
 
 int meminfo_parse(const char *buf, struct meminfo *m)
 {
+	const char *p, *colon, *v;
+	const struct key *k;
+	size_t klen, i;
+	uint64_t val;
+
 	memset(m, 0, sizeof(*m));
-	for (const char *p = buf; p && *p; p = next_line(p)) {
-		const char *colon = p;
+	for (p = buf; p && *p; p = next_line(p)) {
+		colon = p;
 		while (*colon && *colon != ':' && *colon != '\n' && *colon != ' ')
 			colon++;
 		if (*colon != ':')
 			continue;
-		size_t klen = (size_t)(colon - p);
-		for (size_t i = 0; i < sizeof(mi_keys) / sizeof(mi_keys[0]); i++) {
-			const struct key *k = &mi_keys[i];
+		klen = (size_t)(colon - p);
+		for (i = 0; i < sizeof(mi_keys) / sizeof(mi_keys[0]); i++) {
+			k = &mi_keys[i];
 			if (strlen(k->name) != klen || memcmp(p, k->name, klen) != 0)
 				continue;
-			const char *v = colon + 1;
-			uint64_t val = 0;
+			v = colon + 1;
+			val = 0;
 			while (*v == ' ' || *v == '\t')
 				v++;
 			if (!take_u64(&v, &val))
@@ -101,6 +108,7 @@ int meminfo_parse(const char *buf, struct meminfo *m)
 		return -EINVAL;
 	if (!(m->present & MI_MEMAVAILABLE)) {
 		uint64_t est = m->mem_free + m->buffers + m->cached;
+
 		m->mem_available = est > m->shmem ? est - m->shmem : 0;
 	}
 	return 0;
@@ -122,20 +130,25 @@ static const struct key vm_keys[] = {
 
 int vmstat_parse(const char *buf, struct vmstat *v)
 {
+	const char *p, *sp, *q;
+	const struct key *k;
+	size_t klen, i;
+	uint64_t val;
+
 	memset(v, 0, sizeof(*v));
-	for (const char *p = buf; p && *p; p = next_line(p)) {
-		const char *sp = p;
+	for (p = buf; p && *p; p = next_line(p)) {
+		sp = p;
 		while (*sp && *sp != ' ' && *sp != '\n')
 			sp++;
 		if (*sp != ' ')
 			continue;
-		size_t klen = (size_t)(sp - p);
-		for (size_t i = 0; i < sizeof(vm_keys) / sizeof(vm_keys[0]); i++) {
-			const struct key *k = &vm_keys[i];
+		klen = (size_t)(sp - p);
+		for (i = 0; i < sizeof(vm_keys) / sizeof(vm_keys[0]); i++) {
+			k = &vm_keys[i];
 			if (strlen(k->name) != klen || memcmp(p, k->name, klen) != 0)
 				continue;
-			const char *q = sp + 1;
-			uint64_t val = 0;
+			q = sp + 1;
+			val = 0;
 			if (take_u64(&q, &val) && at_eol(q)) {
 				*(uint64_t *)((char *)v + k->off) = val;
 				v->present |= k->bit;
@@ -151,12 +164,12 @@ static bool take_pct(const char **s, unsigned *out)
 {
 	uint64_t ip = 0, fp = 0;
 	const char *p = *s;
+	int digits = 0;
 
 	if (!take_u64(&p, &ip) || ip > 100)
 		return false;
 	if (*p == '.') {
 		p++;
-		int digits = 0;
 		while (*p >= '0' && *p <= '9') {
 			if (digits < 2)
 				fp = fp * 10 + (uint64_t)(*p - '0');
@@ -178,11 +191,13 @@ static bool parse_psi_line(const char *p, struct psi_line *l)
 	struct psi_line t = { 0 };
 	static const char *const names[] = { "avg10=", "avg60=", "avg300=", "total=" };
 	unsigned *avgs[] = { &t.avg10, &t.avg60, &t.avg300 };
+	size_t n;
+	int i;
 
-	for (int i = 0; i < 4; i++) {
+	for (i = 0; i < 4; i++) {
 		while (*p == ' ')
 			p++;
-		size_t n = strlen(names[i]);
+		n = strlen(names[i]);
 		if (strncmp(p, names[i], n) != 0)
 			return false;
 		p += n;
@@ -198,8 +213,10 @@ static bool parse_psi_line(const char *p, struct psi_line *l)
 
 int psi_parse(const char *buf, struct psi *ps)
 {
+	const char *p;
+
 	memset(ps, 0, sizeof(*ps));
-	for (const char *p = buf; p && *p; p = next_line(p)) {
+	for (p = buf; p && *p; p = next_line(p)) {
 		if (strncmp(p, "some ", 5) == 0)
 			parse_psi_line(p + 5, &ps->some);
 		else if (strncmp(p, "full ", 5) == 0)
@@ -225,6 +242,7 @@ static char psi_buf[512];
 int sample_read_meminfo(const struct sample_paths *sp, struct meminfo *m)
 {
 	ssize_t n = read_file(sp->meminfo, mi_buf, sizeof(mi_buf));
+
 	if (n < 0)
 		return (int)n;
 	return meminfo_parse(mi_buf, m);
@@ -233,6 +251,7 @@ int sample_read_meminfo(const struct sample_paths *sp, struct meminfo *m)
 int sample_read(const struct sample_paths *sp, struct sample *s)
 {
 	int r = sample_read_meminfo(sp, &s->mi);
+
 	if (r < 0)
 		return r;
 	s->have_vmstat = read_file(sp->vmstat, vm_buf, sizeof(vm_buf)) >= 0 &&

@@ -32,11 +32,6 @@
 #include "sample.h"
 #include "zoneinfo.h"
 
-#ifndef SYSCONFDIR
-#define SYSCONFDIR "/etc"
-#endif
-#define DEFAULT_CONF SYSCONFDIR "/selfballoon/selfballoond.conf"
-
 struct opts {
 	const char *conf_path;
 	bool conf_given;
@@ -87,7 +82,7 @@ static void usage(FILE *f)
 		"  -v, --verbose         log every decision (debug)\n"
 		"      --version         print the version\n"
 		"  -h, --help            this text\n",
-		DEFAULT_CONF);
+		SELFBALLOOND_DEFAULT_CONFIG);
 }
 
 static int parse_opts(int argc, char **argv, struct opts *o)
@@ -108,7 +103,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	};
 	int c;
 
-	o->conf_path = DEFAULT_CONF;
+	o->conf_path = SELFBALLOOND_DEFAULT_CONFIG;
 	o->root = "/";
 	while ((c = getopt_long(argc, argv, "c:o:fvh", lo, NULL)) != -1) {
 		switch (c) {
@@ -149,25 +144,24 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 /* Loads the file (if any) and the -o overrides into c. */
 static int load_conf(const struct opts *o, struct agent_conf *c, char *err, size_t errlen)
 {
-	int r;
-
 	bool loaded = false;
+	int r, i;
 
-	conf_defaults(c);
+	agent_conf_defaults(c);
 	if (o->conf_given || access(o->conf_path, F_OK) == 0) {
 		r = agent_conf_load(c, o->conf_path, err, errlen);
 		if (r < 0)
 			return r;
 		loaded = true;
 	}
-	for (int i = 0; i < o->nsets; i++) {
-		char sec[32], e[200];
+	for (i = 0; i < o->nsets; i++) {
+		char sec[32], key[64], e[200];
 		const char *dot = strchr(o->sets[i], '.'), *eq = strchr(o->sets[i], '=');
+
 		if (!dot || !eq || dot > eq || (size_t)(dot - o->sets[i]) >= sizeof(sec)) {
 			snprintf(err, errlen, "--set '%s': expected SECTION.KEY=VALUE", o->sets[i]);
 			return -EINVAL;
 		}
-		char key[64];
 		snprintf(sec, sizeof(sec), "%.*s", (int)(dot - o->sets[i]), o->sets[i]);
 		snprintf(key, sizeof(key), "%.*s", (int)(eq - dot - 1), dot + 1);
 		if (agent_conf_set(c, sec, key, eq + 1, e, sizeof(e)) < 0) {
@@ -229,6 +223,8 @@ static void decide(struct agent *a, const struct policy_events *ev)
 {
 	struct balloon_view bv;
 	struct decision d;
+	uint64_t moved;
+	bool notable;
 	char pb[96];
 	int r;
 
@@ -250,10 +246,10 @@ static void decide(struct agent *a, const struct policy_events *ev)
 		a->m.pressure_events++;
 	a->m.balloon_kb = bv.boot_kb > bv.current_kb ? bv.boot_kb - bv.current_kb : 0;
 	/* Info when something changed that matters (reason, pressure, a move of 1/256 of memory); else debug. */
-	uint64_t moved = d.target_kb > a->last.target_kb ? d.target_kb - a->last.target_kb
-							 : a->last.target_kb - d.target_kb;
-	bool notable = !a->have_last || d.reason != a->last.reason ||
-		       d.pressure != a->last.pressure || moved >= a->s.mi.mem_total / 256;
+	moved = d.target_kb > a->last.target_kb ? d.target_kb - a->last.target_kb
+						: a->last.target_kb - d.target_kb;
+	notable = !a->have_last || d.reason != a->last.reason || d.pressure != a->last.pressure ||
+		  moved >= a->s.mi.mem_total / 256;
 	if (notable || a->o.verbose)
 		log_msg(notable ? LOG_INFO : LOG_DEBUG,
 			"decision: t_ms=%llu target_kb=%llu current_kb=%llu goal_kb=%llu balloon_kb=%llu "
@@ -327,12 +323,14 @@ static void check_metrics_fs(const struct agent *a)
 
 static int open_psi(struct agent *a)
 {
+	int fd;
+
 	if (a->psifd >= 0)
 		close(a->psifd);
 	a->psifd = -1;
 	if (a->conf.mode != MODE_ADAPTIVE)
 		return 0;
-	int fd = psi_trigger_open(a->sp.psi, a->conf.psi_stall_us, a->conf.psi_window_us);
+	fd = psi_trigger_open(a->sp.psi, a->conf.psi_stall_us, a->conf.psi_window_us);
 	if (fd == -EINVAL && a->conf.psi_window_us % 2000000) {
 		/* Without CAP_SYS_RESOURCE the kernel takes only windows in multiples of 2 s. */
 		uint64_t w = (a->conf.psi_window_us / 2000000 + 1) * 2000000;
@@ -442,6 +440,7 @@ static int run_once(struct agent *a)
 
 static int run_daemon(struct agent *a)
 {
+	struct policy_events none = { 0 };
 	sigset_t mask;
 	bool stop = false;
 	int r;
@@ -469,7 +468,6 @@ static int run_daemon(struct agent *a)
 	if (r < 0 && a->conf.online != ONLINE_OFF)
 		log_warn("memory blocks: %s", strerror(-r));
 
-	struct policy_events none = { 0 };
 	check_metrics_fs(a);
 	decide(a, &none);
 	write_metrics(a, now_ms());
@@ -483,6 +481,7 @@ static int run_daemon(struct agent *a)
 		int dfd = a->drv.ops->poll_fd ? a->drv.ops->poll_fd(&a->drv) : -1;
 		struct policy_events ev = { 0 };
 		bool now = false;
+		uint64_t t = 0;
 
 		p[ip_sig = n++] = (struct pollfd){ .fd = a->sfd, .events = POLLIN };
 		p[ip_tim = n++] = (struct pollfd){ .fd = a->tfd, .events = POLLIN };
@@ -501,6 +500,7 @@ static int run_daemon(struct agent *a)
 		}
 		if (p[ip_sig].revents) {
 			struct signalfd_siginfo si;
+
 			while (read(a->sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 				if (si.ssi_signo == SIGHUP)
 					reload(a);
@@ -512,6 +512,7 @@ static int run_daemon(struct agent *a)
 			break;
 		if (ip_drv >= 0 && p[ip_drv].revents) {
 			struct driver_report rep;
+
 			if (a->drv.ops->handle(&a->drv, &rep) > 0) {
 				if (rep.balloon_oom) {
 					a->m.oom_deflates++;
@@ -541,10 +542,10 @@ static int run_daemon(struct agent *a)
 			hotplug_handle_events(&a->hp);
 			read_totalreserve(a); /* new zones change the watermarks */
 		}
-		uint64_t t = 0;
 		if (p[ip_tim].revents) {
 			uint64_t exp;
 			ssize_t rd = read(a->tfd, &exp, sizeof(exp));
+
 			(void)rd;
 			t = now_ms();
 			if (t - a->last_decide_ms + 5 >= a->conf.interval_ms) {
@@ -554,6 +555,7 @@ static int run_daemon(struct agent *a)
 			} else if (a->conf.mode == MODE_ADAPTIVE) {
 				/* The fast watch: only meminfo, a full decision when it is short. */
 				struct meminfo mi;
+
 				if (sample_read_meminfo(&a->sp, &mi) == 0 &&
 				    policy_avail_short(&a->pc, &mi))
 					now = true;
@@ -577,6 +579,7 @@ static int run_daemon(struct agent *a)
 int main(int argc, char **argv)
 {
 	static struct agent a;
+	struct driver_params dp;
 	char err[512], why[512];
 	int r;
 	long ps;
@@ -616,7 +619,7 @@ int main(int argc, char **argv)
 		log_err("daemon: %s", strerror(errno));
 		return 1;
 	}
-	struct driver_params dp = {
+	dp = (struct driver_params){
 		.root = a.o.root, .conf = &a.conf, .page_kb = a.page_kb, .mi = &a.s.mi
 	};
 	r = driver_open(&a.drv, &dp, why, sizeof(why));

@@ -18,6 +18,7 @@ struct zone_acc {
 static uint64_t zone_reserve(const struct zone_acc *z)
 {
 	uint64_t r = z->high + z->maxprot;
+
 	return r > z->managed ? z->managed : r;
 }
 
@@ -33,10 +34,11 @@ int zoneinfo_totalreserve(const char *buf, uint64_t *pages)
 	struct zone_acc z = { 0 };
 	bool in_zone = false;
 	unsigned zones = 0;
-	uint64_t total = 0;
+	uint64_t total = 0, v;
+	const char *p, *nl, *q;
 
-	for (const char *p = buf; p && *p;) {
-		const char *nl = strchr(p, '\n');
+	for (p = buf; p && *p;) {
+		nl = strchr(p, '\n');
 		if (strncmp(p, "Node ", 5) == 0) {
 			if (in_zone && z.have_high && z.have_managed) {
 				total += zone_reserve(&z);
@@ -45,8 +47,7 @@ int zoneinfo_totalreserve(const char *buf, uint64_t *pages)
 			memset(&z, 0, sizeof(z));
 			in_zone = true;
 		} else if (in_zone) {
-			const char *q = skip_sp(p);
-			uint64_t v;
+			q = skip_sp(p);
 			/* "high" followed by a blank: the per-cpu "high:" lines do not match. */
 			if (strncmp(q, "high ", 5) == 0) {
 				q = skip_sp(q + 5);

@@ -5,8 +5,6 @@
  * (meminfo + vmstat + PSI), and policy_decide on that sample.
  *   bench/agent-tick [N] [ROOT]
  */
-#include <config.h>
-
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -35,34 +33,36 @@ int main(int argc, char **argv)
 	struct policy_events ev = { 0 };
 	struct decision d;
 	uint64_t tr;
+	struct balloon_view bv;
 	double t0, t_mi, t_full, t_pol, t_zi;
+	int i;
 
 	if (sample_paths_init(&sp, root) < 0 || sample_read(&sp, &s) < 0) {
 		fprintf(stderr, "cannot read %s\n", sp.meminfo);
 		return 1;
 	}
-	conf_defaults(&c);
+	agent_conf_defaults(&c);
 	policy_conf_resolve(&pc, &c, s.mi.mem_total, 4);
-	struct balloon_view bv = { .current_kb = s.mi.mem_total,
-				   .max_kb = s.mi.mem_total,
-				   .boot_kb = s.mi.mem_total };
+	bv = (struct balloon_view){ .current_kb = s.mi.mem_total,
+				    .max_kb = s.mi.mem_total,
+				    .boot_kb = s.mi.mem_total };
 
 	t0 = now_us();
-	for (int i = 0; i < n; i++)
+	for (i = 0; i < n; i++)
 		sample_read_meminfo(&sp, &mi);
 	t_mi = (now_us() - t0) / n;
 	t0 = now_us();
-	for (int i = 0; i < n; i++)
+	for (i = 0; i < n; i++)
 		sample_read(&sp, &s);
 	t_full = (now_us() - t0) / n;
 	t0 = now_us();
-	for (int i = 0; i < n; i++) {
+	for (i = 0; i < n; i++) {
 		s.now_ms += 100;
 		policy_decide(&pc, &st, &s, &bv, &ev, &d);
 	}
 	t_pol = (now_us() - t0) / n;
 	t0 = now_us();
-	for (int i = 0; i < n / 10; i++)
+	for (i = 0; i < n / 10; i++)
 		zoneinfo_read_kb(root, 4, &tr);
 	t_zi = (now_us() - t0) / (n / 10);
 	printf("rounds=%d meminfo_us=%.1f full_sample_us=%.1f policy_us=%.2f zoneinfo_us=%.1f\n", n,

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* INI configuration loading (inih) with "file:line: message" errors. */
-#ifndef SB_CONF_H
-#define SB_CONF_H
+#ifndef SB_COMMON_CONF_H
+#define SB_COMMON_CONF_H
 
 #include <stddef.h>
 

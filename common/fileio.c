@@ -8,14 +8,14 @@
 #include <string.h>
 #include <unistd.h>
 
-ssize_t read_file_at(int dirfd, const char *path, char *buf, size_t size)
+ssize_t read_file(const char *path, char *buf, size_t size)
 {
 	size_t len = 0;
 	int fd, err = 0;
 
 	if (size < 2)
 		return -EINVAL;
-	fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
 		return -errno;
 	for (;;) {
@@ -42,11 +42,6 @@ ssize_t read_file_at(int dirfd, const char *path, char *buf, size_t size)
 	close(fd);
 	buf[len] = '\0';
 	return err ? err : (ssize_t)len;
-}
-
-ssize_t read_file(const char *path, char *buf, size_t size)
-{
-	return read_file_at(AT_FDCWD, path, buf, size);
 }
 
 static int write_all(int fd, const char *data, size_t len)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Small whole-file readers and writers over read(2)/write(2); no allocation. */
-#ifndef SB_FILEIO_H
-#define SB_FILEIO_H
+#ifndef SB_COMMON_FILEIO_H
+#define SB_COMMON_FILEIO_H
 
 #include <stddef.h>
 #include <sys/types.h>
@@ -11,9 +11,6 @@
  * -errno; -EFBIG when the file does not fit in size-1 bytes.
  */
 ssize_t read_file(const char *path, char *buf, size_t size);
-
-/* Same, relative to a directory fd (AT_FDCWD allowed). */
-ssize_t read_file_at(int dirfd, const char *path, char *buf, size_t size);
 
 /* Writes len bytes to an existing file (sysfs style, truncating like "echo x > f"). Returns 0 or -errno. */
 int write_file(const char *path, const char *data, size_t len);

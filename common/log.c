@@ -143,11 +143,6 @@ void log_hold(void)
 	held = true;
 }
 
-bool log_is_held(void)
-{
-	return held;
-}
-
 unsigned log_release(void)
 {
 	size_t off = 0;

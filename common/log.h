@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Logging for both daemons: stderr and/or syslog, never blocking while held. */
-#ifndef SB_LOG_H
-#define SB_LOG_H
+#ifndef SB_COMMON_LOG_H
+#define SB_COMMON_LOG_H
 
 #include <stdbool.h>
 #include <syslog.h>
@@ -32,6 +32,5 @@ void log_msg(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)
  */
 void log_hold(void);
 unsigned log_release(void);
-bool log_is_held(void);
 
 #endif

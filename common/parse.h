@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Parsers for configuration values: sizes, durations, booleans, integers. */
-#ifndef SB_PARSE_H
-#define SB_PARSE_H
+#ifndef SB_COMMON_PARSE_H
+#define SB_COMMON_PARSE_H
 
 #include <stdbool.h>
 #include <stdint.h>

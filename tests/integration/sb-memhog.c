@@ -9,8 +9,6 @@
  * kernel leaves out of Committed_AS (heuristic overcommit): demand that a
  * Committed_AS rule cannot see.
  */
-#include <config.h>
-
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,7 +41,9 @@ struct part {
 static void *touch_part(void *arg)
 {
 	struct part *pt = arg;
-	for (size_t i = 0; i < pt->len; i += 4096)
+	size_t i;
+
+	for (i = 0; i < pt->len; i += 4096)
 		pt->p[i] = 1;
 	return NULL;
 }
@@ -58,15 +58,16 @@ static int touch(size_t mib)
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	struct part parts[16];
 	pthread_t th[16];
-	int n = ncpu < 1 ? 1 : ncpu > 16 ? 16 : (int)ncpu;
+	int n = ncpu < 1 ? 1 : ncpu > 16 ? 16 : (int)ncpu, i;
+	size_t per;
 
 	if (p == MAP_FAILED)
 		return -1;
 	madvise(p, len, MADV_HUGEPAGE); /* fewer faults where THP is "madvise" */
 	if (mib < 64)
 		n = 1;
-	size_t per = (len / (size_t)n) & ~(size_t)4095;
-	for (int i = 0; i < n; i++) {
+	per = (len / (size_t)n) & ~(size_t)4095;
+	for (i = 0; i < n; i++) {
 		parts[i].p = p + per * (size_t)i;
 		parts[i].len = i == n - 1 ? len - per * (size_t)i : per;
 		if (n == 1 || pthread_create(&th[i], NULL, touch_part, &parts[i]) != 0) {
@@ -74,7 +75,7 @@ static int touch(size_t mib)
 			th[i] = 0;
 		}
 	}
-	for (int i = 0; i < n; i++)
+	for (i = 0; i < n; i++)
 		if (th[i])
 			pthread_join(th[i], NULL);
 	return 0;
@@ -82,27 +83,32 @@ static int touch(size_t mib)
 
 int main(int argc, char **argv)
 {
+	const size_t step = 16;
+	size_t base, grow, steps, i;
+	double grow_s, hold_s, t0, g0;
+	const char *nr;
+
 	if (argc != 5) {
 		fprintf(stderr, "usage: sb-memhog BASE_MIB GROW_MIB GROW_MS HOLD_MS\n");
 		return 2;
 	}
-	size_t base = strtoul(argv[1], NULL, 10), grow = strtoul(argv[2], NULL, 10);
-	double grow_s = strtod(argv[3], NULL) / 1000, hold_s = strtod(argv[4], NULL) / 1000;
-	double t0 = now();
-	const size_t step = 16;
-
+	base = strtoul(argv[1], NULL, 10);
+	grow = strtoul(argv[2], NULL, 10);
+	grow_s = strtod(argv[3], NULL) / 1000;
+	hold_s = strtod(argv[4], NULL) / 1000;
+	t0 = now();
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (base && touch(base) < 0) {
 		perror("mmap");
 		return 1;
 	}
 	printf("memhog: base %zu MiB in %.3f s\n", base, now() - t0);
-	const char *nr = getenv("SB_MEMHOG_NORESERVE");
+	nr = getenv("SB_MEMHOG_NORESERVE");
 	if (nr && *nr == '1')
 		map_flags |= MAP_NORESERVE;
-	double g0 = now();
-	size_t steps = (grow + step - 1) / step;
-	for (size_t i = 0; i < steps; i++) {
+	g0 = now();
+	steps = (grow + step - 1) / step;
+	for (i = 0; i < steps; i++) {
 		sleep_until(g0 + grow_s * (double)i / (double)steps);
 		if (touch(step) < 0) {
 			perror("mmap");

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Helpers for the agent's unit tests: temporary fake /proc and /sys trees. */
-#ifndef SB_AGENT_TESTUTIL_H
-#define SB_AGENT_TESTUTIL_H
+#ifndef SB_TESTS_UNIT_AGENT_TESTUTIL_H
+#define SB_TESTS_UNIT_AGENT_TESTUTIL_H
 
 #include <errno.h>
 #include <ftw.h>
@@ -14,15 +14,17 @@
 /* Creates root/rel (and its directories) holding text. */
 static inline void tu_write(const char *root, const char *rel, const char *text)
 {
-	char path[512];
+	char path[512], *p;
+	FILE *f;
+
 	snprintf(path, sizeof(path), "%s/%s", root, rel);
-	for (char *p = path + strlen(root) + 1; *p; p++)
+	for (p = path + strlen(root) + 1; *p; p++)
 		if (*p == '/') {
 			*p = '\0';
 			mkdir(path, 0755);
 			*p = '/';
 		}
-	FILE *f = fopen(path, "w");
+	f = fopen(path, "w");
 	if (!f) {
 		perror(path);
 		abort();
@@ -35,9 +37,11 @@ static inline void tu_write(const char *root, const char *rel, const char *text)
 static inline const char *tu_read(const char *root, const char *rel, char *buf, size_t size)
 {
 	char path[512];
-	snprintf(path, sizeof(path), "%s/%s", root, rel);
-	FILE *f = fopen(path, "r");
 	size_t n = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	f = fopen(path, "r");
 	if (f) {
 		n = fread(buf, 1, size - 1, f);
 		fclose(f);
@@ -49,12 +53,14 @@ static inline const char *tu_read(const char *root, const char *rel, char *buf, 
 static inline unsigned long long tu_read_ull(const char *root, const char *rel)
 {
 	char buf[64];
+
 	return strtoull(tu_read(root, rel, buf, sizeof(buf)), NULL, 10);
 }
 
 static inline char *tu_mkdtemp(void)
 {
 	char *t = strdup("/tmp/sb-agent-test.XXXXXX");
+
 	if (!t || !mkdtemp(t))
 		abort();
 	return t;
@@ -80,6 +86,7 @@ static inline void tu_rmtree(char *dir)
 static inline const char *tu_fixture(const char *rel, char *buf, size_t size)
 {
 	const char *f = getenv("FIXTURES");
+
 	snprintf(buf, size, "%s/agent/%s", f ? f : "tests/fixtures", rel);
 	return buf;
 }

@@ -1,7 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Unit tests for the balloon drivers on fake sysfs trees, and for hot-add onlining. */
-#include <config.h>
-
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -60,12 +58,13 @@ static void test_xen_with_fake_hypervisor(void **state)
 	struct policy_events ev = { 0 };
 	struct sample s = { 0 };
 	char why[256];
+	struct driver_params p = { .root = root, .conf = &c, .page_kb = 4, .mi = &mi };
+	int tick;
 	(void)state;
 
-	conf_defaults(&c);
+	agent_conf_defaults(&c);
 	snprintf(c.driver, sizeof(c.driver), "auto");
 	c.mode = MODE_XEN;
-	struct driver_params p = { .root = root, .conf = &c, .page_kb = 4, .mi = &mi };
 
 	/* no Xen sysfs: auto falls back to none and says why */
 	assert_int_equal(driver_open(&d, &p, why, sizeof(why)), 0);
@@ -81,7 +80,7 @@ static void test_xen_with_fake_hypervisor(void **state)
 
 	policy_conf_resolve(&pc, &c, mi.mem_total, 4);
 	s.mi.committed_as = 1ULL << 20; /* 1 GiB committed */
-	for (int tick = 0; tick < 60; tick++) {
+	for (tick = 0; tick < 60; tick++) {
 		s.mi.mem_total = tu_read_ull(root, XEN "info/current_kb") - hidden;
 		s.now_ms += 5000;
 		assert_int_equal(d.ops->read(&d, &s.mi, &bv), 0);
@@ -117,6 +116,7 @@ static void test_xen_oom_deflate_is_sane(void **state)
 	struct decision dec;
 	struct policy_events ev = { 0 };
 	char why[256];
+	struct driver_params p = { .root = root, .conf = &c, .page_kb = 4, .mi = &s.mi };
 	(void)state;
 
 	s.mi.mem_total = 4000000;
@@ -124,13 +124,12 @@ static void test_xen_oom_deflate_is_sane(void **state)
 	s.mi.mem_available = 2500000;
 	s.have_vmstat = true;
 	s.now_ms = 100000;
-	conf_defaults(&c);
+	agent_conf_defaults(&c);
 	snprintf(c.driver, sizeof(c.driver), "xen");
 	assert_int_equal(c.mode, MODE_ADAPTIVE);
 	assert_true(c.max_auto);
 	write_ull(root, XEN "target_kb", 4200000);
 	write_ull(root, XEN "info/current_kb", 4200000);
-	struct driver_params p = { .root = root, .conf = &c, .page_kb = 4, .mi = &s.mi };
 	assert_int_equal(driver_open(&d, &p, why, sizeof(why)), 0);
 	policy_conf_resolve(&pc, &c, s.mi.mem_total, 4);
 
@@ -159,17 +158,27 @@ static void test_drivers_never_write_above_max(void **state)
 	struct balloon_driver d;
 	char why[256];
 	const uint64_t huge[] = { UINT64_MAX, UINT64_MAX - 150000, UINT64_MAX / 1024 + 1, 5000000 };
+	static const struct {
+		enum sysfs_unit u;
+		unsigned long long max;
+	} units[] = {
+		{ UNIT_KB, 4000000 },
+		{ UNIT_PAGES, 1000000 },
+		{ UNIT_BYTES, 4000000ULL * 1024 },
+	};
+	struct driver_params p = { .root = root, .conf = &c, .page_kb = 4, .mi = &mi };
+	unsigned i;
+	unsigned u;
 	(void)state;
 
-	conf_defaults(&c);
+	agent_conf_defaults(&c);
 	snprintf(c.driver, sizeof(c.driver), "xen");
-	struct driver_params p = { .root = root, .conf = &c, .page_kb = 4, .mi = &mi };
 
 	/* xen: 200000 kB never visible in MemTotal */
 	write_ull(root, XEN "target_kb", 4200000);
 	write_ull(root, XEN "info/current_kb", 4200000);
 	assert_int_equal(driver_open(&d, &p, why, sizeof(why)), 0);
-	for (unsigned i = 0; i < sizeof(huge) / sizeof(huge[0]); i++) {
+	for (i = 0; i < sizeof(huge) / sizeof(huge[0]); i++) {
 		assert_int_equal(d.ops->set_target(&d, &mi, huge[i]), 0);
 		assert_int_equal(tu_read_ull(root, XEN "target_kb"), 4200000);
 	}
@@ -205,18 +214,10 @@ static void test_drivers_never_write_above_max(void **state)
 	snprintf(c.driver, sizeof(c.driver), "sysfs");
 	snprintf(c.sysfs_target, sizeof(c.sysfs_target), "/sys/fake/balloon/target");
 	tu_write(root, "sys/fake/balloon/target", "0\n");
-	static const struct {
-		enum sysfs_unit u;
-		unsigned long long max;
-	} units[] = {
-		{ UNIT_KB, 4000000 },
-		{ UNIT_PAGES, 1000000 },
-		{ UNIT_BYTES, 4000000ULL * 1024 },
-	};
-	for (unsigned u = 0; u < 3; u++) {
+	for (u = 0; u < 3; u++) {
 		c.sysfs_unit = units[u].u;
 		assert_int_equal(driver_open(&d, &p, why, sizeof(why)), 0);
-		for (unsigned i = 0; i < sizeof(huge) / sizeof(huge[0]); i++) {
+		for (i = 0; i < sizeof(huge) / sizeof(huge[0]); i++) {
 			assert_int_equal(d.ops->set_target(&d, &mi, huge[i]), 0);
 			assert_int_equal(tu_read_ull(root, "sys/fake/balloon/target"),
 					 units[u].max);
@@ -234,14 +235,14 @@ static void test_sysfs_units(void **state)
 	struct balloon_driver d;
 	struct balloon_view bv;
 	char why[256];
+	struct driver_params p = { .root = root, .conf = &c, .page_kb = 4, .mi = &mi };
 	(void)state;
 
-	conf_defaults(&c);
+	agent_conf_defaults(&c);
 	snprintf(c.driver, sizeof(c.driver), "sysfs");
 	snprintf(c.sysfs_target, sizeof(c.sysfs_target), "/sys/fake/balloon/target_pages");
 	snprintf(c.sysfs_current, sizeof(c.sysfs_current), "/sys/fake/balloon/current_pages");
 	c.sysfs_unit = UNIT_PAGES;
-	struct driver_params p = { .root = root, .conf = &c, .page_kb = 4, .mi = &mi };
 
 	assert_true(driver_open(&d, &p, why, sizeof(why)) < 0); /* files missing */
 	assert_non_null(strstr(why, "sysfs"));
@@ -271,7 +272,8 @@ static void test_sysfs_units(void **state)
 static bool wait_held(struct balloon_driver *d, const struct meminfo *mi, uint64_t held_kb,
 		      struct driver_report *rep, bool *died)
 {
-	for (int i = 0; i < 500; i++) {
+	int i;
+	for (i = 0; i < 500; i++) {
 		struct pollfd p = { .fd = d->ops->poll_fd(d), .events = POLLIN };
 		struct balloon_view bv;
 		if (p.fd >= 0 && poll(&p, 1, 10) > 0 && d->ops->handle(d, rep) > 0) {
@@ -294,17 +296,18 @@ static void test_userspace_balloon(void **state)
 	struct driver_report rep;
 	bool died = false;
 	char why[256];
+	struct driver_params p = { .root = "/", .conf = &c, .page_kb = 4, .mi = &mi };
+	struct rlimit rl;
+	int fd, child;
 	(void)state;
 
-	struct rlimit rl;
 	if (geteuid() != 0 && (getrlimit(RLIMIT_MEMLOCK, &rl) < 0 || rl.rlim_cur < (8u << 20))) {
 		print_message("needs root or RLIMIT_MEMLOCK >= 8 MiB to mlock the balloon\n");
 		skip();
 	}
-	conf_defaults(&c);
+	agent_conf_defaults(&c);
 	snprintf(c.driver, sizeof(c.driver), "userspace");
 	c.chunk_bytes = 1 << 20;
-	struct driver_params p = { .root = "/", .conf = &c, .page_kb = 4, .mi = &mi };
 	assert_int_equal(driver_open(&d, &p, why, sizeof(why)), 0);
 	assert_int_equal(d.ops->poll_fd(&d), -1);                   /* no child until needed */
 	assert_int_equal(d.ops->set_target(&d, &mi, 60 * 1024), 0); /* 4 MiB balloon */
@@ -318,9 +321,9 @@ static void test_userspace_balloon(void **state)
 	assert_true(wait_held(&d, &mi, 1024, &rep, &died));
 
 	/* the OOM killer's SIGKILL: the agent notices, reports, and the memory is back */
-	int fd = d.ops->poll_fd(&d);
+	fd = d.ops->poll_fd(&d);
 	assert_true(fd >= 0);
-	int child = driver_userspace_child(&d);
+	child = driver_userspace_child(&d);
 	assert_true(child > 0);
 	assert_int_equal(kill(child, SIGKILL), 0);
 	died = false;
@@ -500,6 +503,7 @@ static void test_hotplug_bounded_retries(void **state)
 {
 	char *root = tu_mkdtemp();
 	struct hotplug h;
+	int i;
 	(void)state;
 	make_blocks(root, "offline\n");
 	hotplug_write = failing_write;
@@ -507,7 +511,7 @@ static void test_hotplug_bounded_retries(void **state)
 	assert_int_equal(hotplug_open(&h, root, ONLINE_ONLINE, 2, false), 0);
 	assert_int_equal(hotplug_consider(&h, 1), -EBUSY);
 	assert_int_equal(h.npending, 1);
-	for (int i = 0; i < 10; i++)
+	for (i = 0; i < 10; i++)
 		hotplug_retry(&h);
 	assert_int_equal(fail_writes, 3); /* first try + 2 retries, then given up */
 	assert_int_equal(h.npending, 0);

@@ -1,7 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Unit tests for agent/policy.c (xen formula table, adaptive pressure response) and agent/agent_config.c. */
-#include <config.h>
-
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -60,15 +58,16 @@ static const struct xen_case xen_cases[] = {
 static void setup_conf(struct agent_conf *c, struct policy_conf *pc, enum policy_mode mode,
 		       uint64_t memtotal)
 {
-	conf_defaults(c);
+	agent_conf_defaults(c);
 	c->mode = mode;
 	policy_conf_resolve(pc, c, memtotal, 4);
 }
 
 static void test_xen_table(void **state)
 {
+	size_t i;
 	(void)state;
-	for (size_t i = 0; i < sizeof(xen_cases) / sizeof(xen_cases[0]); i++) {
+	for (i = 0; i < sizeof(xen_cases) / sizeof(xen_cases[0]); i++) {
 		const struct xen_case *x = &xen_cases[i];
 		struct agent_conf c;
 		struct policy_conf pc;
@@ -134,30 +133,30 @@ static void test_config_errors(void **state)
 	char err[256];
 	(void)state;
 
-	conf_defaults(&c);
+	agent_conf_defaults(&c);
 	assert_int_equal(agent_conf_load_string(&c, "[balloon]\nmode = xen\ndown_hysteresis = 0\n",
 						err, sizeof(err)),
 			 -EINVAL);
 	assert_non_null(strstr(err, "(string):3:"));
-	conf_defaults(&c);
+	agent_conf_defaults(&c);
 	assert_int_equal(
 		agent_conf_load_string(&c, "[balloon]\nup_hysteresis = 0\n", err, sizeof(err)),
 		-EINVAL);
-	conf_defaults(&c);
+	agent_conf_defaults(&c);
 	assert_int_equal(agent_conf_load_string(&c, "[balloon]\nbogus = 1\n", err, sizeof(err)),
 			 -EINVAL);
 	assert_non_null(strstr(err, "unknown key 'bogus'"));
-	conf_defaults(&c);
+	agent_conf_defaults(&c);
 	assert_int_equal(agent_conf_load_string(&c, "[nope]\nx = 1\n", err, sizeof(err)), -EINVAL);
-	conf_defaults(&c);
+	agent_conf_defaults(&c);
 	assert_int_equal(
 		agent_conf_load_string(&c, "[balloon]\ndriver = sysfs\n", err, sizeof(err)),
 		-EINVAL);
-	conf_defaults(&c);
+	agent_conf_defaults(&c);
 	assert_int_equal(agent_conf_load_string(&c, "[pressure]\npsi_stall = 2s\npsi_window = 1s\n",
 						err, sizeof(err)),
 			 -EINVAL);
-	conf_defaults(&c);
+	agent_conf_defaults(&c);
 	assert_int_equal(
 		agent_conf_load_string(&c, "[balloon]\ninterval = 5 parsecs\n", err, sizeof(err)),
 		-EINVAL);
@@ -170,7 +169,7 @@ static void test_config_values(void **state)
 	char err[256];
 	(void)state;
 
-	conf_defaults(&c);
+	agent_conf_defaults(&c);
 	assert_int_equal(
 		agent_conf_load_string(
 			&c,
