@@ -116,6 +116,7 @@ fs_now_ms() { echo $(($(date +%s%N) / 1000000)); }
 fs_enter() {
 	if [ -n "${VSST_INNER:-}" ]; then
 		T=$VSST_TMP
+		t_nested=1 # the outer shell continues the numbering and prints the plan
 		trap 'fs__inner_cleanup' EXIT
 		trap 'echo "# interrupted"; exit 130' INT TERM HUP
 		if grep -Eq ' (shared|master):' /proc/self/mountinfo; then
@@ -143,9 +144,9 @@ fs_enter() {
 	fi
 	trap - INT TERM HUP
 	[ -f "$T/t_n" ] && read -r t_n t_failed <"$T/t_n"
+	[ "$_rc" -eq 0 ] || echo "# the namespace shell exited with status $_rc"
 	fs__outer_cleanup || _rc=1
-	[ "$_rc" -eq 77 ] && exit 77
-	[ "$_rc" -eq 0 ] && [ "$t_failed" -eq 0 ] && exit 0
+	done_testing && [ "$_rc" -eq 0 ] && exit 0
 	exit 1
 }
 

@@ -1,15 +1,31 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-# Shared helpers for integration tests (sourced). Output follows a TAP-like
-# form that tests/tally.sh counts: "ok N - what", "not ok N - what", "skip N - why".
-# A test that cannot run at all calls skip_all (exit 77, automake's SKIP).
+# Shared helpers for integration tests (sourced). Output is TAP, read by automake's
+# tap-driver.sh: "ok N - what", "not ok N - what", "ok N # SKIP why" for a case that
+# cannot run, and the plan "1..N" last (done_testing). A test that dies before
+# done_testing has no plan, which the driver reports as an error. A test that cannot
+# run at all calls skip_all: "1..0 # SKIP why", one SKIP result.
 
 t_n=0
 t_failed=0
+# set by a shell whose cases are continued by its parent (fs_enter's namespace
+# shell): done_testing prints no plan there, the parent prints it for both
+t_nested=
 
 ok() { t_n=$((t_n + 1)); echo "ok $t_n - $*"; }
 not_ok() { t_n=$((t_n + 1)); t_failed=$((t_failed + 1)); echo "not ok $t_n - $*"; }
-skip_case() { t_n=$((t_n + 1)); echo "skip $t_n - $*"; }
-skip_all() { echo "SKIP: $*"; exit 77; }
+skip_case() { t_n=$((t_n + 1)); echo "ok $t_n # SKIP $*"; }
+
+# skip_all WHY: the whole test skips; once cases were reported, the rest is one
+# skipped case instead (a plan of 0 can no longer follow).
+skip_all() {
+	if [ "$t_n" -eq 0 ] && [ -z "$t_nested" ]; then
+		echo "1..0 # SKIP $*"
+		exit 0
+	fi
+	skip_case "$*"
+	done_testing
+	exit $?
+}
 
 # check DESCRIPTION COMMAND...: runs COMMAND, ok if it exits 0.
 check() {
@@ -17,8 +33,10 @@ check() {
 	if "$@"; then ok "$d"; else not_ok "$d"; fi
 }
 
+# done_testing: the plan; returns 1 if a case failed.
 done_testing() {
 	echo "# $t_n cases, $t_failed failed"
+	[ -n "$t_nested" ] || echo "1..$t_n"
 	[ "$t_failed" -eq 0 ]
 }
 
