@@ -9,6 +9,9 @@ tests_unit_test_common_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_common_LDADD = common/libcommon.a $(CMOCKA_LIBS) $(INIH_LIBS)
 endif
 
+# the helpers every cmocka test includes
+EXTRA_DIST += tests/unit/testutil.h
+
 # protocol fuzz target: replayed over its corpus in make check; `make fuzz` builds it for libFuzzer
 check_PROGRAMS += tests/fuzz/replay_protocol
 tests_fuzz_replay_protocol_SOURCES = tests/fuzz/fuzz_protocol.c tests/fuzz/replay.c

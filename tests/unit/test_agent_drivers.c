@@ -12,7 +12,7 @@
 #include <sys/wait.h>
 #include <time.h>
 
-#include "agent_testutil.h"
+#include "testutil.h"
 #include "driver.h"
 #include "fileio.h"
 #include "hotplug.h"
@@ -302,8 +302,7 @@ static void test_userspace_balloon(void **state)
 	(void)state;
 
 	if (geteuid() != 0 && (getrlimit(RLIMIT_MEMLOCK, &rl) < 0 || rl.rlim_cur < (8u << 20))) {
-		print_message("needs root or RLIMIT_MEMLOCK >= 8 MiB to mlock the balloon\n");
-		skip();
+		tu_skip("needs root or RLIMIT_MEMLOCK >= 8 MiB to mlock the balloon");
 	}
 	agent_conf_defaults(&c);
 	snprintf(c.driver, sizeof(c.driver), "userspace");

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "agent_config.h"
-#include "agent_testutil.h"
+#include "testutil.h"
 #include "metrics.h"
 #include "policy.h"
 

@@ -6,7 +6,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "agent_testutil.h"
+#include "testutil.h"
 #include "fileio.h"
 #include "sample.h"
 #include "zoneinfo.h"
@@ -15,8 +15,11 @@ static char buf[262144];
 
 static const char *load(const char *rel)
 {
-	char path[512];
-	ssize_t n = read_file(tu_fixture(rel, path, sizeof(path)), buf, sizeof(buf));
+	char name[256], path[512];
+	ssize_t n;
+
+	snprintf(name, sizeof(name), "agent/%s", rel);
+	n = read_file(tu_fixture(name, path, sizeof(path)), buf, sizeof(buf));
 	if (n < 0)
 		fail_msg("cannot read fixture %s: %s", path, strerror((int)-n));
 	return buf;

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "testutil.h"
 #include "vssd_config.h"
 
 static size_t count(const char *const *a)
@@ -326,7 +327,7 @@ static void test_shipped_conf(void **state)
 	(void)state;
 	snprintf(path, sizeof(path), "%s/conf/vssd.conf", top && *top ? top : ".");
 	if (access(path, R_OK) != 0)
-		skip();
+		tu_skip("conf/vssd.conf is not readable under $top_srcdir");
 	vssd_config_defaults(&c);
 	vssd_config_defaults(&d);
 	if (vssd_config_load(&c, path, true, err, sizeof(err)) != 0)

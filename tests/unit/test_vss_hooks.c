@@ -12,7 +12,6 @@
 #include <cmocka.h>
 
 #include <errno.h>
-#include <ftw.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -24,29 +23,23 @@
 #include <unistd.h>
 
 #include "hooks.h"
+#include "testutil.h"
 
 struct tdir {
+	char *base;    /* the temporary directory holding both */
 	char dir[64];  /* the hooks directory */
 	char log[128]; /* every hook appends "name arg" here */
 };
 
-static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(p);
-}
-
 static int setup(void **state)
 {
 	struct tdir *t = calloc(1, sizeof(*t));
-	char base[] = "/tmp/test_vss_hooks.XXXXXX";
 
-	if (!t || !mkdtemp(base))
+	if (!t)
 		return -1;
-	snprintf(t->dir, sizeof(t->dir), "%s/hooks.d", base);
-	snprintf(t->log, sizeof(t->log), "%s/log", base);
+	t->base = tu_mkdtemp();
+	snprintf(t->dir, sizeof(t->dir), "%s/hooks.d", t->base);
+	snprintf(t->log, sizeof(t->log), "%s/log", t->base);
 	if (mkdir(t->dir, 0755) < 0)
 		return -1;
 	*state = t;
@@ -56,10 +49,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct tdir *t = *state;
-	char base[64];
 
-	snprintf(base, sizeof(base), "%.*s", (int)(strrchr(t->dir, '/') - t->dir), t->dir);
-	nftw(base, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	tu_rmtree(t->base);
 	free(t);
 	return 0;
 }

@@ -24,6 +24,7 @@
 #include "hyperv.h"
 #include "hyperv_abi.h"
 #include "log.h"
+#include "testutil.h"
 
 /* byte compatibility with the kernel's struct hv_vss_msg, checked by the compiler */
 _Static_assert(sizeof(struct hv_vss_message) == sizeof(struct hv_vss_msg), "size");
@@ -55,20 +56,11 @@ static struct engine engine;
 static struct hv_channel hv;
 static int kernel_end;
 
-static const char *fixture(const char *name)
-{
-	static char path[512];
-	const char *dir = getenv("FIXTURES");
-
-	snprintf(path, sizeof(path), "%s/vss/%s", dir ? dir : "tests/fixtures", name);
-	return path;
-}
-
 /* engine whose "freeze everything" selects nothing, or fails before touching anything */
 static void setup_engine(const char *include, const char *state_dir)
 {
 	vssd_config_defaults(&cfg);
-	snprintf(cfg.mountinfo, sizeof(cfg.mountinfo), "%.255s", fixture("hyperv-mountinfo"));
+	tu_fixture("vss/hyperv-mountinfo", cfg.mountinfo, sizeof(cfg.mountinfo));
 	snprintf(cfg.include_buf, sizeof(cfg.include_buf), "%s", include);
 	cfg.include[0] = cfg.include_buf;
 	cfg.include[1] = NULL;

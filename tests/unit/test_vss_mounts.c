@@ -12,7 +12,6 @@
 #include <cmocka.h>
 
 #include <errno.h>
-#include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,76 +21,21 @@
 #include <unistd.h>
 
 #include "mounts.h"
+#include "testutil.h"
 
 /* ---- helpers ---------------------------------------------------------- */
 
-static char fixture_dir[2048];
 static char empty_sysfs[PATH_MAX]; /* an empty directory: "no sysfs information" */
 /* fake sysfs trees, built by the group setup, removed by its teardown */
 static char *sys_loop, *sys_loop_on_dm, *sys_btrfs_loop;
 
-static void find_fixtures(void)
-{
-	const char *f = getenv("FIXTURES"), *top = getenv("top_srcdir");
-
-	if (f && *f)
-		snprintf(fixture_dir, sizeof(fixture_dir), "%s", f);
-	else if (top && *top)
-		snprintf(fixture_dir, sizeof(fixture_dir), "%s/tests/fixtures", top);
-	else
-		snprintf(fixture_dir, sizeof(fixture_dir), "tests/fixtures");
-}
-
 static const char *mi(const char *name)
 {
 	static char path[PATH_MAX];
+	char rel[NAME_MAX + 16];
 
-	snprintf(path, sizeof(path), "%s/mountinfo/%s", fixture_dir, name);
-	return path;
-}
-
-static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(p);
-}
-
-static void rm_rf(const char *dir)
-{
-	if (dir && dir[0])
-		nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-/* mkdir -p for dir/rel's parent, then writes text to dir/rel */
-static void put_file(const char *dir, const char *rel, const char *text)
-{
-	char path[PATH_MAX], *p;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, rel);
-	for (p = path + strlen(dir) + 1; (p = strchr(p, '/')); p++) {
-		*p = '\0';
-		if (mkdir(path, 0755) < 0 && errno != EEXIST)
-			fail_msg("mkdir %s: %s", path, strerror(errno));
-		*p = '/';
-	}
-	f = fopen(path, "w");
-	if (!f)
-		fail_msg("cannot write %s: %s", path, strerror(errno));
-	fputs(text, f);
-	fclose(f);
-}
-
-static char *make_tmpdir(void)
-{
-	char *d = strdup("/tmp/test_vss_mounts.XXXXXX");
-
-	assert_non_null(d);
-	if (!mkdtemp(d))
-		fail_msg("mkdtemp: %s", strerror(errno));
-	return d;
+	snprintf(rel, sizeof(rel), "mountinfo/%s", name);
+	return tu_fixture(rel, path, sizeof(path));
 }
 
 static struct select_opts opts(void)
@@ -202,15 +146,14 @@ static int setup(void **state)
 	char *d;
 
 	(void)state;
-	find_fixtures();
-	d = make_tmpdir();
+	d = tu_mkdtemp();
 	snprintf(empty_sysfs, sizeof(empty_sysfs), "%s", d);
 	free(d);
 	sys_loop = loop_sysfs();
 	sys_btrfs_loop = btrfs_loop_sysfs();
 	/* loop0's backing file lies on /mnt/crypt (dm-0) */
-	sys_loop_on_dm = make_tmpdir();
-	put_file(sys_loop_on_dm, "dev/block/7:0/loop/backing_file", "/mnt/crypt/inner.img\n");
+	sys_loop_on_dm = tu_mkdtemp();
+	tu_write(sys_loop_on_dm, "dev/block/7:0/loop/backing_file", "/mnt/crypt/inner.img\n");
 	return 0;
 }
 
@@ -220,10 +163,9 @@ static int teardown(void **state)
 	size_t i;
 
 	(void)state;
-	rm_rf(empty_sysfs);
+	tu_rm_rf(empty_sysfs);
 	for (i = 0; i < 3; i++) {
-		rm_rf(*d[i]);
-		free(*d[i]);
+		tu_rmtree(*d[i]);
 		*d[i] = NULL;
 	}
 	return 0;
@@ -452,13 +394,13 @@ static void test_list_unlisted_quiet(void **state)
 /* sysfs with loop0 backed by a file on /srv and dm-0 (253:0) on top of loop1 */
 static char *loop_sysfs(void)
 {
-	char *d = make_tmpdir();
+	char *d = tu_mkdtemp();
 
-	put_file(d, "dev/block/7:0/loop/backing_file", "/srv/images/disk.img\n");
-	put_file(d, "dev/block/7:0/dev", "7:0\n");
-	put_file(d, "dev/block/7:1/loop/backing_file", "/srv/images/crypt.img\n");
-	put_file(d, "dev/block/253:0/slaves/loop1/dev", "7:1\n");
-	put_file(d, "dev/block/253:0/dev", "253:0\n");
+	tu_write(d, "dev/block/7:0/loop/backing_file", "/srv/images/disk.img\n");
+	tu_write(d, "dev/block/7:0/dev", "7:0\n");
+	tu_write(d, "dev/block/7:1/loop/backing_file", "/srv/images/crypt.img\n");
+	tu_write(d, "dev/block/253:0/slaves/loop1/dev", "7:1\n");
+	tu_write(d, "dev/block/253:0/dev", "253:0\n");
 	return d;
 }
 
@@ -561,12 +503,12 @@ static void test_loop_listed_allowed(void **state)
  */
 static char *btrfs_loop_sysfs(void)
 {
-	char *d = make_tmpdir();
+	char *d = tu_mkdtemp();
 
-	put_file(d, "dev/block/7:2/loop/backing_file", "/srv/images/btr.img\n");
-	put_file(d, "dev/block/7:2/dev", "7:2\n");
-	put_file(d, "class/block/loop2/dev", "7:2\n");
-	put_file(d, "class/block/loop2/loop/backing_file", "/srv/images/btr.img\n");
+	tu_write(d, "dev/block/7:2/loop/backing_file", "/srv/images/btr.img\n");
+	tu_write(d, "dev/block/7:2/dev", "7:2\n");
+	tu_write(d, "class/block/loop2/dev", "7:2\n");
+	tu_write(d, "class/block/loop2/loop/backing_file", "/srv/images/btr.img\n");
 	return d;
 }
 

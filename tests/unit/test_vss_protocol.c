@@ -18,7 +18,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -32,6 +31,7 @@
 #include "freeze.h"
 #include "jsonframe.h"
 #include "session.h"
+#include "testutil.h"
 
 /* ---- jsonframe -------------------------------------------------------- */
 
@@ -310,39 +310,7 @@ struct env {
 	char guard[PATH_MAX]; /* written by the guard hook if it ever runs */
 };
 
-static char fixture_dir[2048];
 static struct env *current; /* removed by cleanup() when a test fails early */
-
-static void find_fixtures(void)
-{
-	const char *f = getenv("FIXTURES"), *top = getenv("top_srcdir");
-
-	if (f && *f)
-		snprintf(fixture_dir, sizeof(fixture_dir), "%s", f);
-	else if (top && *top)
-		snprintf(fixture_dir, sizeof(fixture_dir), "%s/tests/fixtures", top);
-	else
-		snprintf(fixture_dir, sizeof(fixture_dir), "tests/fixtures");
-}
-
-static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(p);
-}
-
-/* dst = a + b, failing the test when it does not fit */
-static void cat_path(char *dst, size_t size, const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b);
-
-	if (la + lb >= size)
-		fail_msg("path too long: %s%s", a, b);
-	memcpy(dst, a, la);
-	memcpy(dst + la, b, lb + 1);
-}
 
 static struct env *env_new(const char *mountinfo)
 {
@@ -351,12 +319,11 @@ static struct env *env_new(const char *mountinfo)
 	FILE *f;
 
 	assert_non_null(v);
-	find_fixtures();
 	snprintf(v->dir, sizeof(v->dir), "/tmp/test_vss_protocol.XXXXXX");
 	assert_non_null(mkdtemp(v->dir));
 	vssd_config_defaults(&v->cfg);
-	snprintf(path, sizeof(path), "/mountinfo/%s", mountinfo);
-	cat_path(v->cfg.mountinfo, sizeof(v->cfg.mountinfo), fixture_dir, path);
+	snprintf(path, sizeof(path), "mountinfo/%s", mountinfo);
+	tu_fixture(path, v->cfg.mountinfo, sizeof(v->cfg.mountinfo));
 	assert_true(access(v->cfg.mountinfo, R_OK) == 0);
 	snprintf(v->cfg.state_dir, sizeof(v->cfg.state_dir), "%s/state", v->dir);
 	snprintf(v->cfg.sysfs, sizeof(v->cfg.sysfs), "%s/sys", v->dir);
@@ -381,7 +348,7 @@ static void env_destroy(struct env *v)
 {
 	v->e.state = ENGINE_THAWED;
 	engine_free(&v->e);
-	nftw(v->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	tu_rm_rf(v->dir);
 	free(v);
 	current = NULL;
 }
