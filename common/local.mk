@@ -8,3 +8,12 @@ common_libcommon_a_SOURCES = \
 	common/notify.c common/notify.h \
 	common/conf.c common/conf.h
 common_libcommon_a_CFLAGS = $(AM_CFLAGS) $(INIH_CFLAGS)
+
+# ---- tests of common
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_common
+TESTS += tests/unit/test_common
+tests_unit_test_common_SOURCES = tests/unit/test_common.c
+tests_unit_test_common_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_common_LDADD = common/libcommon.a $(CMOCKA_LIBS) $(INIH_LIBS)
+endif

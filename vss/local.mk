@@ -29,3 +29,95 @@ vss_vssctl_LDADD = common/libcommon.a $(JSONC_LIBS)
 
 dist_man_MANS += man/vssd.8 man/vssd.conf.5 man/vssctl.8
 EXTRA_DIST += conf/vssd.conf conf/freeze-hooks.d/50-postgresql.sample
+
+# ---- tests of vss: unit (cmocka), protocol fuzz replay, integration (root, loop
+# filesystems in private mount namespaces; they skip otherwise)
+if HAVE_CMOCKA
+VSS_TEST_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(MOUNT_CFLAGS) $(JSONC_CFLAGS)
+VSS_TEST_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/vss -I$(top_srcdir)
+VSS_TEST_LIBS = vss/libvss.a common/libcommon.a $(MOUNT_LIBS) $(INIH_LIBS) $(JSONC_LIBS) \
+	$(CMOCKA_LIBS)
+
+check_PROGRAMS += tests/unit/test_vss_mounts tests/unit/test_vss_protocol \
+	tests/unit/test_vss_config tests/unit/test_vss_hooks
+TESTS += tests/unit/test_vss_mounts tests/unit/test_vss_protocol \
+	tests/unit/test_vss_config tests/unit/test_vss_hooks
+
+tests_unit_test_vss_mounts_SOURCES = tests/unit/test_vss_mounts.c
+tests_unit_test_vss_mounts_CPPFLAGS = $(VSS_TEST_CPPFLAGS)
+tests_unit_test_vss_mounts_CFLAGS = $(VSS_TEST_CFLAGS)
+tests_unit_test_vss_mounts_LDADD = $(VSS_TEST_LIBS)
+
+tests_unit_test_vss_protocol_SOURCES = tests/unit/test_vss_protocol.c
+tests_unit_test_vss_protocol_CPPFLAGS = $(VSS_TEST_CPPFLAGS)
+tests_unit_test_vss_protocol_CFLAGS = $(VSS_TEST_CFLAGS)
+tests_unit_test_vss_protocol_LDADD = $(VSS_TEST_LIBS)
+
+tests_unit_test_vss_config_SOURCES = tests/unit/test_vss_config.c
+tests_unit_test_vss_config_CPPFLAGS = $(VSS_TEST_CPPFLAGS)
+tests_unit_test_vss_config_CFLAGS = $(VSS_TEST_CFLAGS)
+tests_unit_test_vss_config_LDADD = $(VSS_TEST_LIBS)
+
+tests_unit_test_vss_hooks_SOURCES = tests/unit/test_vss_hooks.c
+tests_unit_test_vss_hooks_CPPFLAGS = $(VSS_TEST_CPPFLAGS)
+tests_unit_test_vss_hooks_CFLAGS = $(VSS_TEST_CFLAGS)
+tests_unit_test_vss_hooks_LDADD = $(VSS_TEST_LIBS)
+
+check_PROGRAMS += tests/unit/test_vss_watchdog
+TESTS += tests/unit/test_vss_watchdog
+tests_unit_test_vss_watchdog_SOURCES = tests/unit/test_vss_watchdog.c
+tests_unit_test_vss_watchdog_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) -I$(top_srcdir)/vss
+tests_unit_test_vss_watchdog_LDADD = vss/libvss.a common/libcommon.a $(CMOCKA_LIBS)
+
+check_PROGRAMS += tests/unit/test_vss_hyperv
+TESTS += tests/unit/test_vss_hyperv
+tests_unit_test_vss_hyperv_SOURCES = tests/unit/test_vss_hyperv.c
+tests_unit_test_vss_hyperv_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(MOUNT_CFLAGS) $(JSONC_CFLAGS) -I$(top_srcdir)/vss
+tests_unit_test_vss_hyperv_LDADD = vss/libvss.a common/libcommon.a $(CMOCKA_LIBS) $(MOUNT_LIBS) $(INIH_LIBS) $(JSONC_LIBS)
+endif
+EXTRA_DIST += tests/fixtures/mountinfo tests/fixtures/vss
+
+# protocol fuzz target: replayed over its corpus in make check; `make fuzz` builds it for libFuzzer
+check_PROGRAMS += tests/fuzz/replay_protocol
+tests_fuzz_replay_protocol_SOURCES = tests/fuzz/fuzz_protocol.c tests/fuzz/replay.c
+tests_fuzz_replay_protocol_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(MOUNT_CFLAGS) -I$(top_srcdir)/vss
+tests_fuzz_replay_protocol_LDADD = vss/libvss.a common/libcommon.a $(MOUNT_LIBS) $(INIH_LIBS) $(JSONC_LIBS)
+TESTS += tests/fuzz/protocol.sh
+EXTRA_DIST += tests/fuzz/protocol.sh tests/fuzz/corpus-protocol
+
+FUZZ_CC = clang
+fuzz: tests/fuzz/fuzz_protocol.c
+	$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined $(AM_CPPFLAGS) -I$(top_srcdir)/vss \
+		$(JSONC_CFLAGS) $(MOUNT_CFLAGS) $(top_srcdir)/tests/fuzz/fuzz_protocol.c \
+		$(addprefix $(top_srcdir)/,$(filter %.c,$(vss_libvss_a_SOURCES) $(common_libcommon_a_SOURCES))) \
+		$(MOUNT_LIBS) $(INIH_LIBS) $(JSONC_LIBS) -o tests/fuzz/fuzz_protocol
+.PHONY: fuzz
+
+# freeze and thaw on loop filesystems: fsfreeze semantics, the QGA protocol, the
+# watchdog, hooks, the control socket, "freeze everything" in a pivoted namespace
+TESTS += tests/integration/vss-fsfreeze.sh tests/integration/vss-freeze.sh \
+	tests/integration/vss-watchdog.sh tests/integration/vss-hooks.sh \
+	tests/integration/vss-socket.sh tests/integration/vss-freeze-all.sh
+EXTRA_DIST += tests/integration/vss-fsfreeze.sh tests/integration/vss-freeze.sh \
+	tests/integration/vss-watchdog.sh tests/integration/vss-hooks.sh \
+	tests/integration/vss-socket.sh tests/integration/vss-freeze-all.sh
+
+# Hyper-V end to end: tests/hvemu (a FUSE stand-in for the hv_utils VSS device) is
+# validated with hv_vss_daemon, then vssd must match it byte for byte
+if HAVE_FUSE3
+check_PROGRAMS += tests/hvemu/hvemu
+tests_hvemu_hvemu_SOURCES = tests/hvemu/hvemu.c
+tests_hvemu_hvemu_CFLAGS = $(AM_CFLAGS) $(FUSE3_CFLAGS) -pthread
+tests_hvemu_hvemu_LDADD = $(FUSE3_LIBS) -lpthread
+endif
+TESTS += tests/integration/vss-hyperv.sh
+EXTRA_DIST += tests/hvemu/hvemu.c tests/integration/vss-hyperv.sh
+
+# a real guest under QEMU (software emulation) driven from the host
+TESTS += tests/integration/vss-qemu.sh
+EXTRA_DIST += tests/integration/vss-qemu.sh tests/qemu/mkinitramfs.sh tests/qemu/guest-init \
+	tests/qemu/qga-client.py
+
+# host-side transports on one machine: Firecracker handshake, virtio port on a pty, vsock listener
+TESTS += tests/integration/vss-hostside.sh
+EXTRA_DIST += tests/integration/vss-hostside.sh tests/integration/fake-firecracker.py
