@@ -4,7 +4,6 @@
 #include "agent_config.h"
 
 #include <errno.h>
-#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -273,10 +272,9 @@ int agent_conf_set(struct agent_conf *c, const char *section, const char *key, c
 			return set_str(c->textfile, sizeof(c->textfile), value, err, errlen);
 	} else if (strcmp(section, "daemon") == 0) {
 		if (strcmp(key, "oom_score_adj") == 0) {
-			char *end;
-			long v = strtol(value, &end, 10);
+			int64_t v;
 
-			if (end == value || *end || v < -1000 || v > 1000) {
+			if (parse_int(value, -1000, 1000, &v) < 0) {
 				snprintf(err, errlen, "bad oom_score_adj '%s' (-1000..1000)",
 					 value);
 				return -1;

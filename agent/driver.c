@@ -9,6 +9,8 @@
 
 #include "fileio.h"
 #include "log.h"
+#include "util.h"
+#include "writefile.h"
 
 uint64_t driver_to_unit(uint64_t kb, enum sysfs_unit u, unsigned page_kb)
 {
@@ -51,8 +53,8 @@ int driver_read_u64(const char *path, uint64_t *v)
 {
 	char buf[64];
 	ssize_t n = read_file(path, buf, sizeof(buf));
-	char *p = buf;
-	uint64_t x = 0;
+	const char *p = buf;
+	uint64_t x;
 
 	if (n < 0)
 		return (int)n;
@@ -60,11 +62,8 @@ int driver_read_u64(const char *path, uint64_t *v)
 		p++;
 	if (*p < '0' || *p > '9')
 		return -EINVAL;
-	while (*p >= '0' && *p <= '9') {
-		if (x > UINT64_MAX / 10 - 9)
-			return -ERANGE;
-		x = x * 10 + (uint64_t)(*p++ - '0');
-	}
+	if (!take_u64(&p, &x))
+		return -ERANGE;
 	if (*p && *p != '\n' && *p != ' ')
 		return -EINVAL;
 	*v = x;
@@ -108,7 +107,7 @@ int driver_open(struct balloon_driver *d, const struct driver_params *p, char *w
 		d->ops = &driver_none_ops;
 		return d->ops->open(d, p);
 	}
-	for (i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(all); i++) {
 		if (strcmp(all[i]->name, name) != 0)
 			continue;
 		d->ops = all[i];

@@ -23,6 +23,7 @@
 
 #include "fileio.h"
 #include "log.h"
+#include "util.h"
 
 struct userspace {
 	uint64_t chunk_kb;
@@ -100,16 +101,6 @@ static __attribute__((noreturn)) void child_main(int cmd, int rep, uint64_t chun
 	}
 }
 
-static void close_other_fds(int keep1, int keep2)
-{
-	int lo = keep1 < keep2 ? keep1 : keep2, hi = keep1 < keep2 ? keep2 : keep1;
-	int fd;
-
-	for (fd = 3; fd < 1024; fd++)
-		if (fd != lo && fd != hi)
-			close(fd);
-}
-
 /* ---- the agent side ---- */
 
 static int spawn(struct userspace *u)
@@ -138,14 +129,19 @@ static int spawn(struct userspace *u)
 	}
 	if (pid == 0) {
 		pid_t parent = getppid();
+		int c, r;
 
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		if (getppid() != parent)
 			_exit(0);
 		munlockall(); /* the agent's own mlockall does not belong here */
-		close_other_fds(cmd[0], rep[1]);
-		child_main(cmd[0], rep[1], u->chunk_kb * 1024,
-			   (uint32_t)(u->mem_total_kb / u->chunk_kb));
+		/* keep only the two pipe ends, as fds 3 and 4 (copied above 4 first) */
+		c = fcntl(cmd[0], F_DUPFD, 5);
+		r = fcntl(rep[1], F_DUPFD, 5);
+		if (c < 0 || r < 0 || dup2(c, 3) < 0 || dup2(r, 4) < 0)
+			_exit(4);
+		close_fds_from(5);
+		child_main(3, 4, u->chunk_kb * 1024, (uint32_t)(u->mem_total_kb / u->chunk_kb));
 	}
 	close(cmd[0]);
 	close(rep[1]);

@@ -19,6 +19,8 @@
 
 #include "fileio.h"
 #include "log.h"
+#include "util.h"
+#include "writefile.h"
 
 int (*hotplug_write)(const char *path, const char *data, size_t len) = write_file;
 
@@ -129,13 +131,10 @@ int hotplug_consider(struct hotplug *h, unsigned block)
 
 static bool block_number(const char *name, unsigned *block)
 {
-	char *end;
-	unsigned long v;
+	const char *p = name + 6;
+	uint64_t v;
 
-	if (strncmp(name, "memory", 6) != 0 || name[6] < '0' || name[6] > '9')
-		return false;
-	v = strtoul(name + 6, &end, 10);
-	if (*end || v > 0xffffffffUL)
+	if (strncmp(name, "memory", 6) != 0 || !take_u64(&p, &v) || *p || v > UINT32_MAX)
 		return false;
 	*block = (unsigned)v;
 	return true;

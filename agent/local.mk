@@ -13,7 +13,8 @@ agent_libagent_a_SOURCES = \
 	agent/driver_xen.c agent/driver_sysfs.c agent/driver_userspace.c agent/driver_none.c \
 	agent/hotplug.c agent/hotplug.h \
 	agent/psi.c agent/psi.h \
-	agent/metrics.c agent/metrics.h
+	agent/metrics.c agent/metrics.h \
+	agent/writefile.c agent/writefile.h
 agent_libagent_a_CFLAGS = $(AM_CFLAGS) $(UDEV_CFLAGS) $(INIH_CFLAGS)
 
 agent_selfballoond_SOURCES = agent/selfballoond.c

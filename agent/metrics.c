@@ -2,7 +2,6 @@
 /* Prometheus textfile with target, current, goal, pressure, decisions by reason, OOM deflates. */
 
 #include "metrics.h"
-#include "fileio.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -10,6 +9,9 @@
 #include <string.h>
 #include <sys/statfs.h>
 #include <unistd.h>
+
+#include "util.h"
+#include "writefile.h"
 
 #ifndef TMPFS_MAGIC
 #define TMPFS_MAGIC 0x01021994
@@ -91,14 +93,9 @@ int metrics_write(const char *path, const struct metrics *m, const struct decisi
 int metrics_check_fs(const char *path, unsigned long *fs_type)
 {
 	char dir[4096];
-	const char *slash = strrchr(path, '/');
 	struct statfs sf;
 
-	if (!slash)
-		snprintf(dir, sizeof(dir), ".");
-	else if (slash == path)
-		snprintf(dir, sizeof(dir), "/");
-	else if (snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path) >= (int)sizeof(dir))
+	if (path_dirname(path, dir, sizeof(dir)) < 0)
 		return -ENAMETOOLONG;
 	if (statfs(dir, &sf) < 0)
 		return -errno;

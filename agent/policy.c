@@ -14,6 +14,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "util.h"
+
 static uint64_t max_u64(uint64_t a, uint64_t b)
 {
 	return a > b ? a : b;
@@ -240,7 +242,7 @@ const char *pressure_names(unsigned bits, char *buf, unsigned len)
 	int w;
 
 	buf[0] = '\0';
-	for (i = 0; i < sizeof(n) / sizeof(n[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(n); i++) {
 		if (!(bits & (1u << i)))
 			continue;
 		w = snprintf(buf + used, len - used, "%s%s", used ? "," : "", n[i]);

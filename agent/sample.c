@@ -8,26 +8,7 @@
 #include <string.h>
 
 #include "fileio.h"
-
-bool take_u64(const char **s, uint64_t *out)
-{
-	const char *p = *s;
-	uint64_t v = 0;
-
-	if (*p < '0' || *p > '9')
-		return false;
-	while (*p >= '0' && *p <= '9') {
-		unsigned d = (unsigned)(*p - '0');
-
-		if (v > (UINT64_MAX - d) / 10)
-			return false;
-		v = v * 10 + d;
-		p++;
-	}
-	*s = p;
-	*out = v;
-	return true;
-}
+#include "util.h"
 
 static const char *next_line(const char *p)
 {
@@ -83,7 +64,7 @@ int meminfo_parse(const char *buf, struct meminfo *m)
 		if (*colon != ':')
 			continue;
 		klen = (size_t)(colon - p);
-		for (i = 0; i < sizeof(mi_keys) / sizeof(mi_keys[0]); i++) {
+		for (i = 0; i < ARRAY_SIZE(mi_keys); i++) {
 			k = &mi_keys[i];
 			if (strlen(k->name) != klen || memcmp(p, k->name, klen) != 0)
 				continue;
@@ -143,7 +124,7 @@ int vmstat_parse(const char *buf, struct vmstat *v)
 		if (*sp != ' ')
 			continue;
 		klen = (size_t)(sp - p);
-		for (i = 0; i < sizeof(vm_keys) / sizeof(vm_keys[0]); i++) {
+		for (i = 0; i < ARRAY_SIZE(vm_keys); i++) {
 			k = &vm_keys[i];
 			if (strlen(k->name) != klen || memcmp(p, k->name, klen) != 0)
 				continue;

@@ -72,12 +72,6 @@ struct sample {
  * Cached - Shmem. vmstat_parse and psi_parse return -EINVAL when nothing
  * usable was found. Old kernels' single "workingset_refault" counts as file.
  */
-/*
- * Parses the decimal digits at *s into *out and advances *s past them;
- * false (and *s unchanged) when there are none or the value overflows.
- */
-bool take_u64(const char **s, uint64_t *out);
-
 int meminfo_parse(const char *buf, struct meminfo *m);
 int vmstat_parse(const char *buf, struct vmstat *v);
 int psi_parse(const char *buf, struct psi *p);

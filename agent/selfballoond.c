@@ -18,11 +18,9 @@
 #include <sys/mman.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "driver.h"
-#include "fileio.h"
 #include "hotplug.h"
 #include "log.h"
 #include "metrics.h"
@@ -30,6 +28,8 @@
 #include "policy.h"
 #include "psi.h"
 #include "sample.h"
+#include "util.h"
+#include "writefile.h"
 #include "zoneinfo.h"
 
 struct opts {
@@ -59,13 +59,6 @@ struct agent {
 	int last_set_err, last_metrics_err;
 	int tfd, sfd, psifd;
 };
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static void usage(FILE *f)
 {

@@ -2,13 +2,13 @@
 /* totalreserve_pages from /proc/zoneinfo: per zone, high watermark + largest lowmem_reserve. */
 
 #include "zoneinfo.h"
-#include "sample.h"
 
 #include <errno.h>
 #include <stdbool.h>
 #include <string.h>
 
 #include "fileio.h"
+#include "util.h"
 
 struct zone_acc {
 	uint64_t high, managed, maxprot;

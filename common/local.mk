@@ -6,7 +6,8 @@ common_libcommon_a_SOURCES = \
 	common/parse.c common/parse.h \
 	common/fileio.c common/fileio.h \
 	common/notify.c common/notify.h \
-	common/conf.c common/conf.h
+	common/conf.c common/conf.h \
+	common/util.c common/util.h
 common_libcommon_a_CFLAGS = $(AM_CFLAGS) $(INIH_CFLAGS)
 
 # ---- tests of common
@@ -16,4 +17,9 @@ TESTS += tests/unit/test_common
 tests_unit_test_common_SOURCES = tests/unit/test_common.c
 tests_unit_test_common_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_common_LDADD = common/libcommon.a $(CMOCKA_LIBS) $(INIH_LIBS)
+check_PROGRAMS += tests/unit/test_common_util
+TESTS += tests/unit/test_common_util
+tests_unit_test_common_util_SOURCES = tests/unit/test_common_util.c
+tests_unit_test_common_util_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_common_util_LDADD = common/libcommon.a $(CMOCKA_LIBS)
 endif

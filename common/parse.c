@@ -5,9 +5,10 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+#include "util.h"
 
 static const char *skip_space(const char *s)
 {
@@ -21,37 +22,65 @@ static bool rest_is_space(const char *s)
 	return *skip_space(s) == '\0';
 }
 
-/* Reads the leading unsigned number; *end points past it. */
+/* Reads the leading unsigned number (after blanks); *end points past it. */
 static int leading_uint(const char *s, uint64_t *v, const char **end)
 {
-	char *e;
-	unsigned long long n;
-
 	s = skip_space(s);
 	if (!isdigit((unsigned char)*s))
 		return -EINVAL;
-	errno = 0;
-	n = strtoull(s, &e, 10);
-	if (errno == ERANGE)
+	if (!take_u64(&s, v))
 		return -ERANGE;
-	*v = n;
-	*end = e;
+	*end = s;
 	return 0;
+}
+
+/* The number and nothing else but blanks. */
+static int whole_uint(const char *s, uint64_t *v)
+{
+	const char *end;
+	int r = leading_uint(s, v, &end);
+
+	if (r < 0)
+		return r;
+	return rest_is_space(end) ? 0 : -EINVAL;
 }
 
 int parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 {
-	const char *end;
 	uint64_t v;
 	int r;
 
 	if (!s)
 		return -EINVAL;
-	r = leading_uint(s, &v, &end);
+	r = whole_uint(s, &v);
 	if (r < 0)
 		return r;
-	if (!rest_is_space(end))
+	if (v < min || v > max)
+		return -ERANGE;
+	*out = v;
+	return 0;
+}
+
+int parse_int(const char *s, int64_t min, int64_t max, int64_t *out)
+{
+	bool neg = false;
+	uint64_t mag;
+	int64_t v;
+	int r;
+
+	if (!s)
 		return -EINVAL;
+	s = skip_space(s);
+	if (*s == '-' || *s == '+')
+		neg = *s++ == '-';
+	if (!isdigit((unsigned char)*s))
+		return -EINVAL;
+	r = whole_uint(s, &mag);
+	if (r < 0)
+		return r;
+	if (mag > (uint64_t)INT64_MAX + neg)
+		return -ERANGE;
+	v = neg ? (int64_t)(0 - mag) : (int64_t)mag;
 	if (v < min || v > max)
 		return -ERANGE;
 	*out = v;
@@ -166,7 +195,7 @@ int parse_duration_ms(const char *s, uint64_t *ms)
 	suffix[n] = '\0';
 	if (!rest_is_space(end + n))
 		return -EINVAL;
-	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(units); i++)
 		if (strcasecmp(suffix, units[i].suffix) == 0)
 			return mul_check(v, units[i].mult, ms);
 	return -EINVAL;
@@ -180,7 +209,7 @@ int parse_bool(const char *s, bool *out)
 
 	if (!s)
 		return -EINVAL;
-	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(yes); i++) {
 		if (strcasecmp(s, yes[i]) == 0) {
 			*out = true;
 			return 0;

@@ -9,6 +9,9 @@
 /* Unsigned decimal integer in [min, max]. Returns 0 or -EINVAL / -ERANGE. */
 int parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 
+/* Signed decimal integer ("-900", "+5", "42") in [min, max]. Returns 0 or -EINVAL / -ERANGE. */
+int parse_int(const char *s, int64_t min, int64_t max, int64_t *out);
+
 /*
  * Size in bytes: "4096", "512K", "512M", "2G", "1T" (binary multiples;
  * an optional trailing "B" or "iB" is accepted: "512MiB").

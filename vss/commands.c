@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/sysmacros.h>
 
+#include "util.h"
 #include "vssd_config.h"
 
 #define MAX_LIST 1024
@@ -175,7 +176,7 @@ static const struct command commands[] = {
 	{ "guest-fsfreeze-thaw", cmd_thaw, true },
 	{ "vssd-status", cmd_vssd_status, true },
 };
-#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+#define NCOMMANDS ARRAY_SIZE(commands)
 
 static json_object *cmd_info(struct engine *e, json_object *args, struct reply *out)
 {
@@ -210,7 +211,7 @@ static json_object *ms3(uint64_t us)
 json_object *commands_status(const struct engine *e)
 {
 	json_object *st = json_object_new_object(), *fss = json_object_new_array();
-	uint64_t now = engine_now_ms();
+	uint64_t now = now_ms();
 	size_t i;
 
 	json_object_object_add(

@@ -15,6 +15,7 @@
 
 #include "commands.h"
 #include "log.h"
+#include "util.h"
 
 static int another_listener(const struct sockaddr_un *sa)
 {
@@ -268,7 +269,7 @@ static void accept_one(struct control *c, const struct listener *l)
 		return;
 	}
 	c->clients[i]->fd = fd;
-	c->clients[i]->last_ms = engine_now_ms();
+	c->clients[i]->last_ms = now_ms();
 	session_init(&c->clients[i]->s, c->engine);
 }
 
@@ -306,7 +307,7 @@ void control_dispatch(struct control *c, const struct pollfd *p, size_t n)
 				enum engine_state before = c->engine->state;
 				size_t j;
 
-				cl->last_ms = engine_now_ms();
+				cl->last_ms = now_ms();
 				session_input(&cl->s, buf, (size_t)r);
 				if (before != ENGINE_FROZEN && c->engine->state == ENGINE_FROZEN)
 					for (j = 0; j < CONTROL_MAX_CLIENTS; j++)

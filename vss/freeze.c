@@ -11,27 +11,11 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
 #include "record.h"
-
-uint64_t engine_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static uint64_t now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
+#include "util.h"
 
 void engine_init(struct engine *e, const struct vssd_config *cfg)
 {
@@ -108,7 +92,7 @@ static void finish_thaw(struct engine *e)
 {
 	size_t k;
 
-	e->thawed_at_ms = engine_now_ms();
+	e->thawed_at_ms = now_ms();
 	e->last_frozen_ms = e->thawed_at_ms - e->frozen_at_ms;
 	e->state = ENGINE_THAWED;
 	e->nfrozen = 0;
@@ -244,7 +228,7 @@ int engine_freeze(struct engine *e, const char *const *list, uint64_t timeout_ms
 			 e->set.norder, WATCHDOG_MAX_FDS);
 		goto undo_hooks;
 	}
-	if (e->set.norder > sizeof(fds_stack) / sizeof(fds_stack[0])) {
+	if (e->set.norder > ARRAY_SIZE(fds_stack)) {
 		fds = calloc(e->set.norder, sizeof(*fds));
 		if (!fds) {
 			r = -ENOMEM;
@@ -263,7 +247,7 @@ int engine_freeze(struct engine *e, const char *const *list, uint64_t timeout_ms
 	}
 	r = engine_start(e);
 	/* our deadline is fixed before the watchdog's: a FIFREEZE that ends by it was announced in time */
-	e->frozen_at_ms = engine_now_ms();
+	e->frozen_at_ms = now_ms();
 	e->deadline_ms = e->frozen_at_ms + (timeout_ms ? timeout_ms : c->timeout_ms);
 	if (r == 0)
 		r = watchdog_arm(&e->wd, fds, e->set.norder,
@@ -309,7 +293,7 @@ int engine_freeze(struct engine *e, const char *const *list, uint64_t timeout_ms
 				abort_freeze(e);
 				return -EIO;
 			}
-			if (engine_now_ms() >= e->deadline_ms) {
+			if (now_ms() >= e->deadline_ms) {
 				/* the watchdog may already have fired: do not leave this one unguarded */
 				snprintf(err, errlen,
 					 "freezing took longer than the timeout (at %s); "
@@ -368,7 +352,7 @@ int engine_thaw(struct engine *e, char *err, size_t errlen)
 	if (e->state != ENGINE_FROZEN)
 		return 0;
 	/* vssd's deadline is never later than the watchdog's: before it, the watchdog cannot have fired */
-	if (engine_now_ms() >= e->deadline_ms)
+	if (now_ms() >= e->deadline_ms)
 		e->watchdog_fired = true;
 	thawed = thaw_frozen(&e->set, &failed);
 	if (thawed + failed < e->nfrozen)

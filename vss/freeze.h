@@ -65,6 +65,4 @@ void engine_watchdog_event(struct engine *e);
  */
 bool engine_reap_watchdog(struct engine *e);
 
-uint64_t engine_now_ms(void);
-
 #endif

@@ -15,20 +15,12 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
+#include "util.h"
 
 extern char **environ;
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 /* package-manager leftovers and disabled samples are not hooks */
 static bool ignored_name(const char *n)
@@ -40,7 +32,7 @@ static bool ignored_name(const char *n)
 
 	if (n[0] == '.' || strstr(n, ".dpkg-"))
 		return true;
-	for (i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(suffixes); i++) {
 		size_t sl = strlen(suffixes[i]);
 
 		if (len >= sl && strcmp(n + len - sl, suffixes[i]) == 0)

@@ -11,6 +11,7 @@
 
 #include "hyperv_abi.h"
 #include "log.h"
+#include "util.h"
 
 #define RETRY_MIN_MS 1000
 #define RETRY_MAX_MS 30000
@@ -32,7 +33,7 @@ static void schedule_retry(struct hv_channel *c)
 		delay *= 2;
 	if (delay > RETRY_MAX_MS)
 		delay = RETRY_MAX_MS;
-	c->retry_at_ms = engine_now_ms() + delay;
+	c->retry_at_ms = now_ms() + delay;
 }
 
 int hv_attach(struct hv_channel *c, int fd)
@@ -205,12 +206,12 @@ int hv_timeout_ms(const struct hv_channel *c)
 
 	if (c->fd >= 0 || c->retry_at_ms == 0)
 		return -1;
-	now = engine_now_ms();
+	now = now_ms();
 	return c->retry_at_ms > now ? (int)(c->retry_at_ms - now) : 0;
 }
 
 void hv_tick(struct hv_channel *c)
 {
-	if (c->fd < 0 && c->retry_at_ms && engine_now_ms() >= c->retry_at_ms)
+	if (c->fd < 0 && c->retry_at_ms && now_ms() >= c->retry_at_ms)
 		hv_open(c);
 }

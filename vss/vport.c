@@ -12,6 +12,7 @@
 
 #include "fileio.h"
 #include "log.h"
+#include "util.h"
 
 #define REST_MS 500
 
@@ -97,7 +98,7 @@ static void host_gone(struct vport *v)
 	jsonframe_reset(&v->s.frame);
 	v->s.outlen = 0;
 	v->s.overflow = false;
-	v->resume_at_ms = engine_now_ms() + REST_MS;
+	v->resume_at_ms = now_ms() + REST_MS;
 }
 
 void vport_event(struct vport *v, short revents)
@@ -133,12 +134,12 @@ int vport_timeout_ms(const struct vport *v)
 
 	if (v->fd < 0 || !v->resume_at_ms)
 		return -1;
-	now = engine_now_ms();
+	now = now_ms();
 	return v->resume_at_ms > now ? (int)(v->resume_at_ms - now) : 0;
 }
 
 void vport_tick(struct vport *v)
 {
-	if (v->resume_at_ms && engine_now_ms() >= v->resume_at_ms)
+	if (v->resume_at_ms && now_ms() >= v->resume_at_ms)
 		v->resume_at_ms = 0;
 }

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "parse.h"
+#include "util.h"
 
 #define DEFAULT_SOCKET RUNSTATEDIR "/vssd/vssd.sock"
 #define EXIT_FAILED 1
@@ -312,14 +313,6 @@ static json_object *try_status(json_object **reply)
 	return result(*reply, "status");
 }
 
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static const char *str(json_object *o, const char *key)
 {
 	json_object *v;
@@ -515,7 +508,7 @@ static int cmd_backup(int argc, char **argv)
 	json_out = json;
 	if (frozen < 0)
 		return EXIT_FAILED;
-	t_frozen = mono_ms();
+	t_frozen = (int64_t)now_ms();
 	/* whatever happens to CMD or to us (short of SIGKILL), thaw afterwards */
 	sigaction(SIGINT, &ign, &old_int);
 	sigaction(SIGTERM, &ign, &old_term);
@@ -537,7 +530,7 @@ static int cmd_backup(int argc, char **argv)
 	json_out = false;
 	thawed = do_thaw();
 	json_out = json;
-	t_thawed = mono_ms();
+	t_thawed = (int64_t)now_ms();
 	if (pid < 0)
 		fprintf(stderr, "vssctl: fork: %s\n", strerror(errno));
 	if (thawed < 0) {

@@ -20,6 +20,7 @@
 #include "log.h"
 #include "notify.h"
 #include "record.h"
+#include "util.h"
 #include "vport.h"
 
 static void usage(FILE *out)
@@ -35,38 +36,6 @@ static void usage(FILE *out)
 		"  -h, --help          show this help\n"
 		"  -V, --version       show the version\n",
 		VSSD_DEFAULT_CONFIG);
-}
-
-static int mkdir_p(const char *dir, mode_t mode)
-{
-	char tmp[256];
-	size_t i;
-
-	if (snprintf(tmp, sizeof(tmp), "%s", dir) >= (int)sizeof(tmp))
-		return -ENAMETOOLONG;
-	for (i = 1; tmp[i]; i++) {
-		if (tmp[i] != '/')
-			continue;
-		tmp[i] = '\0';
-		if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
-			return -errno;
-		tmp[i] = '/';
-	}
-	if (mkdir(tmp, mode) < 0 && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
-static int dirname_of(const char *path, char *out, size_t size)
-{
-	const char *slash = strrchr(path, '/');
-	size_t n = slash ? (size_t)(slash - path) : 0;
-
-	if (n == 0 || n >= size)
-		return -EINVAL;
-	memcpy(out, path, n);
-	out[n] = '\0';
-	return 0;
 }
 
 /* Thaws what a previous instance left frozen; then its thaw hooks. */
@@ -176,7 +145,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	recover(&cfgs[0]);
-	if (dirname_of(cfgs[0].socket, dir, sizeof(dir)) == 0 && mkdir_p(dir, 0755) < 0) {
+	if (path_dirname(cfgs[0].socket, dir, sizeof(dir)) == 0 && mkdir_p(dir, 0755) < 0) {
 		log_err("cannot create %s: %m", dir);
 		return 1;
 	}

@@ -14,10 +14,10 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
+
+#include "util.h"
 
 #define FDS_PER_MSG 250 /* below the kernel's SCM_MAX_FD (253) */
 #define ARM_REPLY_MS 2000
@@ -46,14 +46,6 @@ struct wd_msg {
 	uint32_t pad;
 	uint64_t arg64;
 };
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 /* ---- the child ------------------------------------------------------- */
 
@@ -260,21 +252,6 @@ static void __attribute__((noreturn)) watchdog_main(int sock)
 	_exit(0);
 }
 
-/* Closes every fd >= first: close_range (Linux 5.9), else one by one up to the limit. */
-static void close_from(int first)
-{
-	long max;
-	int fd;
-
-	if (syscall(SYS_close_range, (unsigned)first, ~0U, 0U) == 0)
-		return;
-	max = sysconf(_SC_OPEN_MAX);
-	if (max < 0 || max > 1 << 20)
-		max = 1 << 20;
-	for (fd = first; fd < max; fd++)
-		close(fd);
-}
-
 /* stdin, stdout and stderr from /dev/null: the watchdog never writes anything */
 static void null_stdio(void)
 {
@@ -313,7 +290,7 @@ int watchdog_spawn(struct watchdog *w)
 		close(sv[0]);
 		if (dup2(sv[1], 3) < 0)
 			_exit(1);
-		close_from(4);
+		close_fds_from(4);
 		null_stdio();
 		watchdog_main(3);
 	}

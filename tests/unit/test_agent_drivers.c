@@ -6,6 +6,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <dirent.h>
 #include <poll.h>
 #include <sys/resource.h>
 #include <signal.h>
@@ -14,9 +15,10 @@
 
 #include "testutil.h"
 #include "driver.h"
-#include "fileio.h"
 #include "hotplug.h"
 #include "policy.h"
+#include "util.h"
+#include "writefile.h"
 
 #define XEN "sys/devices/system/xen_memory/xen_memory0/"
 
@@ -178,7 +180,7 @@ static void test_drivers_never_write_above_max(void **state)
 	write_ull(root, XEN "target_kb", 4200000);
 	write_ull(root, XEN "info/current_kb", 4200000);
 	assert_int_equal(driver_open(&d, &p, why, sizeof(why)), 0);
-	for (i = 0; i < sizeof(huge) / sizeof(huge[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(huge); i++) {
 		assert_int_equal(d.ops->set_target(&d, &mi, huge[i]), 0);
 		assert_int_equal(tu_read_ull(root, XEN "target_kb"), 4200000);
 	}
@@ -217,7 +219,7 @@ static void test_drivers_never_write_above_max(void **state)
 	for (u = 0; u < 3; u++) {
 		c.sysfs_unit = units[u].u;
 		assert_int_equal(driver_open(&d, &p, why, sizeof(why)), 0);
-		for (i = 0; i < sizeof(huge) / sizeof(huge[0]); i++) {
+		for (i = 0; i < ARRAY_SIZE(huge); i++) {
 			assert_int_equal(d.ops->set_target(&d, &mi, huge[i]), 0);
 			assert_int_equal(tu_read_ull(root, "sys/fake/balloon/target"),
 					 units[u].max);
@@ -338,6 +340,55 @@ static void test_userspace_balloon(void **state)
 	assert_true(wait_held(&d, &mi, 2048, &rep, &died));
 	assert_false(died);
 	d.ops->close(&d, false);
+}
+
+/* The balloon child holds its two pipe ends and stdio, nothing else (also above fd 1023). */
+static void test_userspace_child_fds(void **state)
+{
+	struct agent_conf c;
+	struct meminfo mi = { .mem_total = 64 * 1024 };
+	struct balloon_driver d;
+	struct driver_report rep;
+	struct driver_params p = { .root = "/", .conf = &c, .page_kb = 4, .mi = &mi };
+	struct rlimit rl;
+	char dir[64], why[256];
+	struct dirent *e;
+	bool died = false;
+	int n = 0, high = 1500;
+	DIR *fds;
+	(void)state;
+
+	if (geteuid() != 0 && (getrlimit(RLIMIT_MEMLOCK, &rl) < 0 || rl.rlim_cur < (8u << 20))) {
+		tu_skip("needs root or RLIMIT_MEMLOCK >= 8 MiB to mlock the balloon");
+	}
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &rl), 0);
+	if (rl.rlim_cur <= (rlim_t)high && rl.rlim_max > (rlim_t)high) {
+		rl.rlim_cur = (rlim_t)high + 1;
+		assert_int_equal(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	}
+	if (rl.rlim_cur <= (rlim_t)high)
+		high = 1000; /* the hard limit forbids more; still one the child must not keep */
+	assert_int_equal(dup2(0, high), high); /* an fd of the agent's, not close-on-exec */
+	agent_conf_defaults(&c);
+	snprintf(c.driver, sizeof(c.driver), "userspace");
+	c.chunk_bytes = 1 << 20;
+	assert_int_equal(driver_open(&d, &p, why, sizeof(why)), 0);
+	assert_int_equal(d.ops->set_target(&d, &mi, 63 * 1024), 0);
+	assert_true(wait_held(&d, &mi, 1024, &rep, &died));
+	assert_false(died);
+	snprintf(dir, sizeof(dir), "/proc/%d/fd", driver_userspace_child(&d));
+	fds = opendir(dir);
+	assert_non_null(fds);
+	while ((e = readdir(fds)))
+		if (e->d_name[0] != '.') {
+			print_message("child fd %s\n", e->d_name);
+			assert_true(atoi(e->d_name) <= 4);
+			n++;
+		}
+	closedir(fds);
+	assert_int_equal(n, 5);
+	d.ops->close(&d, false);
+	close(high);
 }
 
 /* ---- hotplug ---- */
@@ -528,6 +579,7 @@ int main(void)
 		cmocka_unit_test(test_drivers_never_write_above_max),
 		cmocka_unit_test(test_sysfs_units),
 		cmocka_unit_test(test_userspace_balloon),
+		cmocka_unit_test(test_userspace_child_fds),
 		cmocka_unit_test(test_hotplug_auto_when_kernel_leaves_offline),
 		cmocka_unit_test(test_hotplug_auto_never_fights_kernel),
 		cmocka_unit_test(test_hotplug_policies),

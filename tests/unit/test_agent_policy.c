@@ -13,6 +13,7 @@
 #include "testutil.h"
 #include "metrics.h"
 #include "policy.h"
+#include "util.h"
 
 #define GiB (1024ULL * 1024) /* in kB */
 #define MiB 1024ULL
@@ -67,7 +68,7 @@ static void test_xen_table(void **state)
 {
 	size_t i;
 	(void)state;
-	for (i = 0; i < sizeof(xen_cases) / sizeof(xen_cases[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(xen_cases); i++) {
 		const struct xen_case *x = &xen_cases[i];
 		struct agent_conf c;
 		struct policy_conf pc;

@@ -90,6 +90,32 @@ static void test_bools(void **state)
 	assert_int_equal(parse_bool("maybe", &b), -EINVAL);
 }
 
+static void test_ints(void **state)
+{
+	int64_t v = 7;
+
+	(void)state;
+	assert_int_equal(parse_int("-900", -1000, 1000, &v), 0);
+	assert_int_equal(v, -900);
+	assert_int_equal(parse_int("+5", -1000, 1000, &v), 0);
+	assert_int_equal(v, 5);
+	assert_int_equal(parse_int(" 1000 ", -1000, 1000, &v), 0);
+	assert_int_equal(v, 1000);
+	assert_int_equal(parse_int("-9223372036854775808", INT64_MIN, INT64_MAX, &v), 0);
+	assert_true(v == INT64_MIN);
+	v = 7;
+	assert_int_equal(parse_int("-1001", -1000, 1000, &v), -ERANGE);
+	assert_int_equal(parse_int("1001", -1000, 1000, &v), -ERANGE);
+	assert_int_equal(parse_int("9223372036854775808", INT64_MIN, INT64_MAX, &v), -ERANGE);
+	assert_int_equal(parse_int("99999999999999999999", INT64_MIN, INT64_MAX, &v), -ERANGE);
+	assert_int_equal(parse_int("- 5", -1000, 1000, &v), -EINVAL);
+	assert_int_equal(parse_int("-", -1000, 1000, &v), -EINVAL);
+	assert_int_equal(parse_int("", -1000, 1000, &v), -EINVAL);
+	assert_int_equal(parse_int("5x", -1000, 1000, &v), -EINVAL);
+	assert_int_equal(parse_int("0x10", -1000, 1000, &v), -EINVAL);
+	assert_int_equal(v, 7);
+}
+
 static int handler(void *user, const char *section, const char *key, const char *value, char *err,
 		   size_t errlen)
 {
@@ -179,10 +205,10 @@ static void test_read_file(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_sizes),       cmocka_unit_test(test_percent),
-		cmocka_unit_test(test_durations),   cmocka_unit_test(test_bools),
-		cmocka_unit_test(test_conf_errors), cmocka_unit_test(test_path_join),
-		cmocka_unit_test(test_read_file),
+		cmocka_unit_test(test_sizes),     cmocka_unit_test(test_percent),
+		cmocka_unit_test(test_durations), cmocka_unit_test(test_bools),
+		cmocka_unit_test(test_ints),      cmocka_unit_test(test_conf_errors),
+		cmocka_unit_test(test_path_join), cmocka_unit_test(test_read_file),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

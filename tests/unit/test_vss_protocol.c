@@ -32,6 +32,7 @@
 #include "jsonframe.h"
 #include "session.h"
 #include "testutil.h"
+#include "util.h"
 
 /* ---- jsonframe -------------------------------------------------------- */
 
@@ -499,7 +500,7 @@ static const char *const all_commands[] = {
 	"guest-fsfreeze-thaw",
 	"vssd-status",
 };
-#define NALL (sizeof(all_commands) / sizeof(all_commands[0]))
+#define NALL ARRAY_SIZE(all_commands)
 
 /* checks guest-info; frozen_disabled: whether the freeze commands must show disabled */
 static void check_info(struct env *v, bool frozen)
