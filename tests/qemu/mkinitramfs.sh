@@ -3,8 +3,9 @@
 # Builds a small initramfs for the QEMU end-to-end test:
 #   mkinitramfs.sh KERNEL_TREE OUT.cpio.gz INIT_SCRIPT BINARY...
 # KERNEL_TREE is an unpacked linux-image .deb (dpkg-deb -x); the modules the
-# guest needs (virtio-pci, virtio-blk, virtio-console, ext4) and their
-# dependencies (modinfo -F depends) are copied with a load order file. Each
+# guest needs (virtio-pci, virtio-blk, virtio-console, ext4, and any named in
+# $MKINITRAMFS_MODULES, e.g. virtio_balloon) and their dependencies (modinfo -F
+# depends) are copied with a load order file. Each
 # BINARY is copied to /bin with the shared libraries and loader ldd lists.
 # busybox (static) provides the shell and tools.
 set -eu
@@ -37,7 +38,7 @@ add_module() {
 	esac
 	echo "$1.ko" >> "$root/lib/modules/order"
 }
-for m in virtio_pci virtio_blk virtio_console crc32c_generic ext4; do
+for m in virtio_pci virtio_blk virtio_console crc32c_generic ext4 ${MKINITRAMFS_MODULES:-}; do
 	add_module "$m"
 done
 
