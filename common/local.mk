@@ -7,7 +7,8 @@ common_libcommon_a_SOURCES = \
 	common/fileio.c common/fileio.h \
 	common/notify.c common/notify.h \
 	common/conf.c common/conf.h \
-	common/util.c common/util.h
+	common/util.c common/util.h \
+	common/balloonproto.c common/balloonproto.h
 common_libcommon_a_CFLAGS = $(AM_CFLAGS) $(INIH_CFLAGS)
 
 # ---- tests of common

@@ -42,7 +42,8 @@ uninstall-pkg-conf:
 
 # systemd units: paths substituted at make time (they follow prefix/sysconfdir
 # given to make, not only to configure).
-PKG_UNITS = packaging/systemd/vssd.service packaging/systemd/selfballoond.service
+PKG_UNITS = packaging/systemd/vssd.service packaging/systemd/selfballoond.service \
+	packaging/systemd/selfballoon-host@.service
 EXTRA_DIST += $(PKG_UNITS:=.in)
 CLEANFILES += $(PKG_UNITS)
 if HAVE_SYSTEMD
