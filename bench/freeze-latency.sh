@@ -2,13 +2,18 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # bench/freeze-latency.sh: vssd against qemu-ga (QEMU guest agent), same filesystems, same run.
 #
-#   sudo bench/freeze-latency.sh [--trials N] [--fs N] [--json FILE] [--no-strace]
+#   sudo bench/freeze-latency.sh [--trials N] [--fs N] [--json FILE] [--no-strace] [--no-perf]
+#                                [--cycles N] [--dirty-trials N [--dirty-mib M]]
 #
 # Measures (client-side round trips, median / p90 / max, warm-up discarded, method order
 # rotated every trial): guest-fsfreeze-freeze-list and guest-fsfreeze-thaw for N = 1 (one
 # each of ext4, xfs, btrfs), 8 and 32 clean loop filesystems, the full cycle, guest-ping;
 # the CPU each daemon spends per command and its memory (VmRSS, VmHWM). A bare in-process
 # FIFREEZE/FITHAW loop is timed on the same filesystems as the lower bound ("ioctl").
+# --cycles N: N freeze/thaw cycles of N=8 per daemon first, then a memory snapshot (Pss of
+# vssd, its watchdog and qemu-ga). --dirty-trials N: N trials on 8 filesystems with M MiB
+# (default 64) written to each just before the freeze, while bench/stall-writer appends a
+# byte every millisecond to each: the round trips and the longest writer stall.
 #
 # Safety (the machine is shared):
 #  * every filesystem is a sparse image in a `mktemp -d` directory ($T), on a loop device
@@ -36,6 +41,10 @@ NFS=32
 TRIALS=50
 JSON=
 STRACE=1
+NOPERF=
+CYCLES=0
+DIRTY_TRIALS=0
+DIRTY_MIB=64
 RUN_TIMEOUT=${RUN_TIMEOUT:-420}
 
 while [ $# -gt 0 ]; do
@@ -44,7 +53,11 @@ while [ $# -gt 0 ]; do
 	--fs) NFS=$2; shift 2 ;;
 	--json) JSON=$2; shift 2 ;;
 	--no-strace) STRACE=; shift ;;
-	-h | --help) sed -n '2,25p' "$0"; exit 0 ;;
+	--no-perf) NOPERF=1; shift ;;
+	--cycles) CYCLES=$2; shift 2 ;;
+	--dirty-trials) DIRTY_TRIALS=$2; shift 2 ;;
+	--dirty-mib) DIRTY_MIB=$2; shift 2 ;;
+	-h | --help) sed -n '2,30p' "$0"; exit 0 ;;
 	*) echo "unknown argument: $1" >&2; exit 2 ;;
 	esac
 done
@@ -88,6 +101,14 @@ inner_cleanup() {
 		while read -r m _; do
 			timeout 10 fsfreeze -u "$m" 2>/dev/null   # not frozen: EINVAL, ignored
 		done <"$T/mounts"
+	fi
+	if [ -s "$T/writer.pid" ]; then         # the stall writer exits on EOF once thawed
+		read -r wpid <"$T/writer.pid"
+		for i in $(seq 100); do
+			[ "$(cat "/proc/$wpid/comm" 2>/dev/null)" = stall-writer ] || break
+			[ "$i" = 60 ] && kill -KILL "$wpid" 2>/dev/null     # ours (comm checked), 3 s late
+			sleep 0.05
+		done
 	fi
 	stop_pid "${QGA_PID:-}" "${QGA_START:-}"
 	if [ -s "$T/mounts" ]; then
@@ -182,6 +203,8 @@ EOF
 	"$PY" "$HERE/qga_client.py" run --root "$T" --mounts "$T/mounts" --loops "$T/loops" \
 		--vssd-sock "$T/vssd.sock" --qga-sock "$T/qga.sock" \
 		--vssd-pid "$VSSD_PID" --qga-pid "$QGA_PID" --sizes 1,8,"$NFS" --trials "$TRIALS" \
+		--cycles "$CYCLES" --dirty-trials "$DIRTY_TRIALS" --dirty-mib "$DIRTY_MIB" \
+		--stall-writer "$T/stall-writer" \
 		${STRACE:+--strace-dir "$T"} ${PERF:+--perf --perf-dir "$T"} --out "$T/bench.json" || die "benchmark client failed"
 	if [ -n "$STRACE" ]; then
 		for d in vssd qemu-ga; do
@@ -213,7 +236,7 @@ if ! command -v qemu-ga >/dev/null || ! command -v mkfs.xfs >/dev/null || ! comm
 		die "cannot install qemu-guest-agent xfsprogs btrfs-progs"
 fi
 PERF=
-perf stat -e task-clock -- true >/dev/null 2>&1 && PERF=1    # optional (Debian: linux-perf)
+[ -n "$NOPERF" ] || { perf stat -e task-clock -- true >/dev/null 2>&1 && PERF=1; }   # optional (Debian: linux-perf)
 if [ -n "$STRACE" ] && ! command -v strace >/dev/null; then
 	DEBIAN_FRONTEND=noninteractive timeout 600 apt-get install -y strace || STRACE=
 fi
@@ -234,14 +257,16 @@ echo "- $("$VSSD" --version); binary $VSSD built $(date -u -r "$VSSD" '+%H:%M:%S
 echo "- util-linux $(fsfreeze -V | awk '{print $NF}'), $(mkfs.xfs -V), $(mkfs.btrfs --version | head -1), $(perf --version 2>/dev/null || echo 'perf: not installed'), strace $(strace -V 2>/dev/null | awk 'NR==1 {print $NF}')"
 NOSTRACE_ARG=
 [ -n "$STRACE" ] || NOSTRACE_ARG=--no-strace
-echo "- command: $0 --trials $TRIALS --fs $NFS${JSON:+ --json $JSON} $NOSTRACE_ARG"
+EXTRA_ARGS="--cycles $CYCLES --dirty-trials $DIRTY_TRIALS --dirty-mib $DIRTY_MIB${NOPERF:+ --no-perf}"
+echo "- command: $0 --trials $TRIALS --fs $NFS${JSON:+ --json $JSON} $NOSTRACE_ARG $EXTRA_ARGS"
 echo
 
 T=$(mktemp -d /tmp/vssbench.XXXXXX) || die mktemp
 : >"$T/loops"
+${CC:-cc} -O2 -Wall -pthread -o "$T/stall-writer" "$HERE/stall-writer.c" || die "cannot build stall-writer"
 timeout -k 15 "$RUN_TIMEOUT" unshare --mount --propagation private -- \
 	env BENCH_INNER=1 BENCH_T="$T" NFS="$NFS" TRIALS="$TRIALS" JSON="$JSON" STRACE="$STRACE" PERF="$PERF" \
-	bash "$0" --trials "$TRIALS" --fs "$NFS" ${JSON:+--json "$JSON"} $NOSTRACE_ARG
+	bash "$0" --trials "$TRIALS" --fs "$NFS" ${JSON:+--json "$JSON"} $NOSTRACE_ARG $EXTRA_ARGS
 rc=$?
 echo
 echo "- load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"

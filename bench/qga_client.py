@@ -234,8 +234,115 @@ class Bench:
         self.raw = {"meta": {}, "cells": {}, "ping": {}, "cpu": {}, "anomalies": []}
         self.dirfds = {}
 
+    def watchdog_pid(self):
+        """vssd's watchdog: its child process (none while it is being replaced)."""
+        try:
+            with open("/proc/%d/task/%d/children" % (self.a.vssd_pid, self.a.vssd_pid)) as f:
+                kids = [int(x) for x in f.read().split()]
+        except OSError:
+            return None
+        return kids[0] if len(kids) == 1 else None
+
     def snap_mem(self, label):
         self.mem[label] = {k: p.status() for k, p in self.proc.items()}
+        wd = self.watchdog_pid()
+        if wd:
+            self.mem[label]["vssd watchdog"] = Proc(wd).status()
+
+    def run_cycles(self, mps, n):
+        """N freeze-list+thaw cycles per daemon, back to back (for memory after use)."""
+        self.guard.check_list(mps)
+        keys = ["freeze", "thaw", "cycle", "cpu_freeze", "cpu_thaw", "v_sync", "v_ioctl_freeze", "v_ioctl_thaw"]
+        for name in ("vssd", "qemu-ga"):
+            req_f = self.conn[name].encode({"execute": "guest-fsfreeze-freeze-list",
+                                            "arguments": {"mountpoints": mps}})
+            req_t = self.conn[name].encode({"execute": "guest-fsfreeze-thaw"})
+            rec = {k: [] for k in keys}
+            for _ in range(n):
+                self.cycle_agent(name, mps, req_f, req_t, rec, status=False)
+            self.raw.setdefault("cycles", {})[name] = {"n": n, "freeze_med": med(rec["freeze"])}
+
+    def writer_cmd(self, w, cmd):
+        w.stdin.write(cmd + "\n")
+        w.stdin.flush()
+        line = w.stdout.readline()
+        if not line:
+            die("stall-writer exited")
+        return line.split()
+
+    def dirty(self, mps, mib):
+        """Delete last trial's files, syncfs, then MIB MiB of buffered writes per filesystem."""
+        buf = b"\xa5" * (1 << 20)
+        for m in mps:
+            try:
+                os.unlink(os.path.join(m, "dirty.bin"))
+            except FileNotFoundError:
+                pass
+        self.syncfs(mps)
+        for m in mps:
+            fd = os.open(os.path.join(m, "dirty.bin"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+            try:
+                for _ in range(mib):
+                    os.write(fd, buf)
+            finally:
+                os.close(fd)
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("Dirty:"):
+                    return int(line.split()[1])
+        return -1
+
+    def run_dirty(self, mps, trials, warmup, mib, writer_bin):
+        """Freeze right after MIB MiB of dirty data per filesystem, with a writer appending a
+        byte every millisecond to each filesystem: the round trips and the longest stall."""
+        self.guard.check_list(mps)
+        methods = ["vssd", "qemu-ga", "ioctl"]
+        keys = ["freeze", "thaw", "cycle", "cpu_freeze", "cpu_thaw", "v_sync", "v_ioctl_freeze",
+                "v_ioctl_thaw", "stall_ms", "dirty_kb"]
+        recs = {m: {k: [] for k in keys} for m in methods}
+        freeze = {"execute": "guest-fsfreeze-freeze-list", "arguments": {"mountpoints": mps}}
+        thaw = {"execute": "guest-fsfreeze-thaw"}
+        reqs = {m: (self.conn[m].encode(freeze), self.conn[m].encode(thaw)) for m in ("vssd", "qemu-ga")}
+        w = subprocess.Popen([writer_bin] + [os.path.join(m, "stall.log") for m in mps],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
+        with open(os.path.join(self.a.root, "writer.pid"), "w") as f:
+            f.write("%d\n" % w.pid)
+        try:
+            for i in range(warmup + trials):
+                order = methods[i % 3:] + methods[:i % 3]
+                for m in order:
+                    rec = recs[m] if i >= warmup else {k: [] for k in keys}
+                    rec["dirty_kb"].append(self.dirty(mps, mib))
+                    self.writer_cmd(w, "reset")
+                    if m == "ioctl":
+                        self.cycle_ioctl(mps, rec)
+                    else:
+                        self.cycle_agent(m, mps, reqs[m][0], reqs[m][1], rec)
+                    t_thaw = time.monotonic_ns()
+                    for _ in range(400):    # every writer has written once since the thaw
+                        r = self.writer_cmd(w, "report")
+                        if int(r[1]) > t_thaw:
+                            break
+                        time.sleep(0.005)
+                    else:
+                        die("a stall-writer did not resume within 2 s of the thaw")
+                    rec["stall_ms"].append(int(r[0]) / 1000.0)
+                print("  dirty trial %d: stall vssd %s qemu-ga %s ioctl %s ms" % (
+                    i, *(("%.1f" % recs[m]["stall_ms"][-1]) if recs[m]["stall_ms"] and i >= warmup else "-"
+                         for m in methods)), file=sys.stderr)
+        finally:
+            w.stdin.close()
+            try:
+                w.wait(10)
+            except subprocess.TimeoutExpired:
+                w.kill()
+                w.wait(10)
+        for m in mps:
+            try:
+                os.unlink(os.path.join(m, "dirty.bin"))
+            except FileNotFoundError:
+                pass
+        self.raw["dirty"] = {"mounts": mps, "mib": mib, "data": recs}
 
     def syncfs(self, mps):
         for m in mps:
@@ -434,6 +541,11 @@ class Bench:
             if st.get("return") != "thawed":
                 die("%s status is %r before the run" % (name, st))
 
+        if a.cycles:
+            print("memory: %d freeze/thaw cycles of N=8 per daemon" % a.cycles, file=sys.stderr)
+            self.run_cycles(self.mounts[:8], a.cycles)
+            time.sleep(1.0)
+            self.snap_mem("idle after %d freeze/thaw cycles (N=8) + 1 s" % a.cycles)
         by_type = {}
         for m in self.mounts:
             by_type.setdefault(self.types[m], []).append(m)
@@ -448,6 +560,9 @@ class Bench:
         self.run_ping(a.pings, 20)
         for label, mps in cells:
             self.run_cell(label, mps, a.trials, a.warmup, a.gap / 1000.0)
+        if a.dirty_trials:
+            print("dirty: %d trials, N=8, %d MiB per filesystem" % (a.dirty_trials, a.dirty_mib), file=sys.stderr)
+            self.run_dirty(self.mounts[:8], a.dirty_trials, 1, a.dirty_mib, a.stall_writer)
         self.snap_mem("after the run")
         time.sleep(1.0)
         self.snap_mem("after the run + 1 s idle")
@@ -493,6 +608,22 @@ def report(raw):
     L.append("| - | guest-ping | %s | %s | %.2f | %.2f | - | %d |" % (
         fmt3(p["vssd"]), fmt3(p["qemu-ga"]), med(p["vssd"]) / med(p["qemu-ga"]),
         pct(p["vssd"], 90) / pct(p["qemu-ga"], 90), len(p["vssd"])))
+    if raw.get("dirty"):
+        dd = raw["dirty"]["data"]
+        L.append("")
+        L.append("### N=8 with %d MiB dirty per filesystem (written just before each freeze), a writer per "
+                 "filesystem appending a byte every ms (ms: median / p90 / max)" % raw["dirty"]["mib"])
+        L.append("")
+        L.append("| method | freeze round trip | thaw round trip | longest writer stall | Dirty kB before (med) | n |")
+        L.append("|---|---|---|---|---|---|")
+        for m in ("vssd", "qemu-ga", "ioctl"):
+            r = dd[m]
+            L.append("| %s | %s | %s | %s | %d | %d |" % (m, fmt3(r["freeze"]), fmt3(r["thaw"]),
+                                                          fmt3(r["stall_ms"]), med(r["dirty_kb"]), len(r["freeze"])))
+        v, q = dd["vssd"], dd["qemu-ga"]
+        L.append("| ratio vssd / qemu-ga (median) | %.2f | %.2f | %.2f | | |" % (
+            med(v["freeze"]) / med(q["freeze"]), med(v["thaw"]) / med(q["thaw"]),
+            med(v["stall_ms"]) / med(q["stall_ms"])))
     L.append("")
     L.append("### Where vssd's freeze time goes (medians, ms; from vssd-status after each cycle)")
     L.append("")
@@ -630,6 +761,10 @@ def main():
     r.add_argument("--warmup", type=int, default=2)
     r.add_argument("--pings", type=int, default=200)
     r.add_argument("--gap", type=float, default=10.0, help="ms between cycles")
+    r.add_argument("--cycles", type=int, default=0, help="freeze/thaw cycles before the memory snapshot")
+    r.add_argument("--dirty-trials", type=int, default=0)
+    r.add_argument("--dirty-mib", type=int, default=64)
+    r.add_argument("--stall-writer", help="bench/stall-writer binary (with --dirty-trials)")
     r.add_argument("--strace-dir")
     r.add_argument("--perf", action="store_true", help="perf stat 30 cycles per daemon")
     r.add_argument("--perf-dir", default="/tmp")
