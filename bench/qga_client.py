@@ -627,7 +627,7 @@ def report(raw):
     L.append("")
     L.append("### Where vssd's freeze time goes (medians, ms; from vssd-status after each cycle)")
     L.append("")
-    L.append("| filesystems | vssd freeze RTT | syncfs (sum) | FIFREEZE (sum) | rest (parse, hooks dir, record, watchdog fork, reply) | ioctl ref. freeze | qemu-ga freeze RTT |")
+    L.append("| filesystems | vssd freeze RTT | syncfs (sum) | FIFREEZE (sum) | rest (request, mountinfo, hooks dir, record, watchdog arming, reply) | ioctl ref. freeze | qemu-ga freeze RTT |")
     L.append("|---|---|---|---|---|---|---|")
     for label, c in cells.items():
         d = c["data"]["vssd"]
