@@ -53,6 +53,12 @@ TESTS += tests/unit/test_agent_drivers
 tests_unit_test_agent_drivers_SOURCES = tests/unit/test_agent_drivers.c
 tests_unit_test_agent_drivers_CFLAGS = $(AGENT_TEST_CFLAGS)
 tests_unit_test_agent_drivers_LDADD = $(AGENT_TEST_LIBS)
+# the adversarial probe's regressions (shared/research/agent-adversarial-probe-2026-12.md)
+check_PROGRAMS += tests/unit/test_agent_safety
+TESTS += tests/unit/test_agent_safety
+tests_unit_test_agent_safety_SOURCES = tests/unit/test_agent_safety.c
+tests_unit_test_agent_safety_CFLAGS = $(AGENT_TEST_CFLAGS)
+tests_unit_test_agent_safety_LDADD = $(AGENT_TEST_LIBS)
 endif
 
 dist_man_MANS += man/selfballoond.8 man/selfballoond.conf.5

@@ -6,33 +6,48 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+/* Retries of a read interrupted by a signal: no loop over a file descriptor is unbounded. */
+#define IO_TRIES 100
+
+/* The fd is a regular file (procfs, sysfs and ordinary files all are): not a FIFO, device or directory. */
+static int check_regular(int fd)
+{
+	struct stat sb;
+
+	if (fstat(fd, &sb) < 0)
+		return -errno;
+	return S_ISREG(sb.st_mode) ? 0 : -EINVAL;
+}
 
 ssize_t read_file(const char *path, char *buf, size_t size)
 {
 	size_t len = 0;
-	int fd, err = 0;
+	int fd, err, tries;
+	ssize_t n;
+	char probe;
 
 	if (size < 2)
 		return -EINVAL;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	/* O_NONBLOCK: a FIFO planted here must not block the open; it is refused below. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
 		return -errno;
-	for (;;) {
-		ssize_t n = read(fd, buf + len, size - 1 - len);
-
+	err = check_regular(fd);
+	/* each pass reads at least a byte (bounded by size) or counts as a retry */
+	for (tries = 0; err == 0;) {
+		n = read(fd, buf + len, size - 1 - len);
 		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			err = -errno;
-			break;
+			if (errno != EINTR || ++tries == IO_TRIES)
+				err = -errno;
+			continue;
 		}
 		if (n == 0)
 			break;
 		len += (size_t)n;
 		if (len == size - 1) {
-			char probe;
-
 			n = read(fd, &probe, 1);
 			if (n > 0)
 				err = -EFBIG;

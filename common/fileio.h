@@ -8,7 +8,8 @@
 
 /*
  * Reads the whole file into buf (NUL-terminated). Returns its length, or
- * -errno; -EFBIG when the file does not fit in size-1 bytes.
+ * -errno; -EFBIG when the file does not fit in size-1 bytes, -EINVAL when
+ * it is not a regular file (a FIFO, a device, a directory: never blocks).
  */
 ssize_t read_file(const char *path, char *buf, size_t size);
 
