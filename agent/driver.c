@@ -9,6 +9,7 @@
 
 #include "fileio.h"
 #include "log.h"
+#include "plausible.h"
 #include "util.h"
 #include "writefile.h"
 
@@ -16,7 +17,7 @@ uint64_t driver_to_unit(uint64_t kb, enum sysfs_unit u, unsigned page_kb)
 {
 	switch (u) {
 	case UNIT_PAGES: return kb / page_kb;
-	case UNIT_BYTES: return kb > UINT64_MAX / 1024 ? UINT64_MAX : kb * 1024;
+	case UNIT_BYTES: return sat_mul(kb, 1024);
 	default: return kb;
 	}
 }
@@ -24,7 +25,7 @@ uint64_t driver_to_unit(uint64_t kb, enum sysfs_unit u, unsigned page_kb)
 uint64_t driver_from_unit(uint64_t v, enum sysfs_unit u, unsigned page_kb)
 {
 	switch (u) {
-	case UNIT_PAGES: return v * page_kb;
+	case UNIT_PAGES: return sat_mul(v, page_kb);
 	case UNIT_BYTES: return v / 1024;
 	default: return v;
 	}
@@ -68,6 +69,42 @@ int driver_read_u64(const char *path, uint64_t *v)
 		return -EINVAL;
 	*v = x;
 	return 0;
+}
+
+int driver_read_kb(const char *path, enum sysfs_unit u, unsigned page_kb, uint64_t max_kb,
+		   uint64_t *kb)
+{
+	uint64_t v, k;
+	int r = driver_read_u64(path, &v);
+
+	if (r < 0)
+		return r;
+	k = driver_from_unit(v, u, page_kb);
+	if (k > max_kb)
+		return -ERANGE;
+	*kb = k;
+	return 0;
+}
+
+int driver_read_view(struct balloon_driver *d, const struct meminfo *mi, struct balloon_view *bv)
+{
+	int r = d->ops->read(d, mi, bv);
+
+	if (r == 0) {
+		d->last_view = *bv;
+		d->have_view = true;
+		return 0;
+	}
+	if (d->have_view)
+		*bv = d->last_view;
+	else
+		memset(bv, 0, sizeof(*bv));
+	if (bv->current_kb < mi->mem_total)
+		bv->current_kb = mi->mem_total;
+	if (!bv->boot_kb)
+		bv->boot_kb = mi->mem_total;
+	bv->stale = true;
+	return r;
 }
 
 int driver_write_u64(const char *path, uint64_t v)

@@ -17,13 +17,14 @@ struct driver_params {
 	const char *root; /* "/" or a fake tree */
 	const struct agent_conf *conf;
 	unsigned page_kb;
-	const struct meminfo *mi; /* at open time */
+	const struct meminfo *mi; /* at open time (believed: see plausible.h) */
+	uint64_t present_kb;      /* zoneinfo's present memory, 0 when unknown */
 };
 
 /* Something a driver noticed on its own fd. */
 struct driver_report {
 	bool balloon_oom;  /* the balloon was killed (SIGKILL: the OOM killer) */
-	bool balloon_died; /* it exited some other way */
+	bool balloon_died; /* it exited some other way, or was killed for not moving */
 	uint64_t freed_kb; /* what it held */
 	int status;        /* wait status */
 };
@@ -47,6 +48,14 @@ struct balloon_driver {
 	const struct driver_ops *ops;
 	void *priv;
 	bool writes; /* false for none: decisions are not applied */
+	/*
+	 * MemTotal-equivalent kB that close(restore) writes back (the target
+	 * found at open); 0: nothing. The exit path restores only what the
+	 * policy's rule allows (policy_may_lower).
+	 */
+	uint64_t restore_kb;
+	struct balloon_view last_view; /* the last read that succeeded */
+	bool have_view;
 };
 
 extern const struct driver_ops driver_xen_ops;
@@ -65,18 +74,19 @@ static inline const char *driver_name(const struct balloon_driver *d)
 	return d->ops->name;
 }
 
+/*
+ * ops->read, and when it fails a view the policy never lowers from: the
+ * larger of MemTotal and the last size read, marked stale. Returns the
+ * driver's result (log it once: logonce.h).
+ */
+int driver_read_view(struct balloon_driver *d, const struct meminfo *mi, struct balloon_view *bv);
+
 /* The userspace balloon's child process, or -1 (logs, tests). */
 int driver_userspace_child(const struct balloon_driver *d);
 
-/* Unit conversions for sysfs-style values. */
+/* Unit conversions for sysfs-style values; both saturate at UINT64_MAX. */
 uint64_t driver_to_unit(uint64_t kb, enum sysfs_unit u, unsigned page_kb);
 uint64_t driver_from_unit(uint64_t v, enum sysfs_unit u, unsigned page_kb);
-
-/* a + b, UINT64_MAX instead of wrapping. */
-static inline uint64_t driver_sat_add(uint64_t a, uint64_t b)
-{
-	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
-}
 
 /*
  * The most a driver may ever ask for (MemTotal-equivalent kB): the boot size,
@@ -90,6 +100,12 @@ uint64_t driver_conf_max_kb(const struct agent_conf *c, uint64_t mem_total_kb);
 
 /* Reads a single unsigned decimal from a sysfs file. */
 int driver_read_u64(const char *path, uint64_t *v);
+/*
+ * Reads a size in unit u and converts it to kB; -ERANGE (nothing set) when
+ * it is above max_kb: a glitch is never believed (plausible.h).
+ */
+int driver_read_kb(const char *path, enum sysfs_unit u, unsigned page_kb, uint64_t max_kb,
+		   uint64_t *kb);
 int driver_write_u64(const char *path, uint64_t v);
 
 #endif

@@ -3,7 +3,10 @@
  * Any writable target file (path, unit and optional current file from the
  * config). The file holds the memory the guest should have: never more than
  * the boot size (MemTotal at open, or the current file's high-water) or an
- * explicit max_memory, converted to the unit with saturation.
+ * explicit max_memory, converted to the unit with saturation. A current
+ * value above twice MemTotal, or one that halves or doubles at once, is a
+ * glitch (plausible.h): the read fails and the boot size is never raised by
+ * it (a real change is believed once it has been read for 2 s).
  */
 
 #include "driver.h"
@@ -15,6 +18,8 @@
 
 #include "fileio.h"
 #include "log.h"
+#include "plausible.h"
+#include "util.h"
 
 struct sysfs {
 	char target[256], current[256];
@@ -22,7 +27,10 @@ struct sysfs {
 	unsigned page_kb;
 	uint64_t initial_target; /* in the file's unit */
 	uint64_t boot_kb;
+	uint64_t present_kb;  /* zoneinfo at open, 0: unknown */
 	uint64_t conf_max_kb; /* explicit max_memory at open, 0: auto */
+	uint64_t believed_kb; /* the current file's last believed value (0: none yet) */
+	struct plausible_jump jump;
 	bool clamped;
 	bool have_last;
 	uint64_t last_written;
@@ -55,7 +63,9 @@ static int sysfs_open(struct balloon_driver *d, const struct driver_params *p)
 		return r;
 	}
 	s->boot_kb = p->mi->mem_total;
+	s->present_kb = p->present_kb;
 	s->conf_max_kb = driver_conf_max_kb(c, p->mi->mem_total);
+	d->restore_kb = driver_from_unit(s->initial_target, s->unit, s->page_kb);
 	d->priv = s;
 	d->writes = true;
 	return 0;
@@ -64,17 +74,23 @@ static int sysfs_open(struct balloon_driver *d, const struct driver_params *p)
 static int sysfs_read(struct balloon_driver *d, const struct meminfo *mi, struct balloon_view *bv)
 {
 	struct sysfs *s = d->priv;
-	uint64_t v;
+	int r;
 
 	memset(bv, 0, sizeof(*bv));
 	bv->current_kb = mi->mem_total;
 	if (s->current[0]) {
-		int r = driver_read_u64(s->current, &v);
+		r = driver_read_kb(s->current, s->unit, s->page_kb,
+				   plausible_current_max_kb(mi->mem_total), &bv->current_kb);
 		if (r < 0)
 			return r;
-		bv->current_kb = driver_from_unit(v, s->unit, s->page_kb);
+		/* a size that halves or doubles at once (a glitch, 0) is believed only once it stays */
+		if (s->believed_kb &&
+		    !plausible_jump_ok(&s->jump, s->believed_kb, bv->current_kb, now_ms()))
+			return -ERANGE;
+		s->believed_kb = bv->current_kb;
 	}
-	if (bv->current_kb > s->boot_kb)
+	if (bv->current_kb > s->boot_kb &&
+	    bv->current_kb <= plausible_boot_max_kb(mi->mem_total, s->present_kb))
 		s->boot_kb = bv->current_kb;
 	bv->boot_kb = s->boot_kb;
 	return 0;

@@ -5,8 +5,10 @@
  * chunks. The agent sends it the wanted chunk count over a pipe; the child
  * answers with the count it holds after every chunk. When the child dies
  * (the OOM killer's SIGKILL) its pipe closes, the agent reaps it and reports
- * a deflate-on-OOM. This produces the in-guest effect of a balloon on any
- * Linux machine; it does not return memory to a host.
+ * a deflate-on-OOM. A child that does not give memory back when asked (it
+ * was stopped, or is stuck) is killed after USERSPACE_STUCK_MS: a balloon
+ * must never keep memory the guest needs. This produces the in-guest effect
+ * of a balloon on any Linux machine; it does not return memory to a host.
  */
 
 #include "driver.h"
@@ -30,8 +32,14 @@ struct userspace {
 	uint64_t mem_total_kb;
 	pid_t pid;
 	int cmd_fd, rep_fd; /* write wanted count / read held count */
-	uint32_t held, wanted;
+	uint32_t held, wanted, max_chunks;
+	uint64_t stuck_since_ms; /* asked to shrink, no progress since (0: not waiting) */
+	uint32_t stuck_held;
+	bool killed_stuck; /* we killed it: its death is no OOM kill */
 };
+
+/* A child that gives nothing back for this long while asked to is killed. */
+#define USERSPACE_STUCK_MS 2000
 
 /* ---- the child ---- */
 
@@ -152,6 +160,8 @@ static int spawn(struct userspace *u)
 	u->rep_fd = rep[0];
 	u->held = 0;
 	u->wanted = 0;
+	u->stuck_since_ms = 0;
+	u->killed_stuck = false;
 	log_info("userspace balloon: child %d started (chunks of %llu kB, oom_score_adj 1000)",
 		 (int)pid, (unsigned long long)u->chunk_kb);
 	return 0;
@@ -165,6 +175,7 @@ static int us_open(struct balloon_driver *d, const struct driver_params *p)
 		return -ENOMEM;
 	u->chunk_kb = p->conf->chunk_bytes / 1024;
 	u->mem_total_kb = p->mi->mem_total;
+	u->max_chunks = (uint32_t)(u->mem_total_kb / u->chunk_kb);
 	u->pid = -1;
 	u->cmd_fd = u->rep_fd = -1;
 	d->priv = u;
@@ -182,7 +193,36 @@ static int us_read(struct balloon_driver *d, const struct meminfo *mi, struct ba
 	bv->boot_kb = u->mem_total_kb;
 	bv->current_kb = u->mem_total_kb > held_kb ? u->mem_total_kb - held_kb : 0;
 	bv->own_locked_kb = held_kb;
+	bv->granule_kb = u->chunk_kb;
 	return 0;
+}
+
+/*
+ * Asked to hold fewer chunks than it does: the child must make progress.
+ * One that does not for USERSPACE_STUCK_MS (SIGSTOPped, or stuck in the
+ * kernel) is killed; its memory goes back when it dies.
+ */
+static void watch_stuck(struct userspace *u, uint32_t want)
+{
+	uint64_t now;
+
+	if (u->pid < 0 || u->held <= want || u->killed_stuck) {
+		u->stuck_since_ms = 0;
+		return;
+	}
+	now = now_ms();
+	if (!u->stuck_since_ms || u->held < u->stuck_held) {
+		u->stuck_since_ms = now;
+		u->stuck_held = u->held;
+		return;
+	}
+	if (now - u->stuck_since_ms < USERSPACE_STUCK_MS)
+		return;
+	log_warn("userspace balloon: child %d holds %u chunks and gave none back in %d ms "
+		 "(stopped or stuck); killed so the guest gets the memory",
+		 (int)u->pid, u->held, USERSPACE_STUCK_MS);
+	kill(u->pid, SIGKILL);
+	u->killed_stuck = true;
 }
 
 static int us_set_target(struct balloon_driver *d, const struct meminfo *mi, uint64_t target_kb)
@@ -192,6 +232,7 @@ static int us_set_target(struct balloon_driver *d, const struct meminfo *mi, uin
 	uint32_t want = (uint32_t)(balloon_kb / u->chunk_kb); /* round toward a smaller balloon */
 	int r;
 
+	watch_stuck(u, want);
 	if (u->pid < 0) {
 		if (want == 0)
 			return 0;
@@ -199,7 +240,7 @@ static int us_set_target(struct balloon_driver *d, const struct meminfo *mi, uin
 		if (r < 0)
 			return r;
 	}
-	if (want == u->wanted)
+	if (want == u->wanted || u->killed_stuck)
 		return 0;
 	if (write(u->cmd_fd, &want, sizeof(want)) != (ssize_t)sizeof(want))
 		return errno == EAGAIN
@@ -226,30 +267,37 @@ static void reap(struct userspace *u, struct driver_report *r)
 		;
 	r->status = st;
 	r->freed_kb = (uint64_t)u->held * u->chunk_kb;
-	if (WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL)
+	if (WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL && !u->killed_stuck)
 		r->balloon_oom = true;
 	else
 		r->balloon_died = true;
 	u->pid = -1;
 	u->cmd_fd = u->rep_fd = -1;
 	u->held = u->wanted = 0;
+	u->stuck_since_ms = 0;
+	u->killed_stuck = false;
 }
 
 static int us_handle(struct balloon_driver *d, struct driver_report *r)
 {
 	struct userspace *u = d->priv;
-	uint32_t buf[64];
+	uint32_t buf[64], last;
+	ssize_t n;
+	int tries;
 
 	memset(r, 0, sizeof(*r));
 	if (u->pid < 0)
 		return 0;
-	for (;;) {
-		ssize_t n = read(u->rep_fd, buf, sizeof(buf));
-
-		if (n > 0) {
-			u->held = buf[n / sizeof(uint32_t) - 1];
+	for (tries = 0; tries < 64; tries++) { /* bounded: poll wakes us again for the rest */
+		n = read(u->rep_fd, buf, sizeof(buf));
+		if (n >= (ssize_t)sizeof(uint32_t)) {
+			/* the child's count; never more than it can hold */
+			last = buf[n / sizeof(uint32_t) - 1];
+			u->held = last > u->max_chunks ? u->max_chunks : last;
 			continue;
 		}
+		if (n > 0)
+			continue;
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && errno == EAGAIN)
@@ -257,6 +305,7 @@ static int us_handle(struct balloon_driver *d, struct driver_report *r)
 		reap(u, r); /* EOF: the child is gone */
 		return 1;
 	}
+	return 0;
 }
 
 static void us_close(struct balloon_driver *d, bool restore)

@@ -14,7 +14,8 @@ agent_libagent_a_SOURCES = \
 	agent/hotplug.c agent/hotplug.h \
 	agent/psi.c agent/psi.h \
 	agent/metrics.c agent/metrics.h \
-	agent/writefile.c agent/writefile.h
+	agent/writefile.c agent/writefile.h \
+	agent/plausible.c agent/plausible.h agent/logonce.c agent/logonce.h
 agent_libagent_a_CFLAGS = $(AM_CFLAGS) $(UDEV_CFLAGS) $(INIH_CFLAGS)
 
 agent_selfballoond_SOURCES = agent/selfballoond.c
@@ -53,12 +54,15 @@ TESTS += tests/unit/test_agent_drivers
 tests_unit_test_agent_drivers_SOURCES = tests/unit/test_agent_drivers.c
 tests_unit_test_agent_drivers_CFLAGS = $(AGENT_TEST_CFLAGS)
 tests_unit_test_agent_drivers_LDADD = $(AGENT_TEST_LIBS)
-# the adversarial probe's regressions (shared/research/agent-adversarial-probe-2026-12.md)
-check_PROGRAMS += tests/unit/test_agent_safety
-TESTS += tests/unit/test_agent_safety
+# the adversarial probe's regressions, and the safety rule as a property (tests/unit/agent_rule.h)
+check_PROGRAMS += tests/unit/test_agent_safety tests/unit/test_agent_property
+TESTS += tests/unit/test_agent_safety tests/unit/test_agent_property
 tests_unit_test_agent_safety_SOURCES = tests/unit/test_agent_safety.c
 tests_unit_test_agent_safety_CFLAGS = $(AGENT_TEST_CFLAGS)
 tests_unit_test_agent_safety_LDADD = $(AGENT_TEST_LIBS)
+tests_unit_test_agent_property_SOURCES = tests/unit/test_agent_property.c tests/unit/agent_rule.h
+tests_unit_test_agent_property_CFLAGS = $(AGENT_TEST_CFLAGS)
+tests_unit_test_agent_property_LDADD = $(AGENT_TEST_LIBS)
 endif
 
 dist_man_MANS += man/selfballoond.8 man/selfballoond.conf.5
@@ -68,3 +72,43 @@ EXTRA_DIST += conf/selfballoond.conf scripts/demo-agent bench/agent-scenario.sh 
 # agent-balloon.sh fills this machine's memory for about a minute: run it after
 # every other test, never next to one (parallel-tests honours .log dependencies).
 tests/integration/agent-balloon.log: $(filter-out tests/integration/agent-balloon.log,$(TEST_LOGS))
+
+# Fuzz targets of the agent's parsers and policy (the policy's with the safety rule as
+# its assertion): replayed over their committed corpora and mutations in make check
+# (tests/fuzz/agent.sh); `make fuzz-agent` builds them for libFuzzer and
+# tests/fuzz/fuzz-agent.sh SECONDS runs each for a bounded time (CI).
+AGENT_FUZZ = meminfo vmstat psi zoneinfo policy
+AGENT_FUZZ_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/agent -I$(top_srcdir)/tests/unit -I$(top_srcdir)/tests/fuzz
+AGENT_FUZZ_LIBS = agent/libagent.a common/libcommon.a $(UDEV_LIBS) $(INIH_LIBS)
+check_PROGRAMS += tests/fuzz/replay_meminfo tests/fuzz/replay_vmstat tests/fuzz/replay_psi \
+	tests/fuzz/replay_zoneinfo tests/fuzz/replay_policy
+tests_fuzz_replay_meminfo_SOURCES = tests/fuzz/fuzz_meminfo.c tests/fuzz/replay.c tests/fuzz/fuzz_agent.h
+tests_fuzz_replay_meminfo_CFLAGS = $(AGENT_FUZZ_CFLAGS)
+tests_fuzz_replay_meminfo_LDADD = $(AGENT_FUZZ_LIBS)
+tests_fuzz_replay_vmstat_SOURCES = tests/fuzz/fuzz_vmstat.c tests/fuzz/replay.c tests/fuzz/fuzz_agent.h
+tests_fuzz_replay_vmstat_CFLAGS = $(AGENT_FUZZ_CFLAGS)
+tests_fuzz_replay_vmstat_LDADD = $(AGENT_FUZZ_LIBS)
+tests_fuzz_replay_psi_SOURCES = tests/fuzz/fuzz_psi.c tests/fuzz/replay.c tests/fuzz/fuzz_agent.h
+tests_fuzz_replay_psi_CFLAGS = $(AGENT_FUZZ_CFLAGS)
+tests_fuzz_replay_psi_LDADD = $(AGENT_FUZZ_LIBS)
+tests_fuzz_replay_zoneinfo_SOURCES = tests/fuzz/fuzz_zoneinfo.c tests/fuzz/replay.c tests/fuzz/fuzz_agent.h
+tests_fuzz_replay_zoneinfo_CFLAGS = $(AGENT_FUZZ_CFLAGS)
+tests_fuzz_replay_zoneinfo_LDADD = $(AGENT_FUZZ_LIBS)
+tests_fuzz_replay_policy_SOURCES = tests/fuzz/fuzz_policy.c tests/fuzz/replay.c tests/fuzz/fuzz_agent.h \
+	tests/unit/agent_rule.h
+tests_fuzz_replay_policy_CFLAGS = $(AGENT_FUZZ_CFLAGS)
+tests_fuzz_replay_policy_LDADD = $(AGENT_FUZZ_LIBS)
+TESTS += tests/fuzz/agent.sh
+EXTRA_DIST += tests/fuzz/agent.sh tests/fuzz/fuzz-agent.sh $(addprefix tests/fuzz/corpus-,$(AGENT_FUZZ))
+
+fuzz-agent:
+	for t in $(AGENT_FUZZ); do \
+		$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+			-include $(top_builddir)/config.h -I$(top_srcdir)/common -I$(top_srcdir)/agent \
+			-I$(top_srcdir)/tests/unit -I$(top_srcdir)/tests/fuzz \
+			-DSYSCONFDIR=\"$(sysconfdir)\" -DRUNSTATEDIR=\"$(runstatedir)\" $(UDEV_CFLAGS) \
+			$(top_srcdir)/tests/fuzz/fuzz_$$t.c \
+			$(addprefix $(top_srcdir)/,$(filter %.c,$(agent_libagent_a_SOURCES) $(common_libcommon_a_SOURCES))) \
+			$(UDEV_LIBS) $(INIH_LIBS) -o tests/fuzz/fuzz_$$t || exit 1; \
+	done
+.PHONY: fuzz-agent

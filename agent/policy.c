@@ -6,10 +6,14 @@
  *   cur > goal: target = cur - (cur - goal) / down_hysteresis
  *   cur < goal: target = cur + (goal - cur) / up_hysteresis
  *   clamp to [floor, ceiling]
+ * (a ceiling below the current size is the aim of that step, not a jump).
  * mode adaptive adds the pressure response on top (see selfballoond.conf(5)).
+ * In every mode, lowering_forbidden() is the rule no decision breaks.
  */
 
 #include "policy.h"
+
+#include "plausible.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -23,10 +27,6 @@ static uint64_t max_u64(uint64_t a, uint64_t b)
 static uint64_t min_u64(uint64_t a, uint64_t b)
 {
 	return a < b ? a : b;
-}
-static uint64_t delta(uint64_t now, uint64_t prev)
-{
-	return now > prev ? now - prev : 0;
 }
 
 void policy_conf_resolve(struct policy_conf *pc, const struct agent_conf *c, uint64_t mem_total_kb,
@@ -76,34 +76,36 @@ static unsigned pressure_signals(const struct policy_conf *pc, struct policy_sta
 				 const struct sample *s, const struct policy_events *ev,
 				 bool *rate_done, struct decision *d)
 {
-	uint64_t rate_ms = st->have_prev ? delta(s->now_ms, st->prev_rate_ms) : 0;
+	uint64_t rate_ms = st->have_prev ? sat_sub(s->now_ms, st->prev_rate_ms) : 0;
 	bool fresh = rate_ms >= POLICY_RATE_MIN_MS; /* a rate period just completed */
+	uint64_t refaults, pct;
 	unsigned p = 0;
 
 	*rate_done = !st->have_prev || fresh;
-	if (st->have_prev && s->have_vmstat && delta(s->vm.oom_kill, st->prev_oom_kill) > 0)
+	if (st->have_prev && st->have_oom_kill && (s->vm.present & VM_OOM_KILL) &&
+	    s->vm.oom_kill > st->prev_oom_kill)
 		p |= P_OOM; /* not a rate: at once */
 	if (fresh) {
 		if (s->have_vmstat) {
-			uint64_t refaults =
-				delta(s->vm.refault_anon + s->vm.refault_file,
-				      st->prev_vm.refault_anon + st->prev_vm.refault_file);
-			st->refault_rate = refaults * 1000 / rate_ms;
-			st->swapin_rate = delta(s->vm.pswpin, st->prev_vm.pswpin) * 1000 / rate_ms;
+			refaults = sat_sub(
+				sat_add(s->vm.refault_anon, s->vm.refault_file),
+				sat_add(st->prev_vm.refault_anon, st->prev_vm.refault_file));
+			st->refault_rate = sat_mul(refaults, 1000) / rate_ms;
+			st->swapin_rate =
+				sat_mul(sat_sub(s->vm.pswpin, st->prev_vm.pswpin), 1000) / rate_ms;
 		}
 		if (s->have_psi) {
 			/* stalled us / elapsed us, as percent x 100 */
-			uint64_t pct =
-				delta(s->psi.some.total_us, st->prev_psi_some_us) * 10 / rate_ms;
+			pct = sat_mul(sat_sub(s->psi.some.total_us, st->prev_psi_some_us), 10) /
+			      rate_ms;
 			st->psi_some_pct = (unsigned)min_u64(pct, 10000);
 		}
 	}
 	d->refault_rate = st->refault_rate;
 	d->swapin_rate = st->swapin_rate;
 	d->psi_some_pct = st->psi_some_pct;
-	if (pc->mode != MODE_ADAPTIVE)
-		return 0;
-	if (fresh && d->psi_some_pct >= pc->psi_threshold)
+	/* Every signal in every mode: mode xen does not act on them, but never lowers under them. */
+	if (fresh && s->have_psi && d->psi_some_pct >= pc->psi_threshold)
 		p |= P_PSI;
 	if (ev->psi_trigger)
 		p |= P_TRIGGER;
@@ -111,111 +113,152 @@ static unsigned pressure_signals(const struct policy_conf *pc, struct policy_sta
 		p |= P_REFAULT;
 	if (fresh && pc->swapin_rate && d->swapin_rate >= pc->swapin_rate)
 		p |= P_SWAPIN;
-	if (s->mi.mem_available < pc->avail_floor_kb)
+	if (!s->mi_stale && s->mi.mem_available < pc->avail_floor_kb)
 		p |= P_AVAILABLE;
 	if (ev->balloon_oom)
 		p |= P_OOM;
 	return p;
 }
 
-void policy_decide(const struct policy_conf *pc, struct policy_state *st, const struct sample *s,
-		   const struct balloon_view *bv, const struct policy_events *ev,
-		   struct decision *d)
+/*
+ * The rule (selfballoond(8), "The rule"): the guest's memory is never
+ * lowered while a pressure signal is present, while the inputs are not
+ * believed, within the cool-down after an OOM kill, or (mode adaptive)
+ * within the cool-down after any pressure. Decisions, the exit path and
+ * reloads (which change only what later decisions aim at) all go through it.
+ */
+static bool lowering_forbidden(const struct policy_conf *pc, const struct policy_state *st,
+			       uint64_t now_ms, const struct decision *d, enum reason *why)
 {
-	const uint64_t page = pc->page_kb;
+	*why = REASON_COOLDOWN;
+	if (d->pressure) {
+		*why = REASON_PRESSURE;
+		return true;
+	}
+	if (d->stale) {
+		*why = REASON_STALE;
+		return true;
+	}
+	if (st->oom_once && sat_sub(now_ms, st->last_oom_ms) < pc->cooldown_ms)
+		return true;
+	return pc->mode == MODE_ADAPTIVE && st->pressured_once &&
+	       sat_sub(now_ms, st->last_pressure_ms) < pc->cooldown_ms;
+}
+
+/* MemAvailable that may go into the balloon: what is above avail_floor + headroom. */
+static uint64_t avail_to_spare(const struct policy_conf *pc, const struct sample *s)
+{
+	return sat_sub(s->mi.mem_available, sat_add(pc->avail_floor_kb, pc->headroom_kb));
+}
+
+bool policy_may_lower(const struct policy_conf *pc, const struct policy_state *st,
+		      const struct sample *s, const struct decision *d, uint64_t cur_kb,
+		      uint64_t to_kb)
+{
+	enum reason why;
+
+	if (to_kb >= cur_kb)
+		return true;
+	if (lowering_forbidden(pc, st, s->now_ms, d, &why))
+		return false;
+	return cur_kb - to_kb <= avail_to_spare(pc, s);
+}
+
+/*
+ * Lowering in mode adaptive: at most what MemAvailable can spare and
+ * inflate_rate per second. A driver that moves in granules (the userspace
+ * balloon's chunks) gets the steps too small to move it as credit, at most
+ * one granule, so a slow rate still moves it instead of stalling.
+ */
+static uint64_t limit_rate(const struct policy_conf *pc, struct policy_state *st,
+			   const struct sample *s, const struct balloon_view *bv,
+			   uint64_t elapsed_ms, uint64_t target, struct decision *d)
+{
 	const uint64_t cur = bv->current_kb;
-	uint64_t elapsed_ms = st->have_prev ? delta(s->now_ms, st->prev_ms) : 0;
-	uint64_t goal, curp, goalp, tgtp, target, floor, ceiling, boot;
-	bool rate_done;
+	uint64_t allowed = avail_to_spare(pc, s);
+	uint64_t step = sat_mul(pc->inflate_rate_kb, elapsed_ms ? elapsed_ms : 1000) / 1000;
 
-	memset(d, 0, sizeof(*d));
-	d->current_kb = cur;
-	d->pressure = pressure_signals(pc, st, s, ev, &rate_done, d);
+	if (cur - target > allowed) {
+		target = cur - allowed;
+		d->reason = REASON_AVAILABLE;
+	}
+	step = sat_add(step, st->rate_credit_kb);
+	if (cur - target > step) {
+		target = cur - step;
+		d->reason = REASON_RATE;
+	}
+	st->rate_credit_kb = 0;
+	if (bv->granule_kb > pc->page_kb && cur - target < bv->granule_kb) {
+		if (d->reason == REASON_RATE) /* only the rate held it back: save it up */
+			st->rate_credit_kb = min_u64(step, bv->granule_kb);
+		target = cur;
+	}
+	return target;
+}
 
-	/* xen-selfballoon, in pages as the kernel did it. */
-	/* The userspace balloon's own mappings are in Committed_AS; they are not demand. */
-	goal = delta(s->mi.committed_as, bv->own_locked_kb) + s->totalreserve_kb + pc->reserved_kb;
-	curp = cur / page;
-	goalp = goal / page;
-	if (curp > goalp)
-		tgtp = curp - (curp - goalp) / pc->down_hysteresis;
-	else if (curp < goalp)
-		tgtp = curp + (goalp - curp) / pc->up_hysteresis;
-	else
-		tgtp = curp;
-	target = tgtp * page;
-	d->reason = REASON_GOAL;
+/* The xen-selfballoon step toward aim, in pages as the kernel did it. */
+static uint64_t hysteresis_step(const struct policy_conf *pc, uint64_t cur, uint64_t aim)
+{
+	uint64_t curp = cur / pc->page_kb, aimp = aim / pc->page_kb, tgtp = curp;
 
-	floor = pc->min_auto ? policy_auto_floor_kb(bv->boot_kb ? bv->boot_kb : s->mi.mem_total,
-						    s->totalreserve_kb, pc->page_kb)
+	if (curp > aimp)
+		tgtp = curp - (curp - aimp) / pc->down_hysteresis;
+	else if (curp < aimp)
+		tgtp = curp + (aimp - curp) / pc->up_hysteresis;
+	return tgtp * pc->page_kb;
+}
+
+/* Floor and ceiling for this decision (d->floor_kb, d->ceiling_kb). */
+static void policy_bounds(const struct policy_conf *pc, const struct sample *s,
+			  const struct balloon_view *bv, uint64_t boot, struct decision *d)
+{
+	uint64_t floor, ceiling, locked;
+
+	floor = pc->min_auto ? policy_auto_floor_kb(boot, s->totalreserve_kb, pc->page_kb)
 			     : pc->min_kb;
 	if (pc->mode == MODE_ADAPTIVE) {
 		/* Never squeeze below what is locked (not counting our own balloon) plus kernel reserves. */
-		uint64_t locked =
-			delta(max_u64(s->mi.mlocked, s->mi.unevictable), bv->own_locked_kb);
-		floor = max_u64(floor, locked + s->totalreserve_kb);
+		locked = sat_sub(max_u64(s->mi.mlocked, s->mi.unevictable), bv->own_locked_kb);
+		floor = max_u64(floor, sat_add(locked, s->totalreserve_kb));
 	}
 	/*
 	 * No maximum from the config or the driver: the size the guest booted
 	 * with (never "unlimited": a driver adds to the target and must not wrap).
 	 */
-	boot = bv->boot_kb ? bv->boot_kb : s->mi.mem_total;
-	ceiling = pc->max_kb ? pc->max_kb : (bv->max_kb ? bv->max_kb : max_u64(boot, cur));
-	if (floor > ceiling)
-		floor = ceiling;
+	ceiling =
+		pc->max_kb ? pc->max_kb : (bv->max_kb ? bv->max_kb : max_u64(boot, bv->current_kb));
+	d->floor_kb = min_u64(floor, ceiling);
+	d->ceiling_kb = ceiling;
+}
 
-	if (d->pressure) {
-		uint64_t want = goal + pc->headroom_kb;
-		uint64_t need_avail = pc->avail_floor_kb + pc->headroom_kb;
+/* Under pressure: at least the current size; mode adaptive deflates, an OOM kill gives all back. */
+static uint64_t pressure_target(const struct policy_conf *pc, const struct sample *s,
+				const struct balloon_view *bv, uint64_t boot, uint64_t target,
+				struct decision *d)
+{
+	const uint64_t cur = bv->current_kb;
+	uint64_t want = cur, need_avail;
 
-		st->pressured_once = true;
-		st->last_pressure_ms = s->now_ms;
-		if (s->mi.mem_available < need_avail)
-			want = max_u64(want, cur + (need_avail - s->mi.mem_available));
-		if (d->pressure & P_OOM) /* an OOM kill happened: give everything back */
-			want = min_u64(ceiling, max_u64(cur, boot));
-		target = max_u64(max_u64(target, want), cur);
-		d->reason = REASON_PRESSURE;
-	} else if (pc->mode == MODE_ADAPTIVE && target < cur) {
-		uint64_t keep = pc->avail_floor_kb + pc->headroom_kb;
-		uint64_t allowed = s->mi.mem_available > keep ? s->mi.mem_available - keep : 0;
-		uint64_t step = pc->inflate_rate_kb * (elapsed_ms ? elapsed_ms : 1000) / 1000;
-
-		if (st->pressured_once && s->now_ms - st->last_pressure_ms < pc->cooldown_ms) {
-			target = cur;
-			d->reason = REASON_COOLDOWN;
-		} else {
-			if (cur - target > allowed) {
-				target = cur - allowed;
-				d->reason = REASON_AVAILABLE;
-			}
-			if (cur - target > step) {
-				target = cur - step;
-				d->reason = REASON_RATE;
-			}
-		}
+	if (pc->mode == MODE_ADAPTIVE) {
+		want = max_u64(want, sat_add(d->goal_kb, pc->headroom_kb));
+		need_avail = sat_add(pc->avail_floor_kb, pc->headroom_kb);
+		if (!s->mi_stale && s->mi.mem_available < need_avail)
+			want = max_u64(want, sat_add(cur, need_avail - s->mi.mem_available));
 	}
+	if (d->pressure & P_OOM) /* an OOM kill happened: give everything back */
+		want = max_u64(want, boot);
+	d->reason = REASON_PRESSURE;
+	return max_u64(target, want);
+}
 
-	if (target < floor) {
-		target = floor;
-		if (!d->pressure)
-			d->reason = REASON_FLOOR;
-	}
-	if (target > ceiling) {
-		target = ceiling;
-		if (!d->pressure)
-			d->reason = REASON_CEILING;
-	}
-
-	d->target_kb = target;
-	d->goal_kb = goal;
-	d->floor_kb = floor;
-	d->ceiling_kb = ceiling == UINT64_MAX ? 0 : ceiling;
-
+static void remember(struct policy_state *st, const struct sample *s, bool rate_done)
+{
 	st->have_prev = true;
 	st->prev_ms = s->now_ms;
-	if (s->have_vmstat)
+	if (s->have_vmstat && (s->vm.present & VM_OOM_KILL)) {
 		st->prev_oom_kill = s->vm.oom_kill;
+		st->have_oom_kill = true;
+	}
 	if (rate_done) { /* start the next rate period */
 		st->prev_rate_ms = s->now_ms;
 		if (s->have_vmstat)
@@ -225,11 +268,79 @@ void policy_decide(const struct policy_conf *pc, struct policy_state *st, const 
 	}
 }
 
+void policy_decide(const struct policy_conf *pc, struct policy_state *st, const struct sample *s,
+		   const struct balloon_view *bv, const struct policy_events *ev,
+		   struct decision *d)
+{
+	const uint64_t cur = bv->current_kb;
+	uint64_t elapsed_ms = st->have_prev ? sat_sub(s->now_ms, st->prev_ms) : 0;
+	uint64_t boot = bv->boot_kb ? bv->boot_kb : s->mi.mem_total;
+	uint64_t target, aim, hold;
+	enum reason why;
+	bool rate_done;
+
+	memset(d, 0, sizeof(*d));
+	d->current_kb = cur;
+	d->stale = s->mi_stale || bv->stale;
+	d->pressure = pressure_signals(pc, st, s, ev, &rate_done, d);
+	if (d->pressure) {
+		st->pressured_once = true;
+		st->last_pressure_ms = s->now_ms;
+	}
+	if (d->pressure & P_OOM) {
+		st->oom_once = true;
+		st->last_oom_ms = s->now_ms;
+	}
+	/* The userspace balloon's own mappings are in Committed_AS; they are not demand. */
+	d->goal_kb =
+		sat_add(sat_add(sat_sub(s->mi.committed_as, bv->own_locked_kb), s->totalreserve_kb),
+			pc->reserved_kb);
+	policy_bounds(pc, s, bv, boot, d);
+
+	/* xen-selfballoon's step, toward the goal or the ceiling when that is lower. */
+	aim = min_u64(d->goal_kb, d->ceiling_kb);
+	target = hysteresis_step(pc, cur, aim);
+	d->reason = aim < d->goal_kb ? REASON_CEILING : REASON_GOAL;
+	if (d->pressure)
+		target = pressure_target(pc, s, bv, boot, target, d);
+	target = min_u64(target, max_u64(d->ceiling_kb, cur)); /* never grows past the ceiling */
+	if (target < d->floor_kb) {
+		target = d->floor_kb;
+		if (!d->pressure)
+			d->reason = REASON_FLOOR;
+	}
+	if (d->stale && !d->pressure) { /* nothing believed to move from: stay (not applied) */
+		target = cur;
+		d->reason = REASON_STALE;
+	}
+	if (lowering_forbidden(pc, st, s->now_ms, d, &why)) {
+		/* hold: what the guest has, and what it was last given (a deflate under way) */
+		hold = st->have_prev ? min_u64(st->prev_target_kb, max_u64(d->ceiling_kb, cur))
+				     : cur;
+		hold = max_u64(hold, cur);
+		if (target < hold) {
+			target = hold;
+			if (d->reason != REASON_PRESSURE)
+				d->reason = why;
+		}
+		st->rate_credit_kb = 0;
+	} else if (target < cur && pc->mode == MODE_ADAPTIVE) {
+		target = limit_rate(pc, st, s, bv, elapsed_ms, target, d);
+	} else {
+		st->rate_credit_kb = 0;
+	}
+	d->target_kb = target;
+	if (d->ceiling_kb == UINT64_MAX)
+		d->ceiling_kb = 0;
+	st->prev_target_kb = target;
+	remember(st, s, rate_done);
+}
+
 const char *reason_name(enum reason r)
 {
 	static const char *const n[REASON_COUNT] = {
 		"goal",       "pressure",  "floor",           "ceiling",
-		"rate-limit", "cool-down", "available-floor",
+		"rate-limit", "cool-down", "available-floor", "stale-input",
 	};
 	return (unsigned)r < REASON_COUNT ? n[r] : "?";
 }

@@ -17,6 +17,7 @@ enum reason {
 	REASON_RATE,      /* inflation cut to inflate_rate */
 	REASON_COOLDOWN,  /* inflation held back after recent pressure */
 	REASON_AVAILABLE, /* inflation stopped to keep MemAvailable above avail_floor + headroom */
+	REASON_STALE,     /* inputs not read or not believed: nothing lowered */
 	REASON_COUNT
 };
 
@@ -63,12 +64,17 @@ struct policy_state {
 	struct vmstat prev_vm;
 	uint64_t prev_psi_some_us;
 	uint64_t prev_rate_ms;
-	uint64_t prev_oom_kill; /* at the last decision */
+	uint64_t prev_oom_kill; /* at the last decision that read it */
+	bool have_oom_kill;
 	/* the last complete period's rates, reported until the next one completes */
 	uint64_t refault_rate, swapin_rate;
 	unsigned psi_some_pct;
 	bool pressured_once;
 	uint64_t last_pressure_ms;
+	bool oom_once; /* an OOM kill was seen, the last at last_oom_ms */
+	uint64_t last_oom_ms;
+	uint64_t rate_credit_kb; /* inflate_rate saved up for a driver's granule */
+	uint64_t prev_target_kb; /* the last decision's target */
 };
 
 /* What the driver says about the balloon, MemTotal-equivalent kB. */
@@ -77,6 +83,8 @@ struct balloon_view {
 	uint64_t max_kb;        /* most it can have (0 = unknown) */
 	uint64_t boot_kb;       /* size for the auto floor (max_pfn in xen-selfballoon) */
 	uint64_t own_locked_kb; /* memory the driver itself holds locked (userspace) */
+	uint64_t granule_kb;    /* the driver moves in steps of this (0: any) */
+	bool stale;             /* not read this time: a fallback, never lowered from */
 };
 
 /* Extra events since the last call. */
@@ -89,6 +97,7 @@ struct decision {
 	uint64_t target_kb;
 	uint64_t current_kb, goal_kb, floor_kb, ceiling_kb;
 	enum reason reason;
+	bool stale;            /* the inputs were not believed (see REASON_STALE) */
 	unsigned pressure;     /* P_* bits */
 	unsigned psi_some_pct; /* percent x 100 stalled over the last period (>= 1 s) */
 	uint64_t refault_rate, swapin_rate; /* pages/s over the last period (>= 1 s) */
@@ -97,6 +106,18 @@ struct decision {
 void policy_decide(const struct policy_conf *pc, struct policy_state *st, const struct sample *s,
 		   const struct balloon_view *bv, const struct policy_events *ev,
 		   struct decision *d);
+
+/*
+ * The rule for anything that lowers the guest's memory outside a decision
+ * (the exit path's restore): may it go from cur_kb to to_kb at once, after
+ * decision d on sample s? No while a pressure signal is present, while the
+ * inputs are not believed, within the cool-down after an OOM kill (or, mode
+ * adaptive, after any pressure), or when MemAvailable cannot spare it above
+ * avail_floor + headroom.
+ */
+bool policy_may_lower(const struct policy_conf *pc, const struct policy_state *st,
+		      const struct sample *s, const struct decision *d, uint64_t cur_kb,
+		      uint64_t to_kb);
 
 /* Cheap check for the fast watch: is MemAvailable under the floor? */
 bool policy_avail_short(const struct policy_conf *pc, const struct meminfo *mi);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "fileio.h"
+#include "plausible.h"
 #include "util.h"
 
 static const char *next_line(const char *p)
@@ -229,12 +230,9 @@ int sample_read_meminfo(const struct sample_paths *sp, struct meminfo *m)
 	return meminfo_parse(mi_buf, m);
 }
 
-int sample_read(const struct sample_paths *sp, struct sample *s)
+/* vmstat and PSI: missing or unparsable files only clear the have_* flags. */
+static void read_counters(const struct sample_paths *sp, struct sample *s)
 {
-	int r = sample_read_meminfo(sp, &s->mi);
-
-	if (r < 0)
-		return r;
 	s->have_vmstat = read_file(sp->vmstat, vm_buf, sizeof(vm_buf)) >= 0 &&
 			 vmstat_parse(vm_buf, &s->vm) == 0;
 	if (!s->have_vmstat)
@@ -243,5 +241,25 @@ int sample_read(const struct sample_paths *sp, struct sample *s)
 		      psi_parse(psi_buf, &s->psi) == 0;
 	if (!s->have_psi)
 		memset(&s->psi, 0, sizeof(s->psi));
+}
+
+int sample_read(const struct sample_paths *sp, struct sample *s)
+{
+	int r = sample_read_meminfo(sp, &s->mi);
+
+	if (r < 0)
+		return r;
+	s->mi_stale = false;
+	read_counters(sp, s);
 	return 0;
+}
+
+int sample_take(const struct sample_paths *sp, struct plausible *p, struct sample *s)
+{
+	int r = sample_read_meminfo(sp, &s->mi);
+
+	r = plausible_meminfo(p, r, &s->mi, s->now_ms);
+	s->mi_stale = r != PLAUSIBLE_OK;
+	read_counters(sp, s);
+	return r;
 }

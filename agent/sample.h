@@ -60,6 +60,7 @@ struct sample {
 	struct vmstat vm;
 	struct psi psi;
 	bool have_vmstat, have_psi;
+	bool mi_stale;            /* mi is the last believed meminfo, not this read's */
 	uint64_t totalreserve_kb; /* from zoneinfo; 0 when unknown */
 	uint64_t now_ms;          /* CLOCK_MONOTONIC */
 };
@@ -90,6 +91,17 @@ int sample_paths_init(struct sample_paths *sp, const char *root);
  * Returns 0 or -errno (meminfo unreadable or unusable).
  */
 int sample_read(const struct sample_paths *sp, struct sample *s);
+
+struct plausible;
+
+/*
+ * A decision's sample: like sample_read, with meminfo checked by the intake
+ * (plausible.h), and it never fails: when meminfo cannot be read or is not
+ * believed, s->mi is the last believed one and s->mi_stale is set (the
+ * policy then lowers nothing). Set s->now_ms first. Returns 0, or why the
+ * meminfo was not taken (-errno or PLAUSIBLE_*), to be logged once.
+ */
+int sample_take(const struct sample_paths *sp, struct plausible *p, struct sample *s);
 
 /* Only /proc/meminfo (the fast watch check). */
 int sample_read_meminfo(const struct sample_paths *sp, struct meminfo *m);

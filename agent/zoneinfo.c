@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* totalreserve_pages from /proc/zoneinfo: per zone, high watermark + largest lowmem_reserve. */
+/*
+ * totalreserve_pages from /proc/zoneinfo: per zone, high watermark + largest
+ * lowmem_reserve; and the pages present (the memory the guest was given, a
+ * bound for the boot size). Every sum saturates.
+ */
 
 #include "zoneinfo.h"
 
@@ -8,16 +12,17 @@
 #include <string.h>
 
 #include "fileio.h"
+#include "plausible.h"
 #include "util.h"
 
 struct zone_acc {
-	uint64_t high, managed, maxprot;
+	uint64_t high, managed, maxprot, present;
 	bool have_high, have_managed;
 };
 
 static uint64_t zone_reserve(const struct zone_acc *z)
 {
-	uint64_t r = z->high + z->maxprot;
+	uint64_t r = sat_add(z->high, z->maxprot);
 
 	return r > z->managed ? z->managed : r;
 }
@@ -29,69 +34,95 @@ static const char *skip_sp(const char *p)
 	return p;
 }
 
-int zoneinfo_totalreserve(const char *buf, uint64_t *pages)
+/* "name <value>" at q: true and *v set when the line is that key with a number. */
+static bool key_value(const char *q, const char *name, uint64_t *v)
+{
+	size_t n = strlen(name);
+
+	if (strncmp(q, name, n) != 0 || q[n] != ' ')
+		return false;
+	q = skip_sp(q + n);
+	return take_u64(&q, v);
+}
+
+/* One line inside a zone. */
+static void zone_line(struct zone_acc *z, const char *q)
+{
+	uint64_t v;
+
+	/* "high" followed by a blank: the per-cpu "high:" lines do not match. */
+	if (key_value(q, "high", &v)) {
+		z->high = v;
+		z->have_high = true;
+	} else if (key_value(q, "managed", &v)) {
+		z->managed = v;
+		z->have_managed = true;
+	} else if (key_value(q, "present", &v)) {
+		z->present = v;
+	} else if (strncmp(q, "protection: (", 13) == 0) {
+		q += 13;
+		while (take_u64(&q, &v)) {
+			if (v > z->maxprot)
+				z->maxprot = v;
+			q = skip_sp(q);
+			if (*q != ',')
+				break;
+			q = skip_sp(q + 1);
+		}
+	}
+}
+
+static void zone_end(const struct zone_acc *z, struct zoneinfo_sum *sum, unsigned *zones)
+{
+	sum->present_pages = sat_add(sum->present_pages, z->present);
+	if (z->have_high && z->have_managed) {
+		sum->reserve_pages = sat_add(sum->reserve_pages, zone_reserve(z));
+		(*zones)++;
+	}
+}
+
+int zoneinfo_parse(const char *buf, struct zoneinfo_sum *sum)
 {
 	struct zone_acc z = { 0 };
 	bool in_zone = false;
 	unsigned zones = 0;
-	uint64_t total = 0, v;
-	const char *p, *nl, *q;
+	const char *p, *nl;
 
+	memset(sum, 0, sizeof(*sum));
 	for (p = buf; p && *p;) {
 		nl = strchr(p, '\n');
 		if (strncmp(p, "Node ", 5) == 0) {
-			if (in_zone && z.have_high && z.have_managed) {
-				total += zone_reserve(&z);
-				zones++;
-			}
+			if (in_zone)
+				zone_end(&z, sum, &zones);
 			memset(&z, 0, sizeof(z));
 			in_zone = true;
 		} else if (in_zone) {
-			q = skip_sp(p);
-			/* "high" followed by a blank: the per-cpu "high:" lines do not match. */
-			if (strncmp(q, "high ", 5) == 0) {
-				q = skip_sp(q + 5);
-				if (take_u64(&q, &v)) {
-					z.high = v;
-					z.have_high = true;
-				}
-			} else if (strncmp(q, "managed ", 8) == 0) {
-				q = skip_sp(q + 8);
-				if (take_u64(&q, &v)) {
-					z.managed = v;
-					z.have_managed = true;
-				}
-			} else if (strncmp(q, "protection: (", 13) == 0) {
-				q += 13;
-				while (take_u64(&q, &v)) {
-					if (v > z.maxprot)
-						z.maxprot = v;
-					q = skip_sp(q);
-					if (*q != ',')
-						break;
-					q = skip_sp(q + 1);
-				}
-			}
+			zone_line(&z, skip_sp(p));
 		}
 		p = nl ? nl + 1 : NULL;
 	}
-	if (in_zone && z.have_high && z.have_managed) {
-		total += zone_reserve(&z);
-		zones++;
-	}
-	if (!zones)
-		return -EINVAL;
-	*pages = total;
-	return 0;
+	if (in_zone)
+		zone_end(&z, sum, &zones);
+	return zones ? 0 : -EINVAL;
+}
+
+int zoneinfo_totalreserve(const char *buf, uint64_t *pages)
+{
+	struct zoneinfo_sum sum;
+	int r = zoneinfo_parse(buf, &sum);
+
+	if (r == 0)
+		*pages = sum.reserve_pages;
+	return r;
 }
 
 /* zoneinfo grows with the number of CPUs (per-cpu pagesets); 256 KiB covers large guests. */
 static char zi_buf[256 * 1024];
 
-int zoneinfo_read_kb(const char *root, unsigned page_kb, uint64_t *kb)
+int zoneinfo_read(const char *root, unsigned page_kb, uint64_t *reserve_kb, uint64_t *present_kb)
 {
+	struct zoneinfo_sum sum;
 	char path[256];
-	uint64_t pages;
 	ssize_t n;
 	int r;
 
@@ -100,9 +131,16 @@ int zoneinfo_read_kb(const char *root, unsigned page_kb, uint64_t *kb)
 	n = read_file(path, zi_buf, sizeof(zi_buf));
 	if (n < 0)
 		return (int)n;
-	r = zoneinfo_totalreserve(zi_buf, &pages);
+	r = zoneinfo_parse(zi_buf, &sum);
 	if (r < 0)
 		return r;
-	*kb = pages * page_kb;
+	*reserve_kb = sat_mul(sum.reserve_pages, page_kb);
+	if (present_kb)
+		*present_kb = sat_mul(sum.present_pages, page_kb);
 	return 0;
+}
+
+int zoneinfo_read_kb(const char *root, unsigned page_kb, uint64_t *kb)
+{
+	return zoneinfo_read(root, page_kb, kb, NULL);
 }

@@ -5,14 +5,26 @@
 
 #include <stdint.h>
 
+struct zoneinfo_sum {
+	uint64_t reserve_pages; /* totalreserve */
+	uint64_t present_pages; /* memory present in all zones */
+};
+
 /*
  * Sum over zones of min(managed, high watermark + largest lowmem_reserve
- * ("protection:" entry)), in pages. Returns 0 and sets *pages, or -EINVAL
- * when no zone could be parsed.
+ * ("protection:" entry)), and of "present", in pages; the sums saturate.
+ * Returns 0, or -EINVAL when no zone could be parsed.
  */
+int zoneinfo_parse(const char *buf, struct zoneinfo_sum *sum);
+
+/* Only the totalreserve pages of zoneinfo_parse(). */
 int zoneinfo_totalreserve(const char *buf, uint64_t *pages);
 
-/* Reads root/proc/zoneinfo (read(2), static buffer) and converts to kB. */
+/*
+ * Reads root/proc/zoneinfo (read(2), static buffer) and converts to kB
+ * (saturating); present_kb may be NULL.
+ */
+int zoneinfo_read(const char *root, unsigned page_kb, uint64_t *reserve_kb, uint64_t *present_kb);
 int zoneinfo_read_kb(const char *root, unsigned page_kb, uint64_t *kb);
 
 #endif

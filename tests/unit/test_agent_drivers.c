@@ -84,6 +84,7 @@ static void test_xen_with_fake_hypervisor(void **state)
 	s.mi.committed_as = 1ULL << 20; /* 1 GiB committed */
 	for (tick = 0; tick < 60; tick++) {
 		s.mi.mem_total = tu_read_ull(root, XEN "info/current_kb") - hidden;
+		s.mi.mem_available = s.mi.mem_total / 2; /* no pressure: the rule alone */
 		s.now_ms += 5000;
 		assert_int_equal(d.ops->read(&d, &s.mi, &bv), 0);
 		assert_int_equal(bv.current_kb, s.mi.mem_total);
@@ -125,6 +126,7 @@ static void test_xen_oom_deflate_is_sane(void **state)
 	s.mi.committed_as = 1000000;
 	s.mi.mem_available = 2500000;
 	s.have_vmstat = true;
+	s.vm.present = VM_OOM_KILL;
 	s.now_ms = 100000;
 	agent_conf_defaults(&c);
 	snprintf(c.driver, sizeof(c.driver), "xen");

@@ -87,7 +87,8 @@ static void test_xen_table(void **state)
 		pc.max_kb = x->max_kb;
 		s.mi.mem_total = x->cur;
 		s.mi.committed_as = x->committed;
-		s.mi.mem_available = 0; /* xen mode does not look */
+		s.mi.mem_available =
+			x->cur; /* no pressure: the rule alone (see test_xen_mode_holds_under_pressure) */
 		s.psi.some.total_us = 999999999;
 		s.have_psi = true;
 		s.totalreserve_kb = x->totalreserve;
@@ -117,6 +118,7 @@ static void test_xen_converges(void **state)
 	s.mi.committed_as = 1 * GiB;
 	do {
 		s.mi.mem_total = bv.current_kb;
+		s.mi.mem_available = bv.current_kb / 2;
 		s.now_ms += 5000;
 		policy_decide(&pc, &st, &s, &bv, &ev, &d);
 		assert_true(d.target_kb <= bv.current_kb);
@@ -222,6 +224,7 @@ static void adapt_init(struct adapt *a)
 	a->s.mi.committed_as = 1 * GiB;
 	a->s.mi.mem_available = 2560 * MiB;
 	a->s.have_vmstat = a->s.have_psi = true;
+	a->s.vm.present = VM_OOM_KILL;
 	a->s.now_ms = 100000;
 	a->bv = (struct balloon_view){ .current_kb = 4 * GiB,
 				       .max_kb = 4 * GiB,
@@ -304,7 +307,9 @@ static void test_adaptive_memavailable(void **state)
 	uint64_t need;
 	(void)state;
 	adapt_init(&a);
-	a.bv.current_kb = 3 * GiB;       /* 1 GiB ballooned */
+	a.bv.current_kb = 3 * GiB; /* 1 GiB ballooned */
+	decide(&a);                /* calm: the last target is below 3 GiB */
+	a.s.now_ms += 1000;
 	a.s.mi.mem_available = 50 * MiB; /* below 3 % of 4 GiB */
 	assert_true(policy_avail_short(&a.pc, &a.s.mi));
 	assert_deflates(&a, P_AVAILABLE);
@@ -419,7 +424,12 @@ static void test_adaptive_locked_floor(void **state)
 	assert_int_equal(a.d.target_kb, 3500 * MiB);
 }
 
-static void test_xen_mode_ignores_pressure(void **state)
+/*
+ * Mode xen does not act on pressure (only an OOM kill deflates it), but the
+ * rule holds there too: the signals are reported and nothing is lowered
+ * while one is present. The fast watch stays adaptive-only.
+ */
+static void test_xen_mode_holds_under_pressure(void **state)
 {
 	struct adapt a;
 	(void)state;
@@ -429,10 +439,18 @@ static void test_xen_mode_ignores_pressure(void **state)
 	a.s.mi.mem_available = 1;
 	a.ev.psi_trigger = true;
 	decide(&a);
+	assert_true(a.d.pressure & (P_PSI | P_AVAILABLE | P_TRIGGER));
+	assert_int_equal(a.d.reason, REASON_PRESSURE);
+	assert_int_equal(a.d.target_kb, a.bv.current_kb); /* held, not deflated */
+	assert_false(policy_avail_short(&a.pc, &a.s.mi));
+	/* calm again: the xen rule shrinks toward the goal */
+	a.ev.psi_trigger = false;
+	a.s.mi.mem_available = 2560 * MiB;
+	a.s.now_ms += 1000;
+	decide(&a);
 	assert_int_equal(a.d.pressure, 0);
 	assert_int_equal(a.d.reason, REASON_GOAL);
 	assert_true(a.d.target_kb < a.bv.current_kb);
-	assert_false(policy_avail_short(&a.pc, &a.s.mi));
 }
 
 /* Counts fsync/fdatasync calls from the code under test (the executable's definitions win). */
@@ -524,7 +542,7 @@ int main(void)
 		cmocka_unit_test(test_adaptive_cooldown),
 		cmocka_unit_test(test_adaptive_available_floor_limits_inflation),
 		cmocka_unit_test(test_adaptive_locked_floor),
-		cmocka_unit_test(test_xen_mode_ignores_pressure),
+		cmocka_unit_test(test_xen_mode_holds_under_pressure),
 		cmocka_unit_test(test_names_and_metrics),
 		cmocka_unit_test(test_metrics_textfile_no_fsync),
 	};
