@@ -1,21 +1,60 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The freeze sequence and its exact undo. */
+/*
+ * The freeze sequence and its exact undo, one phase per function:
+ *
+ *   plan      which filesystems, in what order; the state_dir check  (touches nothing)
+ *   prepare   freeze hooks, open + syncfs, freeze record, arm the    (undone by unprepare)
+ *             watchdog and wait for its acknowledgement
+ *   freeze    FIFREEZE each one, children first, log held            (undone by abort_freeze)
+ *   commit    the engine is FROZEN, or, nothing was frozen, released again
+ *
+ * Every error of a freeze or a thaw is written once, by fail(), into
+ * last_error; the caller's err is copied from it on the way out.
+ */
 #include "freeze.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
-#include <linux/fs.h>
+#include <poll.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "log.h"
 #include "record.h"
 #include "util.h"
+
+#define THAW_TRIES 3 /* a failing FITHAW is tried this often before it is reported */
+#define WD_REPORTS 4 /* reports the watchdog can have queued: ARMED, FIRED and stale ones */
+
+/* Formats a reason into buf and returns r: the one way errors are reported here. */
+static int __attribute__((format(printf, 4, 5)))
+set_error(char *buf, size_t len, int r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, len, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+#define fail(e, r, ...) set_error((e)->last_error, sizeof((e)->last_error), (r), __VA_ARGS__)
+
+/* The caller's copy of last_error when r < 0. */
+static int done(const struct engine *e, int r, char *err, size_t errlen)
+{
+	if (r < 0)
+		snprintf(err, errlen, "%s", e->last_error);
+	return r;
+}
+
+static struct vss_mount *mount_at(struct engine *e, size_t k)
+{
+	return &e->set.m[e->set.order[k]];
+}
 
 void engine_init(struct engine *e, const struct vssd_config *cfg)
 {
@@ -23,6 +62,13 @@ void engine_init(struct engine *e, const struct vssd_config *cfg)
 	e->cfg = cfg;
 	e->record_fd = -1;
 	e->wd.sock = -1;
+	engine_set_fs_ops(e, &fs_ops_kernel);
+}
+
+void engine_set_fs_ops(struct engine *e, const struct fs_ops *ops)
+{
+	e->ops = ops;
+	e->wd.ops = ops;
 }
 
 int engine_start(struct engine *e)
@@ -48,108 +94,10 @@ void engine_free(struct engine *e)
 	mounts_free(&e->set);
 }
 
-/* FITHAW, in reverse freeze order, on everything marked FS_FROZEN. */
-static unsigned thaw_frozen(struct mount_set *s, unsigned *failed)
-{
-	unsigned thawed = 0;
-	size_t k = s->norder;
-
-	*failed = 0;
-	while (k-- > 0) {
-		struct vss_mount *m = &s->m[s->order[k]];
-		uint64_t t0;
-
-		if (m->state != FS_FROZEN)
-			continue;
-		t0 = now_us();
-		if (ioctl(m->fd, FITHAW, 0) == 0) {
-			m->state = FS_THAWED;
-			m->reason[0] = '\0';
-			thawed++;
-		} else if (errno == EINVAL) {
-			m->state = FS_THAWED;
-			snprintf(m->reason, sizeof(m->reason),
-				 "was already thawed (watchdog or another tool)");
-		} else {
-			m->state = FS_FAILED;
-			snprintf(m->reason, sizeof(m->reason), "thaw failed: %s", strerror(errno));
-			(*failed)++;
-		}
-		m->thaw_us = now_us() - t0;
-	}
-	return thawed;
-}
-
-/* Disarms the watchdog; if that fails its state is unknown: replace it (nothing is frozen). */
-static void disarm(struct engine *e)
-{
-	if (e->wd.pid > 0 && watchdog_disarm(&e->wd) < 0 && watchdog_respawn(&e->wd) < 0)
-		log_err("cannot restart the watchdog: %m; the next freeze will try again");
-}
-
-/* Everything after the last FITHAW: logs, record, fds, hooks. */
-static void finish_thaw(struct engine *e)
-{
-	size_t k;
-
-	e->thawed_at_ms = now_ms();
-	e->last_frozen_ms = e->thawed_at_ms - e->frozen_at_ms;
-	e->state = ENGINE_THAWED;
-	e->nfrozen = 0;
-	close_fds(&e->set);
-	record_remove(e->record_fd, e->cfg->state_dir);
-	e->record_fd = -1;
-	log_release();
-	for (k = 0; k < e->set.norder; k++) {
-		struct vss_mount *m = &e->set.m[e->set.order[k]];
-
-		log_info("%s (%s): %s%s%s; sync %.3f ms, freeze %.3f ms, thaw %.3f ms", m->target,
-			 m->fstype, fs_state_name(m->state), m->reason[0] ? ": " : "", m->reason,
-			 m->sync_us / 1000.0, m->freeze_us / 1000.0, m->thaw_us / 1000.0);
-	}
-	log_info("filesystems were frozen for %llu ms", (unsigned long long)e->last_frozen_ms);
-	hooks_thaw(&e->hooks, e->cfg->hook_timeout_ms);
-}
-
-/* Undo a freeze that failed part-way (watchdog running, logs held). */
-static void abort_freeze(struct engine *e)
-{
-	unsigned failed;
-
-	thaw_frozen(&e->set, &failed);
-	disarm(e);
-	finish_thaw(e);
-}
-
-static int open_and_sync(struct engine *e, char *err, size_t errlen)
-{
-	size_t k;
-
-	for (k = 0; k < e->set.norder; k++) {
-		struct vss_mount *m = &e->set.m[e->set.order[k]];
-
-		m->fd = open(m->target, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
-		if (m->fd < 0) {
-			m->state = FS_FAILED;
-			snprintf(m->reason, sizeof(m->reason), "cannot open: %s", strerror(errno));
-			snprintf(err, errlen, "failed to open %s: %s", m->target, strerror(errno));
-			return -errno;
-		}
-	}
-	/* flush while writes are still allowed: shrinks the frozen window */
-	for (k = 0; k < e->set.norder; k++) {
-		struct vss_mount *m = &e->set.m[e->set.order[k]];
-		uint64_t t0 = now_us();
-
-		if (syncfs(m->fd) < 0)
-			log_warn("syncfs %s: %m (FIFREEZE will flush)", m->target);
-		m->sync_us = now_us() - t0;
-	}
-	return 0;
-}
+/* ---- plan ------------------------------------------------------------ */
 
 /* -EDEADLK when the filesystem holding state_dir is among the candidates */
-static int state_dir_frozen(struct engine *e, char *err, size_t errlen)
+static int state_dir_frozen(struct engine *e)
 {
 	char real[PATH_MAX];
 	ssize_t h;
@@ -161,21 +109,19 @@ static int state_dir_frozen(struct engine *e, char *err, size_t errlen)
 	if (h < 0)
 		return 0;
 	for (k = 0; k < e->set.norder; k++) {
-		const struct vss_mount *m = &e->set.m[e->set.order[k]];
+		const struct vss_mount *m = mount_at(e, k);
 
-		if (m->devno == e->set.m[h].devno) {
-			snprintf(err, errlen,
-				 "state_dir %s is on the filesystem of %s, which would be "
-				 "frozen; put state_dir on a tmpfs such as /run",
-				 real, m->target);
-			return -EDEADLK;
-		}
+		if (m->devno == e->set.m[h].devno)
+			return fail(e, -EDEADLK,
+				    "state_dir %s is on the filesystem of %s, which would be "
+				    "frozen; put state_dir on a tmpfs such as /run",
+				    real, m->target);
 	}
 	return 0;
 }
 
-int engine_freeze(struct engine *e, const char *const *list, uint64_t timeout_ms, char *err,
-		  size_t errlen)
+/* Which filesystems, in what order. Returns how many, or -errno. Touches nothing. */
+static int plan(struct engine *e, const char *const *list)
 {
 	const struct vssd_config *c = e->cfg;
 	struct select_opts o = {
@@ -185,146 +131,361 @@ int engine_freeze(struct engine *e, const char *const *list, uint64_t timeout_ms
 		.skip_loop = c->skip_loop,
 		.sysfs = c->sysfs,
 	};
-	int fds_stack[256], *fds = fds_stack;
-	size_t k;
 	int r;
 
-	if (e->state != ENGINE_THAWED) {
-		snprintf(err, errlen, "filesystems are already frozen");
-		return -EBUSY;
-	}
-	e->last_error[0] = '\0';
-	e->watchdog_fired = false;
 	close_fds(&e->set);
 	mounts_free(&e->set);
-	r = mounts_load(c->mountinfo, &o, list, &e->set, err, errlen);
-	if (r < 0) {
-		snprintf(e->last_error, sizeof(e->last_error), "%s", err);
+	r = mounts_load(c->mountinfo, &o, list, &e->set, e->last_error, sizeof(e->last_error));
+	if (r < 0)
 		return r;
-	}
 	if (e->set.norder == 0) {
 		log_info("freeze: no filesystem to freeze");
 		return 0;
 	}
+	if (e->set.norder > WATCHDOG_MAX_FDS)
+		return fail(e, -E2BIG, "%zu filesystems selected; at most %d can be frozen at once",
+			    e->set.norder, WATCHDOG_MAX_FDS);
 	/* state lives in state_dir: its filesystem must never be frozen (by any of its mounts) */
-	r = state_dir_frozen(e, err, errlen);
-	if (r < 0) {
-		snprintf(e->last_error, sizeof(e->last_error), "%s", err);
-		return r;
-	}
+	r = state_dir_frozen(e);
+	return r < 0 ? r : (int)e->set.norder;
+}
 
-	if (hooks_freeze(&e->hooks, c->hooks_dir, c->hook_timeout_ms, err, errlen) < 0) {
-		snprintf(e->last_error, sizeof(e->last_error), "%s", err);
-		return -ECANCELED;
-	}
+/* ---- prepare --------------------------------------------------------- */
 
-	r = open_and_sync(e, err, errlen);
-	if (r < 0)
-		goto undo_hooks;
+static int open_and_sync(struct engine *e)
+{
+	size_t k;
 
-	if (e->set.norder > WATCHDOG_MAX_FDS) {
-		r = -E2BIG;
-		snprintf(err, errlen, "%zu filesystems selected; at most %d can be frozen at once",
-			 e->set.norder, WATCHDOG_MAX_FDS);
-		goto undo_hooks;
-	}
-	if (e->set.norder > ARRAY_SIZE(fds_stack)) {
-		fds = calloc(e->set.norder, sizeof(*fds));
-		if (!fds) {
-			r = -ENOMEM;
-			snprintf(err, errlen, "out of memory");
-			goto undo_hooks;
-		}
-	}
-	for (k = 0; k < e->set.norder; k++)
-		fds[k] = e->set.m[e->set.order[k]].fd;
-	e->record_fd = record_create(c->state_dir);
-	if (e->record_fd < 0) {
-		r = e->record_fd;
-		snprintf(err, errlen, "cannot create the freeze record in %s: %s", c->state_dir,
-			 strerror(-r));
-		goto undo_hooks;
-	}
-	r = engine_start(e);
-	/* our deadline is fixed before the watchdog's: a FIFREEZE that ends by it was announced in time */
-	e->frozen_at_ms = now_ms();
-	e->deadline_ms = e->frozen_at_ms + (timeout_ms ? timeout_ms : c->timeout_ms);
-	if (r == 0)
-		r = watchdog_arm(&e->wd, fds, e->set.norder,
-				 timeout_ms ? timeout_ms : c->timeout_ms);
-	if (fds != fds_stack)
-		free(fds);
-	fds = fds_stack;
-	if (r < 0) {
-		snprintf(err, errlen, "cannot arm the watchdog: %s", strerror(-r));
-		watchdog_respawn(&e->wd);
-		goto undo_record;
-	}
-
-	/* the frozen window: no disk I/O, no allocation from here to the last FITHAW */
-	log_hold();
-	e->state = ENGINE_FROZEN;
 	for (k = 0; k < e->set.norder; k++) {
-		struct vss_mount *m = &e->set.m[e->set.order[k]];
-		uint64_t t0;
-		int ir;
+		struct vss_mount *m = mount_at(e, k);
+		int fd = e->ops->open(m->target);
 
-		if (watchdog_freezing(&e->wd, k) < 0 ||
-		    record_add(e->record_fd, m->devno, m->target) < 0) {
-			snprintf(err, errlen, "watchdog or freeze record failed before freezing %s",
-				 m->target);
-			snprintf(e->last_error, sizeof(e->last_error), "%s", err);
-			abort_freeze(e);
-			return -EIO;
+		if (fd < 0) {
+			m->state = FS_FAILED;
+			snprintf(m->reason, sizeof(m->reason), "cannot open: %s", strerror(-fd));
+			return fail(e, fd, "failed to open %s: %s", m->target, strerror(-fd));
 		}
-		t0 = now_us();
-		ir = ioctl(m->fd, FIFREEZE, 0);
-		m->freeze_us = now_us() - t0;
-		if (ir == 0) {
-			m->state = FS_FROZEN;
-			e->nfrozen++;
-			/* confirmed before the deadline check: then the watchdog sees it before firing */
-			if (watchdog_frozen(&e->wd, k) < 0) {
-				snprintf(
-					err, errlen,
-					"lost the watchdog while freezing %s; everything was thawed",
-					m->target);
-				snprintf(e->last_error, sizeof(e->last_error), "%s", err);
-				abort_freeze(e);
-				return -EIO;
-			}
-			if (now_ms() >= e->deadline_ms) {
-				/* the watchdog may already have fired: do not leave this one unguarded */
-				snprintf(err, errlen,
-					 "freezing took longer than the timeout (at %s); "
-					 "everything was thawed",
-					 m->target);
-				snprintf(e->last_error, sizeof(e->last_error), "%s", err);
-				abort_freeze(e);
-				return -ETIMEDOUT;
-			}
+		m->fd = fd;
+	}
+	/* flush while writes are still allowed: shrinks the frozen window */
+	for (k = 0; k < e->set.norder; k++) {
+		struct vss_mount *m = mount_at(e, k);
+		uint64_t t0 = now_us();
+		int r = e->ops->syncfs(m->fd);
+
+		if (r < 0)
+			log_warn("syncfs %s: %s (FIFREEZE will flush)", m->target, strerror(-r));
+		m->sync_us = now_us() - t0;
+	}
+	return 0;
+}
+
+static int create_record(struct engine *e)
+{
+	int fd = record_create(e->cfg->state_dir);
+
+	if (fd < 0)
+		return fail(e, fd, "cannot create the freeze record in %s: %s", e->cfg->state_dir,
+			    strerror(-fd));
+	e->record_fd = fd;
+	return 0;
+}
+
+/*
+ * Hands the fds to the watchdog, which acknowledges it holds every one.
+ * vssd's deadline is fixed before the watchdog's: a FIFREEZE that ends by
+ * it was announced in time.
+ */
+static int arm(struct engine *e, uint64_t timeout_ms)
+{
+	size_t k;
+	int r = engine_start(e);
+
+	if (timeout_ms == 0)
+		timeout_ms = e->cfg->timeout_ms;
+	e->frozen_at_ms = now_ms();
+	e->deadline_ms = e->frozen_at_ms + timeout_ms;
+	for (k = 0; k < e->set.norder; k++)
+		e->wd_fds[k] = mount_at(e, k)->fd;
+	if (r == 0)
+		r = watchdog_arm(&e->wd, e->wd_fds, e->set.norder, timeout_ms);
+	if (r < 0) {
+		/* its state is unknown: replace it (nothing is frozen) */
+		watchdog_respawn(&e->wd);
+		return fail(e, r, "cannot arm the watchdog: %s", strerror(-r));
+	}
+	return 0;
+}
+
+/* Undoes prepare() (nothing is frozen): the record, the fds, then the thaw hooks. */
+static void unprepare(struct engine *e)
+{
+	if (e->record_fd >= 0)
+		record_remove(e->record_fd, e->cfg->state_dir);
+	e->record_fd = -1;
+	close_fds(&e->set);
+	hooks_thaw(&e->hooks, e->cfg->hook_timeout_ms);
+}
+
+/* Everything that can still fail harmlessly, before the first FIFREEZE. Undoes itself. */
+static int prepare(struct engine *e, uint64_t timeout_ms)
+{
+	const struct vssd_config *c = e->cfg;
+	int r;
+
+	if (hooks_freeze(&e->hooks, c->hooks_dir, c->hook_timeout_ms, e->last_error,
+			 sizeof(e->last_error)) < 0)
+		return -ECANCELED; /* the hooks that ran got "thaw" already */
+	r = open_and_sync(e);
+	if (r == 0)
+		r = create_record(e);
+	if (r == 0)
+		r = arm(e, timeout_ms);
+	if (r < 0)
+		unprepare(e);
+	return r;
+}
+
+/* ---- thaw ------------------------------------------------------------ */
+
+/* Disarms the watchdog; if that fails its state is unknown: replace it (nothing is frozen). */
+static void disarm(struct engine *e)
+{
+	if (e->wd.pid > 0 && watchdog_disarm(&e->wd) < 0 && watchdog_respawn(&e->wd) < 0)
+		log_err("cannot restart the watchdog: %m; the next freeze will try again");
+}
+
+/*
+ * The watchdog's report that it fired for this freeze, if one is waiting:
+ * returns the freeze-order index below which it thawed, or -1. vssd must
+ * then not FITHAW those again (a freeze made since by someone else would
+ * be undone).
+ */
+static long fired_report(struct engine *e)
+{
+	struct pollfd p = { .fd = e->wd.sock, .events = POLLIN };
+	uint32_t upto;
+	int i, r;
+
+	for (i = 0; i < WD_REPORTS && p.fd >= 0; i++) {
+		if (poll(&p, 1, 0) != 1 || !(p.revents & POLLIN))
+			break;
+		r = watchdog_event(&e->wd, &upto);
+		if (r == 1)
+			return (long)upto;
+		if (r < 0)
+			break; /* gone: vssd thaws everything itself */
+	}
+	return -1;
+}
+
+static void set_reason(struct vss_mount *m, enum fs_state state, const char *reason)
+{
+	m->state = state;
+	snprintf(m->reason, sizeof(m->reason), "%s", reason);
+}
+
+/* FITHAW, tried again while it fails (not EINVAL: not frozen). Returns 0 or -errno. */
+static int thaw_one(struct engine *e, struct vss_mount *m)
+{
+	uint64_t t0 = now_us();
+	int r = 0, i;
+
+	for (i = 0; i < THAW_TRIES; i++) {
+		r = e->ops->thaw(m->fd);
+		if (r == 0 || r == -EINVAL)
+			break;
+	}
+	m->thaw_us = now_us() - t0;
+	return r;
+}
+
+/*
+ * FITHAW, in reverse freeze order, on everything vssd holds frozen at
+ * freeze-order index >= from; below from the watchdog thawed them.
+ * after_wd: the watchdog fired or died. Returns the number thawed by this
+ * call; *failed counts those that stayed frozen.
+ */
+static unsigned thaw_frozen(struct engine *e, size_t from, bool after_wd, unsigned *failed)
+{
+	unsigned thawed = 0;
+	size_t k = e->set.norder;
+
+	*failed = 0;
+	while (k-- > 0) {
+		struct vss_mount *m = mount_at(e, k);
+		int r;
+
+		if (m->state != FS_FROZEN)
+			continue;
+		if (k < from) {
+			set_reason(m, FS_THAWED, "thawed by the watchdog");
 			continue;
 		}
-		r = -errno;
-		watchdog_disown(&e->wd, k);
-		record_disown(e->record_fd, m->devno, m->target);
-		if (r == -EOPNOTSUPP) {
-			m->state = FS_SKIPPED;
-			snprintf(m->reason, sizeof(m->reason), "%s does not support freezing",
-				 m->fstype);
-		} else if (r == -EBUSY) {
-			m->state = FS_FOREIGN;
-			snprintf(m->reason, sizeof(m->reason),
-				 "already frozen by someone else; vssd will not thaw it");
+		r = thaw_one(e, m);
+		if (r == 0) {
+			set_reason(m, FS_THAWED,
+				   after_wd ? "thawed by vssd after the watchdog" : "");
+			thawed++;
+		} else if (r == -EINVAL) {
+			set_reason(m, FS_THAWED, "was already thawed (watchdog or another tool)");
 		} else {
 			m->state = FS_FAILED;
-			snprintf(m->reason, sizeof(m->reason), "%s", strerror(-r));
-			snprintf(err, errlen, "failed to freeze %s: %s", m->target, strerror(-r));
-			snprintf(e->last_error, sizeof(e->last_error), "%s", err);
-			abort_freeze(e);
-			return r;
+			snprintf(m->reason, sizeof(m->reason), "thaw failed: %s", strerror(-r));
+			(*failed)++;
 		}
 	}
+	return thawed;
+}
+
+static void log_summary(struct engine *e)
+{
+	size_t k;
+
+	for (k = 0; k < e->set.norder; k++) {
+		struct vss_mount *m = mount_at(e, k);
+
+		log_info("%s (%s): %s%s%s; sync %.3f ms, freeze %.3f ms, thaw %.3f ms", m->target,
+			 m->fstype, fs_state_name(m->state), m->reason[0] ? ": " : "", m->reason,
+			 m->sync_us / 1000.0, m->freeze_us / 1000.0, m->thaw_us / 1000.0);
+	}
+	log_info("filesystems were frozen for %llu ms", (unsigned long long)e->last_frozen_ms);
+}
+
+/* Everything after the last FITHAW: the held log, the summary, then the record, fds, hooks. */
+static void finish_thaw(struct engine *e)
+{
+	e->thawed_at_ms = now_ms();
+	e->last_frozen_ms = e->thawed_at_ms - e->frozen_at_ms;
+	e->state = ENGINE_THAWED;
+	e->nfrozen = 0;
+	log_release();
+	log_summary(e);
+	unprepare(e);
+}
+
+/* Undoes a freeze that failed part-way (watchdog armed, log held). */
+static void abort_freeze(struct engine *e)
+{
+	long upto = fired_report(e);
+	unsigned failed;
+
+	if (upto >= 0)
+		e->watchdog_fired = true;
+	thaw_frozen(e, upto >= 0 ? (size_t)upto : 0, upto >= 0, &failed);
+	disarm(e);
+	finish_thaw(e);
+}
+
+/*
+ * The watchdog thawed at its timeout the confirmed filesystems below upto
+ * (it reported so), or it died (upto 0): vssd thaws the rest.
+ */
+static unsigned after_watchdog(struct engine *e, size_t upto, const char *why)
+{
+	unsigned thawed, failed;
+
+	e->watchdog_fired = true;
+	thawed = thaw_frozen(e, upto, true, &failed);
+	finish_thaw(e);
+	fail(e, 0, "%s%s", why, failed ? "; some filesystems failed to thaw, see vssd-status" : "");
+	log_warn("%s", e->last_error);
+	return thawed;
+}
+
+#define WHY_TIMEOUT "the freeze timed out: the watchdog thawed the filesystems"
+
+int engine_thaw(struct engine *e, char *err, size_t errlen)
+{
+	unsigned thawed, failed, nfrozen = e->nfrozen;
+	long upto;
+
+	if (e->state != ENGINE_FROZEN)
+		return 0;
+	upto = fired_report(e);
+	if (upto >= 0)
+		return (int)after_watchdog(e, (size_t)upto, WHY_TIMEOUT);
+	/* vssd's deadline is never later than the watchdog's: before it, the watchdog cannot have fired */
+	if (now_ms() >= e->deadline_ms)
+		e->watchdog_fired = true;
+	thawed = thaw_frozen(e, 0, false, &failed);
+	if (thawed + failed < nfrozen)
+		e->watchdog_fired = true; /* some were already thawed (EINVAL) */
+	disarm(e);
+	finish_thaw(e);
+	if (failed)
+		return done(
+			e,
+			fail(e, -EIO, "%u filesystem(s) failed to thaw; see vssd-status", failed),
+			err, errlen);
+	return (int)thawed;
+}
+
+/* ---- freeze ---------------------------------------------------------- */
+
+/* FIFREEZE said r: skipped (EOPNOTSUPP), foreign (EBUSY), or the freeze fails. */
+static int not_frozen(struct engine *e, struct vss_mount *m, size_t k, int r)
+{
+	watchdog_disown(&e->wd, k);
+	record_disown(e->record_fd, m->devno, m->target);
+	if (r == -EOPNOTSUPP) {
+		m->state = FS_SKIPPED;
+		snprintf(m->reason, sizeof(m->reason), "%s does not support freezing", m->fstype);
+		return 0;
+	}
+	if (r == -EBUSY) {
+		set_reason(m, FS_FOREIGN, "already frozen by someone else; vssd will not thaw it");
+		return 0;
+	}
+	set_reason(m, FS_FAILED, strerror(-r));
+	return fail(e, r, "failed to freeze %s: %s", m->target, strerror(-r));
+}
+
+/* One filesystem: announced to the watchdog and the record, FIFREEZE, confirmed. */
+static int freeze_one(struct engine *e, size_t k)
+{
+	struct vss_mount *m = mount_at(e, k);
+	uint64_t t0;
+	int r;
+
+	if (watchdog_freezing(&e->wd, k) < 0 || record_add(e->record_fd, m->devno, m->target) < 0)
+		return fail(e, -EIO, "watchdog or freeze record failed before freezing %s",
+			    m->target);
+	t0 = now_us();
+	r = e->ops->freeze(m->fd);
+	m->freeze_us = now_us() - t0;
+	if (r < 0)
+		return not_frozen(e, m, k, r);
+	m->state = FS_FROZEN;
+	e->nfrozen++;
+	/* confirmed before the deadline check: then the watchdog sees it before firing */
+	if (watchdog_frozen(&e->wd, k) < 0)
+		return fail(e, -EIO, "lost the watchdog while freezing %s; everything was thawed",
+			    m->target);
+	/* the watchdog may already have fired: do not leave this one unguarded */
+	if (now_ms() >= e->deadline_ms)
+		return fail(e, -ETIMEDOUT,
+			    "freezing took longer than the timeout (at %s); everything was thawed",
+			    m->target);
+	return 0;
+}
+
+/* The frozen window opens: no disk I/O, no allocation from here to the last FITHAW. */
+static int freeze_all(struct engine *e)
+{
+	size_t k;
+	int r = 0;
+
+	log_hold();
+	e->state = ENGINE_FROZEN;
+	for (k = 0; k < e->set.norder && r == 0; k++)
+		r = freeze_one(e, k);
+	return r;
+}
+
+/* The freeze stands; or nothing could be frozen, and everything is released again. */
+static int commit(struct engine *e)
+{
 	if (e->nfrozen == 0) {
 		disarm(e);
 		finish_thaw(e);
@@ -332,74 +493,32 @@ int engine_freeze(struct engine *e, const char *const *list, uint64_t timeout_ms
 	}
 	e->freeze_seq++;
 	return (int)e->nfrozen;
-
-undo_record:
-	record_remove(e->record_fd, c->state_dir);
-	e->record_fd = -1;
-undo_hooks:
-	if (fds != fds_stack)
-		free(fds);
-	close_fds(&e->set);
-	snprintf(e->last_error, sizeof(e->last_error), "%s", err);
-	hooks_thaw(&e->hooks, c->hook_timeout_ms);
-	return r;
 }
 
-int engine_thaw(struct engine *e, char *err, size_t errlen)
+int engine_freeze(struct engine *e, const char *const *list, uint64_t timeout_ms, char *err,
+		  size_t errlen)
 {
-	unsigned thawed, failed;
+	int r;
 
-	if (e->state != ENGINE_FROZEN)
-		return 0;
-	/* vssd's deadline is never later than the watchdog's: before it, the watchdog cannot have fired */
-	if (now_ms() >= e->deadline_ms)
-		e->watchdog_fired = true;
-	thawed = thaw_frozen(&e->set, &failed);
-	if (thawed + failed < e->nfrozen)
-		e->watchdog_fired = true; /* some were already thawed (EINVAL) */
-	disarm(e);
-	finish_thaw(e);
-	if (failed) {
-		snprintf(err, errlen, "%u filesystem(s) failed to thaw; see vssd-status", failed);
-		snprintf(e->last_error, sizeof(e->last_error), "%s", err);
-		return -EIO;
+	if (e->state != ENGINE_THAWED)
+		return set_error(err, errlen, -EBUSY, "filesystems are already frozen");
+	e->last_error[0] = '\0';
+	e->watchdog_fired = false;
+	r = plan(e, list);
+	if (r <= 0)
+		return done(e, r, err, errlen);
+	r = prepare(e, timeout_ms);
+	if (r < 0)
+		return done(e, r, err, errlen);
+	r = freeze_all(e);
+	if (r < 0) {
+		abort_freeze(e);
+		return done(e, r, err, errlen);
 	}
-	return (int)thawed;
+	return commit(e);
 }
 
-/*
- * The watchdog thawed at its timeout (it reported so: vssd must not FITHAW
- * again, a freeze made meanwhile by someone else would be undone), or it
- * died while frozen (then vssd thaws itself).
- */
-static void thawed_behind_our_back(struct engine *e, size_t thaw_from, const char *why)
-{
-	unsigned failed = 0;
-	size_t k = e->set.norder;
-
-	e->watchdog_fired = true;
-	/* the watchdog thawed the confirmed ones below thaw_from; vssd thaws the rest, in reverse */
-	while (k-- > 0) {
-		struct vss_mount *m = &e->set.m[e->set.order[k]];
-
-		if (m->state != FS_FROZEN)
-			continue;
-		if (k >= thaw_from && ioctl(m->fd, FITHAW, 0) < 0 && errno != EINVAL) {
-			m->state = FS_FAILED;
-			snprintf(m->reason, sizeof(m->reason), "thaw failed: %s", strerror(errno));
-			failed++;
-			continue;
-		}
-		m->state = FS_THAWED;
-		snprintf(m->reason, sizeof(m->reason),
-			 k >= thaw_from ? "thawed by vssd after the watchdog"
-					: "thawed by the watchdog");
-	}
-	finish_thaw(e);
-	snprintf(e->last_error, sizeof(e->last_error), "%s%s", why,
-		 failed ? "; some filesystems failed to thaw, see vssd-status" : "");
-	log_warn("%s", e->last_error);
-}
+/* ---- the watchdog's reports ------------------------------------------ */
 
 int engine_watchdog_fd(const struct engine *e)
 {
@@ -412,28 +531,17 @@ void engine_watchdog_event(struct engine *e)
 	int r = watchdog_event(&e->wd, &upto);
 
 	if (r == 1 && e->state == ENGINE_FROZEN)
-		thawed_behind_our_back(e, upto,
-				       "the freeze timed out: the watchdog thawed the filesystems");
+		after_watchdog(e, upto, WHY_TIMEOUT);
 	else if (r < 0)
 		engine_reap_watchdog(e);
 }
 
 bool engine_reap_watchdog(struct engine *e)
 {
-	int status;
-	pid_t r;
-
-	if (e->wd.pid <= 0)
+	if (!watchdog_reap(&e->wd))
 		return false;
-	r = waitpid(e->wd.pid, &status, WNOHANG);
-	if (r != e->wd.pid)
-		return false;
-	e->wd.pid = 0;
-	close(e->wd.sock);
-	e->wd.sock = -1;
 	if (e->state == ENGINE_FROZEN)
-		thawed_behind_our_back(
-			e, 0, "the watchdog died unexpectedly; vssd thawed the filesystems");
+		after_watchdog(e, 0, "the watchdog died unexpectedly; vssd thawed the filesystems");
 	else
 		log_warn("the watchdog process died; starting a new one");
 	if (watchdog_spawn(&e->wd) < 0)

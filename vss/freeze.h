@@ -3,6 +3,11 @@
  * The freeze engine: hooks -> syncfs -> FIFREEZE on the selected
  * filesystems, guarded by the watchdog and the freeze record; thaw in
  * exactly the reverse order on the directory fds opened at freeze time.
+ *
+ * States: THAWED --engine_freeze()--> FROZEN, and back to THAWED by
+ * engine_thaw(), by the watchdog's timeout (engine_watchdog_event()) or by
+ * the watchdog's death (engine_reap_watchdog()). A freeze that fails, or
+ * freezes nothing, ends THAWED with everything it did undone.
  */
 #ifndef SB_VSS_FREEZE_H
 #define SB_VSS_FREEZE_H
@@ -11,31 +16,37 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "vssd_config.h"
+#include "fsops.h"
 #include "hooks.h"
 #include "mounts.h"
+#include "vssd_config.h"
 #include "watchdog.h"
 
 enum engine_state { ENGINE_THAWED, ENGINE_FROZEN };
 
 struct engine {
 	const struct vssd_config *cfg;
+	const struct fs_ops *ops; /* fs_ops_kernel, or a fake in unit tests */
 	enum engine_state state;
 	struct mount_set set; /* the last request's mounts and their states */
 	struct watchdog wd;
 	struct hook_run hooks;
 	int record_fd;
 	uint64_t deadline_ms;    /* CLOCK_MONOTONIC ms when the watchdog thaws */
-	uint64_t frozen_at_ms;   /* first FIFREEZE */
+	uint64_t frozen_at_ms;   /* the watchdog was armed (just before the first FIFREEZE) */
 	uint64_t thawed_at_ms;   /* last FITHAW */
 	uint64_t last_frozen_ms; /* length of the last frozen window */
 	unsigned nfrozen;        /* filesystems vssd holds frozen */
 	uint64_t freeze_seq;     /* counts freezes that froze something: who froze what */
 	bool watchdog_fired;     /* the last freeze ended by the watchdog */
 	char last_error[512];
+	int wd_fds[WATCHDOG_MAX_FDS]; /* the fds handed to the watchdog, in freeze order */
 };
 
 void engine_init(struct engine *e, const struct vssd_config *cfg);
+
+/* Replaces the filesystem operations (unit tests); before engine_start(). */
+void engine_set_fs_ops(struct engine *e, const struct fs_ops *ops);
 
 /* Spawns the watchdog process (before opening sockets, so it inherits none). */
 int engine_start(struct engine *e);
@@ -45,7 +56,9 @@ void engine_free(struct engine *e);
  * Freezes the eligible filesystems, or exactly the listed ones (list
  * NULL-terminated; NULL = all eligible). timeout_ms 0 uses the config.
  * Returns the number frozen (0: nothing was, state stays thawed) or a
- * negative errno with err set; on error nothing vssd froze stays frozen.
+ * negative errno with err set (and last_error, unless the request was
+ * refused because a freeze is in force: -EBUSY); on error nothing vssd
+ * froze stays frozen and the thaw hooks ran for every freeze hook that ran.
  */
 int engine_freeze(struct engine *e, const char *const *list, uint64_t timeout_ms, char *err,
 		  size_t errlen);

@@ -7,6 +7,7 @@ vss_libvss_a_SOURCES = \
 	vss/vssd_config.c vss/vssd_config.h \
 	vss/mounts.c vss/mounts.h \
 	vss/hooks.c vss/hooks.h \
+	vss/fsops.c vss/fsops.h \
 	vss/watchdog.c vss/watchdog.h \
 	vss/record.c vss/record.h \
 	vss/freeze.c vss/freeze.h \
@@ -74,6 +75,15 @@ TESTS += tests/unit/test_vss_hyperv
 tests_unit_test_vss_hyperv_SOURCES = tests/unit/test_vss_hyperv.c
 tests_unit_test_vss_hyperv_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(MOUNT_CFLAGS) $(JSONC_CFLAGS) -I$(top_srcdir)/vss
 tests_unit_test_vss_hyperv_LDADD = vss/libvss.a common/libcommon.a $(CMOCKA_LIBS) $(MOUNT_LIBS) $(INIH_LIBS) $(JSONC_LIBS)
+
+# the engine on every error path, through the fake filesystem operations
+check_PROGRAMS += tests/unit/test_vss_freeze
+TESTS += tests/unit/test_vss_freeze
+tests_unit_test_vss_freeze_SOURCES = tests/unit/test_vss_freeze.c tests/unit/fakefs.c \
+	tests/unit/fakefs.h
+tests_unit_test_vss_freeze_CPPFLAGS = $(VSS_TEST_CPPFLAGS)
+tests_unit_test_vss_freeze_CFLAGS = $(VSS_TEST_CFLAGS)
+tests_unit_test_vss_freeze_LDADD = $(VSS_TEST_LIBS)
 endif
 EXTRA_DIST += tests/fixtures/mountinfo tests/fixtures/vss
 

@@ -4,12 +4,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/fs.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -56,6 +54,7 @@ static uint32_t announced[WATCHDOG_MAX_FDS]; /* order of FREEZING, for the rever
 static unsigned char fstate[WATCHDOG_MAX_FDS];
 
 struct wd_state {
+	const struct fs_ops *ops;
 	size_t nheld, nann;
 	uint32_t confirmed_upto; /* 1 + the highest index confirmed FROZEN */
 	uint64_t deadline;
@@ -86,7 +85,7 @@ static unsigned thaw_all(const struct wd_state *st, unsigned char min)
 	for (i = st->nann; i-- > 0;) {
 		uint32_t k = announced[i];
 
-		if (k < st->nheld && fstate[k] >= min && ioctl(held[k], FITHAW, 0) == 0)
+		if (k < st->nheld && fstate[k] >= min && st->ops->thaw(held[k]) == 0)
 			n++;
 	}
 	return n;
@@ -195,9 +194,9 @@ static int receive(int sock, struct wd_state *st, bool wait)
 	return (int)m.op;
 }
 
-static void __attribute__((noreturn)) watchdog_main(int sock)
+static void __attribute__((noreturn)) watchdog_main(int sock, const struct fs_ops *ops)
 {
-	struct wd_state st = { 0 };
+	struct wd_state st = { .ops = ops };
 	struct rlimit rl;
 	sigset_t all;
 	int op;
@@ -292,7 +291,7 @@ int watchdog_spawn(struct watchdog *w)
 			_exit(1);
 		close_fds_from(4);
 		null_stdio();
-		watchdog_main(3);
+		watchdog_main(3, w->ops ? w->ops : &fs_ops_kernel);
 	}
 	close(sv[1]);
 	w->pid = pid;
@@ -434,6 +433,18 @@ int watchdog_respawn(struct watchdog *w)
 	w->pid = 0;
 	w->sock = -1;
 	return watchdog_spawn(w);
+}
+
+bool watchdog_reap(struct watchdog *w)
+{
+	int status;
+
+	if (w->pid <= 0 || waitpid(w->pid, &status, WNOHANG) != w->pid)
+		return false;
+	w->pid = 0;
+	close(w->sock);
+	w->sock = -1;
+	return true;
 }
 
 void watchdog_stop(struct watchdog *w)

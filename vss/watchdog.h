@@ -11,14 +11,18 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdbool.h>
 #include <sys/types.h>
+
+#include "fsops.h"
 
 #define WATCHDOG_MAX_FDS 4096
 
 struct watchdog {
-	pid_t pid;    /* 0: not running */
-	int sock;     /* our end of the SEQPACKET pair, -1 when not running */
-	uint32_t gen; /* generation of the current (or last) arming */
+	pid_t pid;                /* 0: not running */
+	int sock;                 /* our end of the SEQPACKET pair, -1 when not running */
+	uint32_t gen;             /* generation of the current (or last) arming */
+	const struct fs_ops *ops; /* its FITHAW (NULL: the kernel's); taken at spawn */
 };
 
 /* Forks the watchdog process. Returns 0 or -errno. */
@@ -56,6 +60,12 @@ int watchdog_event(struct watchdog *w, uint32_t *confirmed_upto);
  * state is unknown. Only while nothing is frozen. Returns 0 or -errno.
  */
 int watchdog_respawn(struct watchdog *w);
+
+/*
+ * Reaps the watchdog process if it has exited (call on SIGCHLD): then it
+ * closes our socket and returns true (not running any more).
+ */
+bool watchdog_reap(struct watchdog *w);
 
 /* Ends the watchdog (vssd is stopping, nothing frozen) and reaps it. */
 void watchdog_stop(struct watchdog *w);

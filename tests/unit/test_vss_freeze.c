@@ -1,0 +1,602 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The freeze engine (vss/freeze.c) on every error path, without root.
+ *
+ * The mounts come from a mountinfo fixture (seven filesystems are selected);
+ * the filesystem operations are the fake of fakefs.h, which keeps each
+ * filesystem's frozen state itself and fails scripted calls. The watchdog is
+ * the real watchdog process, given the fake's FITHAW (fork, no exec: it
+ * shares the fake's state), so its timeout thaws show in the fake too. The
+ * freeze record is real, in a temporary state_dir; the hooks are two real
+ * scripts that append "name freeze|thaw" to a log.
+ *
+ * After every case, from the fake's state and the files, never from the
+ * engine's report: nothing vssd froze is still frozen and each was thawed
+ * exactly once, with no FITHAW on a filesystem that was not frozen; a
+ * filesystem frozen by someone else (EBUSY) is still frozen and untouched;
+ * a thaw hook ran for every freeze hook that ran, in reverse; the record is
+ * gone; no process (vssd or its watchdog) holds a filesystem's fd; and a new
+ * freeze and thaw work.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fakefs.h"
+#include "testutil.h"
+#include "util.h"
+#include "freeze.h"
+#include "log.h"
+
+#define SHORT_TIMEOUT_MS 150 /* for the cases where the watchdog must fire */
+#define WAIT_MS 5000         /* bound of every wait on a condition */
+
+struct env {
+	struct vssd_config cfg;
+	struct engine e;
+	char *dir;
+	char hooklog[PATH_MAX];
+	char record[PATH_MAX];
+	size_t n; /* filesystems in the freeze order */
+};
+
+static struct env *v;
+
+enum pos { FIRST, MIDDLE, LAST };
+
+/* one case: op fails with err at a position of the freeze (or thaw) order */
+struct fault {
+	enum fake_op op;
+	int err;
+	enum pos pos;
+};
+
+static void write_hook(const char *name)
+{
+	char path[PATH_MAX];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", v->cfg.hooks_dir, name);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fprintf(f,
+		"#!/bin/sh\necho \"%s $1\" >> '%s'\n[ \"$1\" = thaw ] || [ ! -e '%s/fail-%s' ]\n",
+		name, v->hooklog, v->dir, name);
+	fclose(f);
+	assert_int_equal(chmod(path, 0755), 0);
+}
+
+/* the nested.mountinfo filesystems the configuration below selects */
+static const char *const selected[] = {
+	"/boot", "/boot/efi", "/var", "/var/lib/mysql", "/home", "/home/alice/projects", "/homes",
+};
+#define NSELECTED (sizeof(selected) / sizeof(selected[0]))
+
+static int setup(void **state)
+{
+	size_t i;
+
+	(void)state;
+	log_set_max_level(LOG_ERR);
+	v = calloc(1, sizeof(*v));
+	assert_non_null(v);
+	v->dir = tu_mkdtemp();
+	vssd_config_defaults(&v->cfg);
+	tu_fixture("mountinfo/nested.mountinfo", v->cfg.mountinfo, sizeof(v->cfg.mountinfo));
+	snprintf(v->cfg.include_buf, sizeof(v->cfg.include_buf), "/?*"); /* all but / */
+	v->cfg.include[0] = v->cfg.include_buf;
+	v->cfg.include[1] = NULL;
+	snprintf(v->cfg.state_dir, sizeof(v->cfg.state_dir), "%s/state", v->dir);
+	snprintf(v->cfg.sysfs, sizeof(v->cfg.sysfs), "%s", v->dir);
+	snprintf(v->cfg.hooks_dir, sizeof(v->cfg.hooks_dir), "%s/hooks", v->dir);
+	v->cfg.hook_timeout_ms = 5000;
+	snprintf(v->hooklog, sizeof(v->hooklog), "%s/hooks.log", v->dir);
+	snprintf(v->record, sizeof(v->record), "%s/frozen", v->cfg.state_dir);
+	assert_int_equal(mkdir(v->cfg.state_dir, 0700), 0);
+	assert_int_equal(mkdir(v->cfg.hooks_dir, 0755), 0);
+	write_hook("10-first");
+	write_hook("20-second");
+	fake_init();
+	for (i = 0; i < NSELECTED; i++)
+		fake_add(selected[i]);
+	v->n = NSELECTED;
+	engine_init(&v->e, &v->cfg);
+	engine_set_fs_ops(&v->e, &fake_ops);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	if (v->e.wd.pid > 0)
+		kill(v->e.wd.pid, SIGCONT);
+	v->e.state = ENGINE_THAWED;
+	engine_free(&v->e);
+	fake_close();
+	tu_rmtree(v->dir);
+	free(v);
+	v = NULL;
+	return 0;
+}
+
+/* the call number of a position among n calls */
+static unsigned nth(enum pos p)
+{
+	return p == FIRST ? 1 : p == MIDDLE ? (unsigned)(v->n + 1) / 2 : (unsigned)v->n;
+}
+
+/* the filesystem at freeze-order index k (0-based) */
+static struct fake_fs *at(size_t k)
+{
+	struct fake_fs *f;
+
+	assert_true(k < v->e.set.norder);
+	f = fake_find(v->e.set.m[v->e.set.order[k]].target);
+	assert_non_null(f);
+	return f;
+}
+
+static int do_freeze(uint64_t timeout_ms, char *err, size_t errlen)
+{
+	err[0] = '\0';
+	return engine_freeze(&v->e, NULL, timeout_ms, err, errlen);
+}
+
+/* ---- the checks after every case -------------------------------------- */
+
+/* Every hook that got "freeze" got "thaw" afterwards, in reverse; returns how many ran. */
+static int hooks_paired(void)
+{
+	char names[8][32], line[128], name[32], arg[16];
+	int nf = 0, nt = 0;
+	FILE *f = fopen(v->hooklog, "r");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		assert_int_equal(sscanf(line, "%31s %15s", name, arg), 2);
+		if (strcmp(arg, "freeze") == 0) {
+			if (nt > 0)
+				fail_msg("hook %s got freeze after a thaw", name);
+			assert_true(nf < 8);
+			snprintf(names[nf++], sizeof(names[0]), "%s", name);
+		} else {
+			if (nt >= nf)
+				fail_msg("hook %s got thaw without freeze", name);
+			assert_string_equal(name, names[nf - 1 - nt]);
+			nt++;
+		}
+	}
+	fclose(f);
+	if (nt != nf)
+		fail_msg("%d hooks got freeze but %d got thaw", nf, nt);
+	return nf;
+}
+
+static void assert_released(void)
+{
+	size_t i;
+
+	assert_int_equal(v->e.state, ENGINE_THAWED);
+	assert_int_equal(v->e.nfrozen, 0);
+	for (i = 0; i < fake->n; i++) {
+		const struct fake_fs *f = &fake->fs[i];
+
+		if (f->foreign) {
+			if (!f->frozen || f->thaws || f->wd_thaws || f->stray_thaws)
+				fail_msg("%s, frozen by someone else, was touched", f->path);
+			continue;
+		}
+		if (f->frozen)
+			fail_msg("%s is still frozen", f->path);
+		if (f->stray_thaws)
+			fail_msg("%s got %u FITHAW while not frozen", f->path, f->stray_thaws);
+		if (f->thaws + f->wd_thaws != f->freezes)
+			fail_msg("%s: frozen %u times, thawed %u + %u (watchdog) times", f->path,
+				 f->freezes, f->thaws, f->wd_thaws);
+	}
+	if (access(v->record, F_OK) == 0)
+		fail_msg("the freeze record %s is still there", v->record);
+	if (!fake_released(WAIT_MS))
+		fail_msg("a filesystem's fd is still held (by vssd or its watchdog)");
+}
+
+/* Released, and both hooks got "freeze", then "thaw". */
+static void assert_undone(void)
+{
+	assert_released();
+	assert_int_equal(hooks_paired(), 2);
+}
+
+/* The common end of every case: undone, and a new freeze and thaw work. */
+static void assert_clean(void)
+{
+	char err[512];
+	size_t i;
+
+	assert_undone();
+	/* a new request works */
+	fake->nscript = 0;
+	fake->before = NULL;
+	unlink(v->hooklog);
+	for (i = 0; i < fake->n; i++)
+		fake->fs[i].freezes = fake->fs[i].thaws = fake->fs[i].wd_thaws = 0;
+	assert_int_equal(do_freeze(0, err, sizeof(err)), (int)v->n);
+	assert_int_equal(engine_thaw(&v->e, err, sizeof(err)), (int)v->n);
+	assert_undone();
+}
+
+/* ---- FIFREEZE ----------------------------------------------------------- */
+
+/* FIFREEZE fails at a position: everything vssd froze before it is thawed again */
+static void test_freeze_fails(void **state)
+{
+	const struct fault *c = *state;
+	unsigned k = nth(c->pos), i;
+	char err[512];
+
+	fake_fail(FAKE_FREEZE, k, 1, c->err);
+	assert_int_equal(do_freeze(0, err, sizeof(err)), -c->err);
+	if (!strstr(err, "failed to freeze") || !strstr(err, strerror(c->err)))
+		fail_msg("error '%s'", err);
+	assert_string_equal(err, v->e.last_error);
+	for (i = 0; i < k - 1; i++)
+		assert_int_equal(at(i)->freezes, 1);
+	for (i = k; i < v->n; i++)
+		assert_int_equal(at(i)->freezes, 0); /* never reached */
+	assert_int_equal(v->e.set.m[v->e.set.order[k - 1]].state, FS_FAILED);
+	assert_clean();
+}
+
+/* EBUSY (frozen by someone else) and EOPNOTSUPP: skipped, the others frozen */
+static void test_freeze_not_ours(void **state)
+{
+	const struct fault *c = *state;
+	unsigned k = nth(c->pos);
+	struct fake_fs *f;
+	char err[512];
+
+	fake_fail(FAKE_FREEZE, k, 1, c->err);
+	assert_int_equal(do_freeze(0, err, sizeof(err)), (int)v->n - 1);
+	f = at(k - 1);
+	assert_int_equal(f->freezes, 0);
+	assert_int_equal(v->e.set.m[v->e.set.order[k - 1]].state,
+			 c->err == EBUSY ? FS_FOREIGN : FS_SKIPPED);
+	assert_int_equal(engine_thaw(&v->e, err, sizeof(err)), (int)v->n - 1);
+	if (c->err == EBUSY)
+		assert_true(f->frozen && f->foreign); /* still frozen: not vssd's to thaw */
+	assert_undone();
+	f->frozen = f->foreign = false; /* its owner thaws it */
+	assert_clean();
+}
+
+/* every filesystem says EOPNOTSUPP: nothing frozen, reported as 0, all released */
+static void test_freeze_nothing_supported(void **state)
+{
+	char err[512];
+
+	(void)state;
+	fake_fail(FAKE_FREEZE, 1, (unsigned)v->n, EOPNOTSUPP);
+	assert_int_equal(do_freeze(0, err, sizeof(err)), 0);
+	assert_int_equal(v->e.state, ENGINE_THAWED);
+	assert_clean();
+}
+
+/* ---- FITHAW ------------------------------------------------------------- */
+
+/* FITHAW fails once at a position (counted in thaw order): tried again, all thawed */
+static void test_thaw_fails_once(void **state)
+{
+	const struct fault *c = *state;
+	char err[512];
+
+	assert_int_equal(do_freeze(0, err, sizeof(err)), (int)v->n);
+	fake_fail(FAKE_THAW, nth(c->pos), 1, c->err);
+	assert_int_equal(engine_thaw(&v->e, err, sizeof(err)), (int)v->n);
+	assert_int_equal(at(v->n - nth(c->pos))->failed_thaws, 1);
+	assert_clean();
+}
+
+/* FITHAW keeps failing on one filesystem: reported, the rest released */
+static void test_thaw_fails_for_good(void **state)
+{
+	unsigned k = (unsigned)(v->n + 1) / 2;
+	struct fake_fs *f;
+	char err[512];
+
+	(void)state;
+	assert_int_equal(do_freeze(0, err, sizeof(err)), (int)v->n);
+	fake_fail(FAKE_THAW, k, 3, EIO);
+	assert_int_equal(engine_thaw(&v->e, err, sizeof(err)), -EIO);
+	assert_non_null(strstr(err, "1 filesystem(s) failed to thaw"));
+	assert_string_equal(err, v->e.last_error);
+	f = at(v->n - k);
+	assert_true(f->frozen); /* what vssd cannot thaw, it reports */
+	assert_int_equal(f->failed_thaws, 3);
+	assert_int_equal(v->e.set.m[v->e.set.order[v->n - k]].state, FS_FAILED);
+	f->frozen = false; /* the operator thaws it */
+	f->thaws++;
+	assert_clean();
+}
+
+/* FIFREEZE fails at the last one and the undo's first FITHAW fails once */
+static void test_thaw_fails_during_abort(void **state)
+{
+	char err[512];
+
+	(void)state;
+	fake_fail(FAKE_FREEZE, (unsigned)v->n, 1, EIO);
+	fake_fail(FAKE_THAW, 1, 1, EIO);
+	assert_int_equal(do_freeze(0, err, sizeof(err)), -EIO);
+	assert_int_equal(at(v->n - 2)->failed_thaws, 1);
+	assert_clean();
+}
+
+/* ---- open, syncfs, record, hooks, watchdog arming ------------------------ */
+
+/* syncfs fails: only a warning (FIFREEZE flushes); the freeze goes on */
+static void test_syncfs_fails(void **state)
+{
+	const struct fault *c = *state;
+	char err[512];
+
+	fake_fail(FAKE_SYNCFS, nth(c->pos), 1, c->err);
+	assert_int_equal(do_freeze(0, err, sizeof(err)), (int)v->n);
+	assert_int_equal(engine_thaw(&v->e, err, sizeof(err)), (int)v->n);
+	assert_clean();
+}
+
+/* open fails: nothing frozen, no record, every fd closed, thaw hooks ran */
+static void test_open_fails(void **state)
+{
+	const struct fault *c = *state;
+	char err[512];
+
+	fake_fail(FAKE_OPEN, nth(c->pos), 1, c->err);
+	assert_int_equal(do_freeze(0, err, sizeof(err)), -c->err);
+	assert_non_null(strstr(err, "failed to open"));
+	assert_string_equal(err, v->e.last_error);
+	assert_int_equal(fake->calls[FAKE_FREEZE], 0);
+	assert_clean();
+}
+
+/* creates the empty file v->dir/name; path receives its name */
+static void touch(char *path, size_t size, const char *name)
+{
+	tu_write(v->dir, name, "");
+	snprintf(path, size, "%s/%s", v->dir, name);
+}
+
+/* the record cannot be created (state_dir under a file): nothing frozen, all undone */
+static void test_record_fails(void **state)
+{
+	char err[512], file[PATH_MAX];
+
+	(void)state;
+	touch(file, sizeof(file), "not-a-dir");
+	snprintf(v->cfg.state_dir, sizeof(v->cfg.state_dir), "%.200s/state", file);
+	assert_int_equal(do_freeze(0, err, sizeof(err)), -ENOTDIR);
+	assert_non_null(strstr(err, "cannot create the freeze record"));
+	assert_int_equal(fake->calls[FAKE_FREEZE], 0);
+	assert_undone();
+	snprintf(v->cfg.state_dir, sizeof(v->cfg.state_dir), "%s/state", v->dir);
+	assert_clean();
+}
+
+/* the second freeze hook fails: both get "thaw", nothing is opened */
+static void test_freeze_hook_fails(void **state)
+{
+	char err[512], path[PATH_MAX];
+
+	(void)state;
+	touch(path, sizeof(path), "fail-20-second");
+	assert_int_equal(do_freeze(0, err, sizeof(err)), -ECANCELED);
+	assert_non_null(strstr(err, "20-second"));
+	assert_string_equal(err, v->e.last_error);
+	assert_int_equal(fake->calls[FAKE_OPEN], 0);
+	assert_undone();
+	unlink(path);
+	assert_clean();
+}
+
+/* waits until fd polls POLLIN (or POLLHUP): a report from the watchdog, or its death */
+static void wait_readable(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	if (poll(&p, 1, WAIT_MS) != 1)
+		fail_msg("the watchdog sent nothing within %d ms", WAIT_MS);
+}
+
+/* the watchdog died before the freeze: arming fails, it is replaced, nothing frozen */
+static void test_watchdog_gone_before_arming(void **state)
+{
+	char err[512];
+	pid_t old;
+
+	(void)state;
+	assert_int_equal(engine_start(&v->e), 0);
+	old = v->e.wd.pid;
+	assert_int_equal(kill(old, SIGKILL), 0);
+	wait_readable(v->e.wd.sock); /* EOF: it is gone */
+	assert_true(do_freeze(0, err, sizeof(err)) < 0);
+	assert_non_null(strstr(err, "cannot arm the watchdog"));
+	assert_int_equal(fake->calls[FAKE_FREEZE], 0);
+	assert_true(v->e.wd.pid > 0 && v->e.wd.pid != old);
+	assert_clean();
+}
+
+/* ---- the deadline and the watchdog --------------------------------------- */
+
+static enum pos stop_at;
+
+/* before the FIFREEZE at stop_at: the watchdog is held up and vssd's deadline passes */
+static void pass_deadline(enum fake_op op, unsigned n)
+{
+	struct timespec step = { 0, 2 * 1000000L };
+	int i;
+
+	if (op != FAKE_FREEZE || n != nth(stop_at))
+		return;
+	kill(v->e.wd.pid, SIGSTOP);
+	for (i = 0; i < WAIT_MS / 2 && now_ms() < v->e.deadline_ms; i++)
+		nanosleep(&step, NULL);
+}
+
+/* FIFREEZE returns after vssd's deadline (the watchdog not fired): vssd thaws everything */
+static void test_deadline_passes(void **state)
+{
+	const struct fault *c = *state;
+	char err[512];
+
+	stop_at = c->pos;
+	fake->before = pass_deadline;
+	assert_int_equal(do_freeze(SHORT_TIMEOUT_MS, err, sizeof(err)), -ETIMEDOUT);
+	kill(v->e.wd.pid, SIGCONT);
+	assert_non_null(strstr(err, "longer than the timeout"));
+	assert_int_equal(at(nth(c->pos) - 1)->freezes, 1);
+	assert_clean();
+}
+
+/* before the FIFREEZE at stop_at: the watchdog fires (and thaws what vssd confirmed) */
+static void wait_fired(enum fake_op op, unsigned n)
+{
+	if (op == FAKE_FREEZE && n == nth(stop_at))
+		wait_readable(v->e.wd.sock);
+}
+
+/*
+ * The watchdog fires part-way: it thawed the confirmed filesystems; vssd
+ * thaws the one frozen after it fired, and FITHAWs none of the others again.
+ */
+static void test_watchdog_fires_partway(void **state)
+{
+	const struct fault *c = *state;
+	unsigned k = nth(c->pos), i;
+	char err[512];
+
+	stop_at = c->pos;
+	fake->before = wait_fired;
+	assert_int_equal(do_freeze(SHORT_TIMEOUT_MS, err, sizeof(err)), -ETIMEDOUT);
+	for (i = 0; i < k - 1; i++)
+		assert_int_equal(at(i)->wd_thaws, 1);
+	assert_int_equal(at(k - 1)->thaws, 1);
+	assert_released(); /* before the report: no FITHAW on what the watchdog thawed */
+	assert_true(v->e.watchdog_fired);
+	assert_clean();
+}
+
+/*
+ * Frozen, the watchdog's timeout passes and it thaws everything. vssd reads
+ * its report, or a thaw request comes first (the report still unread):
+ * either way vssd must not FITHAW what the watchdog thawed (someone may
+ * have frozen it since).
+ */
+static void test_watchdog_fires_while_frozen(void **state)
+{
+	const bool *thaw_first = *state;
+	char err[512];
+	size_t i;
+
+	assert_int_equal(do_freeze(SHORT_TIMEOUT_MS, err, sizeof(err)), (int)v->n);
+	wait_readable(engine_watchdog_fd(&v->e));
+	if (*thaw_first)
+		assert_int_equal(engine_thaw(&v->e, err, sizeof(err)), 0);
+	else
+		engine_watchdog_event(&v->e);
+	for (i = 0; i < v->n; i++)
+		assert_int_equal(at(i)->wd_thaws, 1);
+	assert_released();
+	assert_true(v->e.watchdog_fired);
+	assert_non_null(strstr(v->e.last_error, "timed out"));
+	assert_int_equal(engine_thaw(&v->e, err, sizeof(err)), 0);
+	assert_clean();
+}
+
+/* the watchdog is killed while frozen: vssd thaws everything and starts a new one */
+static void test_watchdog_killed_while_frozen(void **state)
+{
+	struct timespec step = { 0, 5 * 1000000L };
+	char err[512];
+	pid_t old;
+	int i;
+
+	(void)state;
+	assert_int_equal(do_freeze(0, err, sizeof(err)), (int)v->n);
+	old = v->e.wd.pid;
+	assert_int_equal(kill(old, SIGKILL), 0);
+	for (i = 0; i < WAIT_MS / 5 && !engine_reap_watchdog(&v->e); i++)
+		nanosleep(&step, NULL);
+	assert_int_equal(v->e.state, ENGINE_THAWED);
+	for (i = 0; i < (int)v->n; i++)
+		assert_int_equal(at((size_t)i)->thaws, 1);
+	assert_true(v->e.watchdog_fired);
+	assert_non_null(strstr(v->e.last_error, "watchdog died"));
+	assert_true(v->e.wd.pid > 0 && v->e.wd.pid != old);
+	assert_clean();
+}
+
+/* ---- the cases ----------------------------------------------------------- */
+
+#define AT(e, p)                   \
+	{                          \
+		.err = e, .pos = p \
+	}
+#define EACH_POS(e) AT(e, FIRST), AT(e, MIDDLE), AT(e, LAST)
+
+static const struct fault freeze_errors[] = {
+	EACH_POS(EIO), EACH_POS(EPERM), EACH_POS(ENOSPC), EACH_POS(EROFS), EACH_POS(EINVAL),
+};
+static const struct fault not_ours[] = { EACH_POS(EBUSY), EACH_POS(EOPNOTSUPP) };
+static const struct fault io_errors[] = { EACH_POS(EIO) };
+static const struct fault open_errors[] = { EACH_POS(EACCES), EACH_POS(ENOENT) };
+static const struct fault positions[] = { EACH_POS(0) };
+static const bool report_read = false, thaw_first = true;
+
+#define CASE(f, c) cmocka_unit_test_prestate_setup_teardown(f, setup, teardown, (void *)&(c))
+#define CASES3(f, t, i) CASE(f, t[i]), CASE(f, t[i + 1]), CASE(f, t[i + 2])
+#define PLAIN(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		CASES3(test_freeze_fails, freeze_errors, 0),
+		CASES3(test_freeze_fails, freeze_errors, 3),
+		CASES3(test_freeze_fails, freeze_errors, 6),
+		CASES3(test_freeze_fails, freeze_errors, 9),
+		CASES3(test_freeze_fails, freeze_errors, 12),
+		CASES3(test_freeze_not_ours, not_ours, 0),
+		CASES3(test_freeze_not_ours, not_ours, 3),
+		PLAIN(test_freeze_nothing_supported),
+		CASES3(test_thaw_fails_once, io_errors, 0),
+		PLAIN(test_thaw_fails_for_good),
+		PLAIN(test_thaw_fails_during_abort),
+		CASES3(test_syncfs_fails, io_errors, 0),
+		CASES3(test_open_fails, open_errors, 0),
+		CASES3(test_open_fails, open_errors, 3),
+		PLAIN(test_record_fails),
+		PLAIN(test_freeze_hook_fails),
+		PLAIN(test_watchdog_gone_before_arming),
+		CASES3(test_deadline_passes, positions, 0),
+		CASES3(test_watchdog_fires_partway, positions, 0),
+		CASE(test_watchdog_fires_while_frozen, report_read),
+		CASE(test_watchdog_fires_while_frozen, thaw_first),
+		PLAIN(test_watchdog_killed_while_frozen),
+	};
+
+	signal(SIGPIPE, SIG_IGN);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
