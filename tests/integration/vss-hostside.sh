@@ -58,6 +58,8 @@ VP=$!
 PIDS="$PIDS $VP"
 wait_until 5000 test -S "$T/vssd.sock" || { not_ok "vssd started"; cat "$T/vssd.log"; exit 1; }
 
+# the unix socket appears first: wait for what vssd says about vsock
+wait_until 5000 grep -Eq "listening on vsock|cannot listen on vsock" "$T/vssd.log"
 if grep -q "listening on vsock port 52791" "$T/vssd.log"; then
 	ok "vssd listens on AF_VSOCK port 52791"
 elif grep -q "cannot listen on vsock" "$T/vssd.log"; then
