@@ -12,7 +12,15 @@
 
 #define MAX_LIST 1024
 
-typedef json_object *(*cmd_fn)(struct engine *e, json_object *args, struct reply *out);
+/* one request being executed */
+struct request {
+	struct engine *e;
+	const struct owner *by; /* the channel and connection it came on */
+	json_object *args;      /* "arguments", or NULL */
+	struct reply *out;
+};
+
+typedef json_object *(*cmd_fn)(const struct request *rq);
 
 struct command {
 	const char *name;
@@ -55,25 +63,25 @@ static json_object *sync_reply(json_object *args)
 	return ret(json_object_get(id));
 }
 
-static json_object *cmd_sync(struct engine *e, json_object *args, struct reply *out)
+static json_object *cmd_sync(const struct request *rq)
 {
-	return sync_reply(args);
+	return sync_reply(rq->args);
 }
 
-static json_object *cmd_sync_delimited(struct engine *e, json_object *args, struct reply *out)
+static json_object *cmd_sync_delimited(const struct request *rq)
 {
-	out->delimited = true;
-	return sync_reply(args);
+	rq->out->delimited = true;
+	return sync_reply(rq->args);
 }
 
-static json_object *cmd_ping(struct engine *e, json_object *args, struct reply *out)
+static json_object *cmd_ping(const struct request *rq)
 {
 	return ret(json_object_new_object());
 }
 
-static json_object *cmd_status(struct engine *e, json_object *args, struct reply *out)
+static json_object *cmd_status(const struct request *rq)
 {
-	return ret(json_object_new_string(e->state == ENGINE_FROZEN ? "frozen" : "thawed"));
+	return ret(json_object_new_string(engine_frozen(rq->e) ? "frozen" : "thawed"));
 }
 
 /* optional extension argument "timeout" (ms) */
@@ -96,38 +104,38 @@ static int get_timeout(json_object *args, uint64_t *ms, json_object **err)
 	return 0;
 }
 
-static json_object *do_freeze(struct engine *e, const char *const *list, uint64_t timeout)
+static json_object *do_freeze(const struct request *rq, const char *const *list, uint64_t timeout)
 {
 	char err[512];
-	int r = engine_freeze(e, list, timeout, err, sizeof(err));
+	int r = engine_freeze(rq->e, rq->by, list, timeout, err, sizeof(err));
 
 	if (r < 0)
 		return generic(err);
 	return ret(json_object_new_int(r));
 }
 
-static json_object *cmd_freeze(struct engine *e, json_object *args, struct reply *out)
+static json_object *cmd_freeze(const struct request *rq)
 {
 	json_object *err = NULL;
 	uint64_t timeout;
 
-	if (get_timeout(args, &timeout, &err) < 0)
+	if (get_timeout(rq->args, &timeout, &err) < 0)
 		return err;
-	return do_freeze(e, NULL, timeout);
+	return do_freeze(rq, NULL, timeout);
 }
 
-static json_object *cmd_freeze_list(struct engine *e, json_object *args, struct reply *out)
+static json_object *cmd_freeze_list(const struct request *rq)
 {
 	const char *list[MAX_LIST + 1];
 	json_object *mps, *err = NULL;
 	uint64_t timeout;
 	size_t i, n;
 
-	if (get_timeout(args, &timeout, &err) < 0)
+	if (get_timeout(rq->args, &timeout, &err) < 0)
 		return err;
 	/* as in QEMU, no "mountpoints" member means every eligible filesystem */
-	if (!args || !json_object_object_get_ex(args, "mountpoints", &mps))
-		return do_freeze(e, NULL, timeout);
+	if (!rq->args || !json_object_object_get_ex(rq->args, "mountpoints", &mps))
+		return do_freeze(rq, NULL, timeout);
 	if (!json_object_is_type(mps, json_type_array))
 		return commands_error("GenericError",
 				      "Invalid parameter type for 'mountpoints', expected: array");
@@ -148,22 +156,21 @@ static json_object *cmd_freeze_list(struct engine *e, json_object *args, struct 
 		list[i] = json_object_get_string(s);
 	}
 	list[n] = NULL;
-	return do_freeze(e, list, timeout);
+	return do_freeze(rq, list, timeout);
 }
 
-static json_object *cmd_thaw(struct engine *e, json_object *args, struct reply *out)
+static json_object *cmd_thaw(const struct request *rq)
 {
 	char err[512];
-	int r;
+	int r = engine_thaw(rq->e, rq->by, err, sizeof(err));
 
-	r = engine_thaw(e, err, sizeof(err));
 	if (r < 0)
 		return generic(err);
 	return ret(json_object_new_int(r));
 }
 
-static json_object *cmd_info(struct engine *e, json_object *args, struct reply *out);
-static json_object *cmd_vssd_status(struct engine *e, json_object *args, struct reply *out);
+static json_object *cmd_info(const struct request *rq);
+static json_object *cmd_vssd_status(const struct request *rq);
 
 static const struct command commands[] = {
 	{ "guest-sync", cmd_sync, true },
@@ -178,7 +185,7 @@ static const struct command commands[] = {
 };
 #define NCOMMANDS ARRAY_SIZE(commands)
 
-static json_object *cmd_info(struct engine *e, json_object *args, struct reply *out)
+static json_object *cmd_info(const struct request *rq)
 {
 	json_object *info = json_object_new_object(), *list = json_object_new_array();
 	size_t i;
@@ -188,7 +195,7 @@ static json_object *cmd_info(struct engine *e, json_object *args, struct reply *
 
 		json_object_object_add(c, "name", json_object_new_string(commands[i].name));
 		json_object_object_add(c, "enabled",
-				       json_object_new_boolean(e->state != ENGINE_FROZEN ||
+				       json_object_new_boolean(!engine_frozen(rq->e) ||
 							       commands[i].allowed_frozen));
 		json_object_object_add(c, "success-response", json_object_new_boolean(1));
 		json_object_array_add(list, c);
@@ -206,6 +213,17 @@ static json_object *ms3(uint64_t us)
 	snprintf(buf, sizeof(buf), "%llu.%03llu", (unsigned long long)(us / 1000),
 		 (unsigned long long)(us % 1000));
 	return json_object_new_double_s((double)us / 1000.0, buf);
+}
+
+/* {"channel": "unix", "connection": 3} */
+static json_object *owner_json(const struct owner *o)
+{
+	json_object *by = json_object_new_object();
+
+	json_object_object_add(by, "channel",
+			       json_object_new_string(owner_channel_name(o->channel)));
+	json_object_object_add(by, "connection", json_object_new_int64((int64_t)o->conn));
+	return by;
 }
 
 json_object *commands_status(const struct engine *e)
@@ -226,6 +244,7 @@ json_object *commands_status(const struct engine *e)
 			json_object_new_int64(e->deadline_ms > now ? (int64_t)(e->deadline_ms - now)
 								   : 0));
 		json_object_object_add(st, "watchdog_pid", json_object_new_int(e->wd.pid));
+		json_object_object_add(st, "frozen_by", owner_json(engine_holder(e)));
 	} else {
 		json_object_object_add(st, "watchdog_deadline_ms", json_object_new_int64(0));
 	}
@@ -268,12 +287,13 @@ json_object *commands_status(const struct engine *e)
 	return st;
 }
 
-static json_object *cmd_vssd_status(struct engine *e, json_object *args, struct reply *out)
+static json_object *cmd_vssd_status(const struct request *rq)
 {
-	return ret(commands_status(e));
+	return ret(commands_status(rq->e));
 }
 
-void commands_execute(struct engine *e, const char *text, size_t len, struct reply *out)
+void commands_execute(struct engine *e, const struct owner *by, const char *text, size_t len,
+		      struct reply *out)
 {
 	json_tokener *tok = json_tokener_new();
 	json_object *req = NULL, *exec = NULL, *args = NULL, *id = NULL, *reply = NULL;
@@ -325,14 +345,16 @@ void commands_execute(struct engine *e, const char *text, size_t len, struct rep
 
 		snprintf(desc, sizeof(desc), "The command %.256s has not been found", name);
 		reply = commands_error("CommandNotFound", desc);
-	} else if (e->state == ENGINE_FROZEN && !commands[i].allowed_frozen) {
+	} else if (engine_frozen(e) && !commands[i].allowed_frozen) {
 		char desc[320];
 
 		snprintf(desc, sizeof(desc),
 			 "Command %s has been disabled: the agent is in frozen state", name);
 		reply = commands_error("CommandNotFound", desc);
 	} else {
-		reply = commands[i].fn(e, args, out);
+		struct request rq = { .e = e, .by = by, .args = args, .out = out };
+
+		reply = commands[i].fn(&rq);
 	}
 reply:
 	if (id)

@@ -17,8 +17,9 @@ struct reply {
 	bool delimited;   /* guest-sync-delimited: send 0xFF before the reply */
 };
 
-/* Executes one request (a complete JSON object as text). */
-void commands_execute(struct engine *e, const char *text, size_t len, struct reply *out);
+/* Executes one request (a complete JSON object as text) that came from by. */
+void commands_execute(struct engine *e, const struct owner *by, const char *text, size_t len,
+		      struct reply *out);
 
 /* {"error":{"class":klass,"desc":desc}} */
 json_object *commands_error(const char *klass, const char *desc);

@@ -230,6 +230,7 @@ static bool peer_allowed(const struct listener *l, int fd, char *why, size_t len
 
 static void accept_one(struct control *c, const struct listener *l)
 {
+	struct owner owner = { .channel = l->kind == LISTEN_UNIX ? OWNER_UNIX : OWNER_VSOCK };
 	char why[160];
 	size_t i;
 	int fd;
@@ -249,11 +250,10 @@ static void accept_one(struct control *c, const struct listener *l)
 			break;
 	if (i == CONTROL_MAX_CLIENTS) {
 		/* full: the idlest client goes (never the one holding the freeze), so a thaw gets through */
-		bool frozen = c->engine->state == ENGINE_FROZEN;
 		size_t k, victim = CONTROL_MAX_CLIENTS;
 
 		for (k = 0; k < CONTROL_MAX_CLIENTS; k++) {
-			if (frozen && c->clients[k]->holder)
+			if (engine_held_by(c->engine, &c->clients[k]->s.owner))
 				continue;
 			if (victim == CONTROL_MAX_CLIENTS ||
 			    c->clients[k]->last_ms < c->clients[victim]->last_ms)
@@ -270,7 +270,8 @@ static void accept_one(struct control *c, const struct listener *l)
 	}
 	c->clients[i]->fd = fd;
 	c->clients[i]->last_ms = now_ms();
-	session_init(&c->clients[i]->s, c->engine);
+	owner.conn = ++c->connections;
+	session_init(&c->clients[i]->s, c->engine, &owner);
 }
 
 void control_dispatch(struct control *c, const struct pollfd *p, size_t n)
@@ -304,15 +305,8 @@ void control_dispatch(struct control *c, const struct pollfd *p, size_t n)
 				continue;
 			}
 			if (r > 0) {
-				enum engine_state before = c->engine->state;
-				size_t j;
-
 				cl->last_ms = now_ms();
 				session_input(&cl->s, buf, (size_t)r);
-				if (before != ENGINE_FROZEN && c->engine->state == ENGINE_FROZEN)
-					for (j = 0; j < CONTROL_MAX_CLIENTS; j++)
-						if (c->clients[j])
-							c->clients[j]->holder = c->clients[j] == cl;
 			}
 		} else if (p[k].revents & (POLLHUP | POLLERR)) {
 			drop(c, i);

@@ -35,8 +35,7 @@ struct listener {
 struct control_client {
 	int fd;
 	uint64_t last_ms; /* last input, CLOCK_MONOTONIC: the idlest is evicted when full */
-	bool holder;      /* its request froze the filesystems now frozen: never evicted */
-	struct session s;
+	struct session s; /* s.owner: unix or vsock, and the connection number */
 };
 
 struct control {
@@ -44,6 +43,7 @@ struct control {
 	struct listener l[CONTROL_MAX_LISTENERS];
 	size_t nl;
 	struct control_client *clients[CONTROL_MAX_CLIENTS];
+	uint64_t connections; /* accepted so far: the next one's number */
 };
 
 void control_init(struct control *c, struct engine *e);

@@ -358,6 +358,7 @@ static void finish_thaw(struct engine *e)
 	e->thawed_at_ms = now_ms();
 	e->last_frozen_ms = e->thawed_at_ms - e->frozen_at_ms;
 	e->state = ENGINE_THAWED;
+	e->holder = (struct owner){ .channel = OWNER_NONE };
 	e->nfrozen = 0;
 	log_release();
 	log_summary(e);
@@ -395,13 +396,32 @@ static unsigned after_watchdog(struct engine *e, size_t upto, const char *why)
 
 #define WHY_TIMEOUT "the freeze timed out: the watchdog thawed the filesystems"
 
-int engine_thaw(struct engine *e, char *err, size_t errlen)
+/* -EPERM when the owner rule does not let by's channel end the freeze in force */
+static int thaw_refused(const struct engine *e, const struct owner *by, char *err, size_t errlen)
+{
+	uint64_t now = now_ms();
+	char held[64], from[64];
+
+	if (owner_may_thaw(by->channel, e->holder.channel))
+		return 0;
+	return set_error(err, errlen, -EPERM,
+			 "the filesystems were frozen through %s; a thaw from %s may not end that "
+			 "freeze (a thaw on the local socket can, such as vssctl thaw in the "
+			 "guest; the watchdog thaws them in %llu ms)",
+			 owner_describe(&e->holder, held, sizeof(held)),
+			 owner_describe(by, from, sizeof(from)),
+			 (unsigned long long)(e->deadline_ms > now ? e->deadline_ms - now : 0));
+}
+
+int engine_thaw(struct engine *e, const struct owner *by, char *err, size_t errlen)
 {
 	unsigned thawed, failed, nfrozen = e->nfrozen;
 	long upto;
 
 	if (e->state != ENGINE_FROZEN)
 		return 0;
+	if (thaw_refused(e, by, err, errlen) < 0)
+		return -EPERM;
 	upto = fired_report(e);
 	if (upto >= 0)
 		return (int)after_watchdog(e, (size_t)upto, WHY_TIMEOUT);
@@ -419,6 +439,21 @@ int engine_thaw(struct engine *e, char *err, size_t errlen)
 			fail(e, -EIO, "%u filesystem(s) failed to thaw; see vssd-status", failed),
 			err, errlen);
 	return (int)thawed;
+}
+
+bool engine_frozen(const struct engine *e)
+{
+	return e->state == ENGINE_FROZEN;
+}
+
+const struct owner *engine_holder(const struct engine *e)
+{
+	return e->state == ENGINE_FROZEN ? &e->holder : NULL;
+}
+
+bool engine_held_by(const struct engine *e, const struct owner *o)
+{
+	return e->state == ENGINE_FROZEN && owner_equal(&e->holder, o);
 }
 
 /* ---- freeze ---------------------------------------------------------- */
@@ -483,25 +518,27 @@ static int freeze_all(struct engine *e)
 	return r;
 }
 
-/* The freeze stands; or nothing could be frozen, and everything is released again. */
-static int commit(struct engine *e)
+/* The freeze stands, held by by; or nothing could be frozen, and everything is released again. */
+static int commit(struct engine *e, const struct owner *by)
 {
 	if (e->nfrozen == 0) {
 		disarm(e);
 		finish_thaw(e);
 		return 0;
 	}
-	e->freeze_seq++;
+	e->holder = *by;
 	return (int)e->nfrozen;
 }
 
-int engine_freeze(struct engine *e, const char *const *list, uint64_t timeout_ms, char *err,
-		  size_t errlen)
+int engine_freeze(struct engine *e, const struct owner *by, const char *const *list,
+		  uint64_t timeout_ms, char *err, size_t errlen)
 {
+	char held[64];
 	int r;
 
 	if (e->state != ENGINE_THAWED)
-		return set_error(err, errlen, -EBUSY, "filesystems are already frozen");
+		return set_error(err, errlen, -EBUSY, "filesystems are already frozen (by %s)",
+				 owner_describe(&e->holder, held, sizeof(held)));
 	e->last_error[0] = '\0';
 	e->watchdog_fired = false;
 	r = plan(e, list);
@@ -515,7 +552,7 @@ int engine_freeze(struct engine *e, const char *const *list, uint64_t timeout_ms
 		abort_freeze(e);
 		return done(e, r, err, errlen);
 	}
-	return commit(e);
+	return commit(e, by);
 }
 
 /* ---- the watchdog's reports ------------------------------------------ */

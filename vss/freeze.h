@@ -8,6 +8,10 @@
  * engine_thaw(), by the watchdog's timeout (engine_watchdog_event()) or by
  * the watchdog's death (engine_reap_watchdog()). A freeze that fails, or
  * freezes nothing, ends THAWED with everything it did undone.
+ *
+ * Every freeze has an owner (the channel and connection of its request);
+ * a thaw is done only if the owner rule (owner.h) lets the thawing channel
+ * end a freeze made through the holder's.
  */
 #ifndef SB_VSS_FREEZE_H
 #define SB_VSS_FREEZE_H
@@ -19,6 +23,7 @@
 #include "fsops.h"
 #include "hooks.h"
 #include "mounts.h"
+#include "owner.h"
 #include "vssd_config.h"
 #include "watchdog.h"
 
@@ -28,6 +33,7 @@ struct engine {
 	const struct vssd_config *cfg;
 	const struct fs_ops *ops; /* fs_ops_kernel, or a fake in unit tests */
 	enum engine_state state;
+	struct owner holder;  /* who made the freeze in force (channel OWNER_NONE when thawed) */
 	struct mount_set set; /* the last request's mounts and their states */
 	struct watchdog wd;
 	struct hook_run hooks;
@@ -37,7 +43,6 @@ struct engine {
 	uint64_t thawed_at_ms;   /* last FITHAW */
 	uint64_t last_frozen_ms; /* length of the last frozen window */
 	unsigned nfrozen;        /* filesystems vssd holds frozen */
-	uint64_t freeze_seq;     /* counts freezes that froze something: who froze what */
 	bool watchdog_fired;     /* the last freeze ended by the watchdog */
 	char last_error[512];
 	int wd_fds[WATCHDOG_MAX_FDS]; /* the fds handed to the watchdog, in freeze order */
@@ -53,18 +58,32 @@ int engine_start(struct engine *e);
 void engine_free(struct engine *e);
 
 /*
- * Freezes the eligible filesystems, or exactly the listed ones (list
- * NULL-terminated; NULL = all eligible). timeout_ms 0 uses the config.
- * Returns the number frozen (0: nothing was, state stays thawed) or a
- * negative errno with err set (and last_error, unless the request was
+ * Freezes, for owner by, the eligible filesystems, or exactly the listed
+ * ones (list NULL-terminated; NULL = all eligible). timeout_ms 0 uses the
+ * config. Returns the number frozen (0: nothing was, state stays thawed) or
+ * a negative errno with err set (and last_error, unless the request was
  * refused because a freeze is in force: -EBUSY); on error nothing vssd
  * froze stays frozen and the thaw hooks ran for every freeze hook that ran.
  */
-int engine_freeze(struct engine *e, const char *const *list, uint64_t timeout_ms, char *err,
-		  size_t errlen);
+int engine_freeze(struct engine *e, const struct owner *by, const char *const *list,
+		  uint64_t timeout_ms, char *err, size_t errlen);
 
-/* Thaws what vssd froze. Returns the number thawed by this call, or -errno. */
-int engine_thaw(struct engine *e, char *err, size_t errlen);
+/*
+ * Thaws what vssd froze, if the owner rule lets by's channel end the
+ * holder's freeze; else -EPERM with err saying who holds it (nothing
+ * changes, last_error included). Returns the number thawed by this call
+ * (0 when nothing was frozen), or -errno.
+ */
+int engine_thaw(struct engine *e, const struct owner *by, char *err, size_t errlen);
+
+/* A freeze is in force. */
+bool engine_frozen(const struct engine *e);
+
+/* Who holds the freeze in force; NULL when thawed. */
+const struct owner *engine_holder(const struct engine *e);
+
+/* Does o hold the freeze in force? */
+bool engine_held_by(const struct engine *e, const struct owner *o);
 
 /* The watchdog's socket, to poll for its reports (-1 when not running). */
 int engine_watchdog_fd(const struct engine *e);

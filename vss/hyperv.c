@@ -22,6 +22,7 @@ void hv_init(struct hv_channel *c, const char *path, struct engine *e)
 	snprintf(c->path, sizeof(c->path), "%s", path);
 	c->fd = -1;
 	c->engine = e;
+	c->owner.channel = OWNER_HYPERV;
 }
 
 static void schedule_retry(struct hv_channel *c)
@@ -42,6 +43,7 @@ int hv_attach(struct hv_channel *c, int fd)
 	ssize_t w;
 
 	c->fd = fd;
+	c->owner.conn++;
 	msg.hdr.operation = HV_VSS_OP_REGISTER1;
 	w = write(c->fd, &msg, sizeof(msg));
 	if (w != (ssize_t)sizeof(msg)) {
@@ -83,21 +85,15 @@ void hv_close(struct hv_channel *c)
 	c->state = HV_CLOSED;
 }
 
-/* Is the engine's current freeze the one this channel made? (not a later one of another client) */
-static bool ours(const struct hv_channel *c)
-{
-	return c->froze_seq && c->engine->state == ENGINE_FROZEN &&
-	       c->engine->freeze_seq == c->froze_seq;
-}
-
 void hv_reset(struct hv_channel *c, const char *why)
 {
 	char err[512];
 
 	log_warn("hyperv: %s; reopening %s", why, c->path);
-	if (ours(c) && engine_thaw(c->engine, err, sizeof(err)) < 0)
+	/* this registration's freeze ends with it (not one another channel made since) */
+	if (engine_held_by(c->engine, &c->owner) &&
+	    engine_thaw(c->engine, &c->owner, err, sizeof(err)) < 0)
 		log_err("hyperv: thaw after a channel error: %s", err);
-	c->froze_seq = 0;
 	hv_close(c);
 	c->failures++;
 	schedule_retry(c);
@@ -111,27 +107,22 @@ static uint32_t act(struct hv_channel *c, uint8_t op)
 
 	switch (op) {
 	case HV_VSS_OP_FREEZE:
-		if (c->engine->state == ENGINE_FROZEN) {
-			log_warn("hyperv: FREEZE while already frozen (by another request)");
-			return HV_VSS_E_FAIL;
-		}
-		r = engine_freeze(c->engine, NULL, 0, err, sizeof(err));
+		r = engine_freeze(c->engine, &c->owner, NULL, 0, err, sizeof(err));
 		if (r < 0) {
 			log_err("hyperv: FREEZE failed: %s", err);
 			return HV_VSS_E_FAIL;
 		}
-		c->froze_seq = r > 0 ? c->engine->freeze_seq : 0;
 		return HV_VSS_S_OK;
 	case HV_VSS_OP_THAW:
-		if (!ours(c)) {
-			/* not ours (or already thawed by the watchdog): leave other requests alone */
+		r = engine_thaw(c->engine, &c->owner, err, sizeof(err));
+		if (r == -EPERM) {
+			/* not this channel's freeze (its own ended by the watchdog): leave it alone */
 			log_info(
-				"hyperv: THAW without a freeze from this channel in force; nothing to do");
-			c->froze_seq = 0;
+				"hyperv: THAW without a freeze from this channel in force; nothing "
+				"to do: %s",
+				err);
 			return HV_VSS_S_OK;
 		}
-		r = engine_thaw(c->engine, err, sizeof(err));
-		c->froze_seq = 0;
 		if (r < 0) {
 			log_err("hyperv: THAW failed: %s", err);
 			return HV_VSS_E_FAIL;

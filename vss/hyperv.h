@@ -21,7 +21,7 @@ struct hv_channel {
 	uint64_t retry_at_ms; /* CLOCK_MONOTONIC ms of the next open attempt, when closed */
 	unsigned failures;    /* consecutive open/handshake failures (for backoff and logs) */
 	struct engine *engine;
-	uint64_t froze_seq; /* engine freeze_seq of the freeze this channel made, 0: none */
+	struct owner owner; /* Hyper-V, and the registration: whose freezes are this channel's */
 };
 
 void hv_init(struct hv_channel *c, const char *path, struct engine *e);

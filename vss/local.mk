@@ -10,6 +10,7 @@ vss_libvss_a_SOURCES = \
 	vss/fsops.c vss/fsops.h \
 	vss/watchdog.c vss/watchdog.h \
 	vss/record.c vss/record.h \
+	vss/owner.c vss/owner.h \
 	vss/freeze.c vss/freeze.h \
 	vss/jsonframe.c vss/jsonframe.h \
 	vss/commands.c vss/commands.h \
@@ -72,7 +73,8 @@ tests_unit_test_vss_watchdog_LDADD = vss/libvss.a common/libcommon.a $(CMOCKA_LI
 
 check_PROGRAMS += tests/unit/test_vss_hyperv
 TESTS += tests/unit/test_vss_hyperv
-tests_unit_test_vss_hyperv_SOURCES = tests/unit/test_vss_hyperv.c
+tests_unit_test_vss_hyperv_SOURCES = tests/unit/test_vss_hyperv.c tests/unit/fakefs.c \
+	tests/unit/fakefs.h
 tests_unit_test_vss_hyperv_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(MOUNT_CFLAGS) $(JSONC_CFLAGS) -I$(top_srcdir)/vss
 tests_unit_test_vss_hyperv_LDADD = vss/libvss.a common/libcommon.a $(CMOCKA_LIBS) $(MOUNT_LIBS) $(INIH_LIBS) $(JSONC_LIBS)
 

@@ -10,12 +10,12 @@
 
 #include "commands.h"
 
-int session_init(struct session *s, struct engine *e)
+void session_init(struct session *s, struct engine *e, const struct owner *owner)
 {
 	memset(s, 0, sizeof(*s));
 	s->engine = e;
+	s->owner = *owner;
 	jsonframe_reset(&s->frame);
-	return 0;
 }
 
 void session_free(struct session *s)
@@ -23,6 +23,13 @@ void session_free(struct session *s)
 	free(s->out);
 	s->out = NULL;
 	s->outlen = s->outcap = 0;
+}
+
+void session_reset(struct session *s)
+{
+	jsonframe_reset(&s->frame);
+	s->outlen = 0;
+	s->overflow = false;
 }
 
 static void append(struct session *s, const char *data, size_t n)
@@ -65,7 +72,7 @@ static void on_frame(void *ctx, enum frame_event ev, const char *text, size_t le
 	struct reply r = { 0 };
 
 	switch (ev) {
-	case FRAME_OBJECT: commands_execute(s->engine, text, len, &r); break;
+	case FRAME_OBJECT: commands_execute(s->engine, &s->owner, text, len, &r); break;
 	case FRAME_TOO_LARGE:
 		r.obj = commands_error("GenericError", "request too large (limit 65536 bytes)");
 		break;

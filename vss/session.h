@@ -16,14 +16,18 @@
 
 struct session {
 	struct engine *engine;
+	struct owner owner; /* the channel and connection: who its freezes belong to */
 	struct jsonframe frame;
 	char *out;
 	size_t outlen, outcap;
 	bool overflow; /* the peer does not read its replies: drop it */
 };
 
-int session_init(struct session *s, struct engine *e);
+void session_init(struct session *s, struct engine *e, const struct owner *owner);
 void session_free(struct session *s);
+
+/* The peer went away: drops any partial request and unsent replies. */
+void session_reset(struct session *s);
 
 /* Feeds received bytes; replies are appended to s->out. */
 void session_input(struct session *s, const char *data, size_t n);

@@ -64,7 +64,7 @@ int vport_open(struct vport *v, const char *path, struct engine *e)
 	if (v->fd < 0)
 		return -errno;
 	v->host_connected = true;
-	session_init(&v->s, e);
+	session_init(&v->s, e, &(struct owner){ .channel = OWNER_VIRTIO, .conn = 1 });
 	return 0;
 }
 
@@ -95,9 +95,7 @@ static void host_gone(struct vport *v)
 		log_info("virtio port %s: host disconnected", v->path);
 	v->host_connected = false;
 	v->hups++;
-	jsonframe_reset(&v->s.frame);
-	v->s.outlen = 0;
-	v->s.overflow = false;
+	session_reset(&v->s);
 	v->resume_at_ms = now_ms() + REST_MS;
 }
 
@@ -110,8 +108,10 @@ void vport_event(struct vport *v, short revents)
 		ssize_t n = read(v->fd, buf, sizeof(buf));
 
 		if (n > 0) {
-			if (!v->host_connected)
+			if (!v->host_connected) {
 				log_info("virtio port %s: host connected", v->path);
+				v->s.owner.conn++; /* a new host connection */
+			}
 			v->host_connected = true;
 			session_input(&v->s, buf, (size_t)n);
 		} else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {

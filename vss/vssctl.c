@@ -378,10 +378,16 @@ static int cmd_status(void)
 		return 0;
 	}
 	printf("state: %s\n", str(st, "state"));
-	if (strcmp(str(st, "state"), "frozen") == 0)
+	if (strcmp(str(st, "state"), "frozen") == 0) {
+		json_object *by = json_object_object_get(st, "frozen_by");
+
 		printf("frozen for: %lld ms; watchdog thaws in %lld ms\n",
 		       (long long)num(st, "frozen_for_ms"),
 		       (long long)num(st, "watchdog_deadline_ms"));
+		if (by)
+			printf("frozen by: %s (connection %lld)\n", str(by, "channel"),
+			       (long long)num(by, "connection"));
+	}
 	if (num(st, "last_frozen_ms"))
 		printf("last frozen window: %lld ms%s\n", (long long)num(st, "last_frozen_ms"),
 		       json_object_get_boolean(json_object_object_get(st, "watchdog_fired"))

@@ -89,7 +89,7 @@ int main(int argc, char **argv)
 	const char *config = VSSD_DEFAULT_CONFIG;
 	bool explicit_config = false, foreground = false, check = false, thaw_record = false;
 	bool running = true;
-	enum engine_state notified = ENGINE_THAWED;
+	bool notified_frozen = false;
 	bool reload_pending = false;
 	int cur = 0, sfd, o, r;
 	char err[512], dir[256];
@@ -231,7 +231,7 @@ int main(int argc, char **argv)
 		if (p[3].fd >= 0 && p[3].revents)
 			engine_watchdog_event(&engine);
 		control_dispatch(&ctl, p + 4, n - 4);
-		if (reload_pending && engine.state != ENGINE_FROZEN) {
+		if (reload_pending && !engine_frozen(&engine)) {
 			/* a reload waits for the thaw; a bad file keeps the running settings */
 			reload_pending = false;
 			vssd_config_defaults(&cfgs[!cur]);
@@ -256,14 +256,14 @@ int main(int argc, char **argv)
 		} else if (reload_pending) {
 			log_debug("SIGHUP while frozen: reloading after the thaw");
 		}
-		if (engine.state != notified) {
-			notified = engine.state;
-			notify_send(notified == ENGINE_FROZEN ? "STATUS=frozen" : "STATUS=thawed");
+		if (engine_frozen(&engine) != notified_frozen) {
+			notified_frozen = engine_frozen(&engine);
+			notify_send(notified_frozen ? "STATUS=frozen" : "STATUS=thawed");
 		}
 	}
-	if (engine.state == ENGINE_FROZEN) {
+	if (engine_frozen(&engine)) {
 		log_notice("stopping while frozen: thawing first");
-		r = engine_thaw(&engine, err, sizeof(err));
+		r = engine_thaw(&engine, &owner_vssd, err, sizeof(err));
 		if (r < 0)
 			log_err("%s", err);
 	}

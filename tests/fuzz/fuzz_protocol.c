@@ -40,7 +40,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		engine_init(&e, &cfg);
 		ready = 1;
 	}
-	session_init(&s, &e);
+	session_init(&s, &e, &(struct owner){ .channel = OWNER_UNIX, .conn = 1 });
 	session_input(&s, (const char *)data, size);
 	/* every reply is complete lines of JSON (0xFF only as a prefix) */
 	if (s.outlen && s.out[s.outlen - 1] != '\n')

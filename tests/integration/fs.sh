@@ -449,6 +449,16 @@ elif mode == "hold":
     # hold SECONDS BYTES: send a partial request and keep the connection open
     send(args[1].encode())
     time.sleep(float(args[0]))
+elif mode == "req-then":
+    # req-then FILE REQ1 REQ2: REQ1 and its reply; once FILE exists (bounded by
+    # the timeout), REQ2 on the same connection and its reply
+    send(args[1].encode() + b"\n")
+    print(reply(), flush=True)
+    end = time.time() + timeout
+    while not os.path.exists(args[0]) and time.time() < end:
+        time.sleep(0.05)
+    send(args[2].encode() + b"\n")
+    print(reply(), flush=True)
 elif mode == "status-of":
     # status-of MOUNTPOINT: state (and reason) of MOUNTPOINT in vssd-status
     send(b"{\"execute\":\"vssd-status\"}\n")

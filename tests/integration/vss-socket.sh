@@ -156,9 +156,9 @@ expect "guest-sync-delimited: reply starts with 0xff and returns the id" "^b'\\\
 expect "guest-info returns a version" '"return": *\{.*"version"' "$(qga '{"execute":"guest-info"}')"
 check "vssd stops" vss_stop
 
-# ---- 16 idle connections hold every client slot: a new client (a thaw) still gets through
-must "vssd starts (client slots)" vss_start
-python3 -c '
+# idle_clients OUT: 16 connections that send nothing for 30 s (IDLE_PID; "holding" in OUT)
+idle_clients() {
+	python3 -c '
 import socket, sys, time
 conns = []
 for i in range(16):
@@ -166,13 +166,40 @@ for i in range(16):
     s.connect(sys.argv[1])
     conns.append(s)
 print("holding", flush=True)
-time.sleep(30)' "$SOCK" >"$T/idle.out" 2>&1 &
-IDLE_PID=$!
-fs_track_pid "$IDLE_PID"
-must "16 idle clients connected" wait_until 5000 grep -q holding "$T/idle.out"
+time.sleep(30)' "$SOCK" >"$1" 2>&1 &
+	IDLE_PID=$!
+	fs_track_pid "$IDLE_PID"
+	must "16 idle clients connected" wait_until 5000 grep -q holding "$1"
+}
+
+# ---- 16 idle connections hold every client slot: a new client (a thaw) still gets through
+must "vssd starts (client slots)" vss_start
+idle_clients "$T/idle.out"
 expect "with every slot held by idle clients, a new request is still answered" '"return"' \
 	"$(qga '{"execute":"guest-fsfreeze-status"}')"
 check "vssd logged that it closed the idlest client" grep -q "closing the one idle longest" "$T/vssd.log"
+kill "$IDLE_PID" 2>/dev/null
+wait "$IDLE_PID" 2>/dev/null
+check "vssd stops" vss_stop
+
+# ---- the client holding the freeze is never the one closed to make room
+must "vssd starts (holder)" vss_start
+"$VSST_PY" -c "$VSST_CLIENT" "$SOCK" 30 req-then "$T/go" "$(freeze_list_json "$T/xfs")" "$THAW" \
+	>"$T/holder.out" 2>&1 &
+HOLDER_PID=$!
+fs_track_pid "$HOLDER_PID"
+must "a client froze and keeps its connection" wait_until 5000 grep -q '"return"' "$T/holder.out"
+closed=$(grep -c "closing the one idle longest" "$T/vssd.log")
+idle_clients "$T/idle2.out"
+must "a new client is answered (vssd accepted the idle ones before it)" vss_ping
+touch "$T/go"
+must "the holder sent its thaw" wait_until 10000 sh -c "! kill -0 $HOLDER_PID 2>/dev/null"
+expect "the holder, the idlest client, was not closed: it thawed on its own connection" \
+	'"return": *1[^0-9]' "$(sed -n 2p "$T/holder.out")"
+# (logged while frozen: the lines are written after the thaw)
+check "  ... while vssd closed another client to make room" \
+	[ "$(grep -c "closing the one idle longest" "$T/vssd.log")" -gt "$closed" ]
+check "nothing frozen" nothing_frozen
 kill "$IDLE_PID" 2>/dev/null
 wait "$IDLE_PID" 2>/dev/null
 check "vssd stops" vss_stop

@@ -35,6 +35,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "commands.h"
 #include "fakefs.h"
 #include "testutil.h"
 #include "util.h"
@@ -149,10 +150,17 @@ static struct fake_fs *at(size_t k)
 	return f;
 }
 
+static const struct owner local = { .channel = OWNER_UNIX, .conn = 1 };
+
 static int do_freeze(uint64_t timeout_ms, char *err, size_t errlen)
 {
 	err[0] = '\0';
-	return engine_freeze(&v->e, NULL, timeout_ms, err, errlen);
+	return engine_freeze(&v->e, &local, NULL, timeout_ms, err, errlen);
+}
+
+static int do_thaw(char *err, size_t errlen)
+{
+	return engine_thaw(&v->e, &local, err, errlen);
 }
 
 /* ---- the checks after every case -------------------------------------- */
@@ -235,7 +243,7 @@ static void assert_clean(void)
 	for (i = 0; i < fake->n; i++)
 		fake->fs[i].freezes = fake->fs[i].thaws = fake->fs[i].wd_thaws = 0;
 	assert_int_equal(do_freeze(0, err, sizeof(err)), (int)v->n);
-	assert_int_equal(engine_thaw(&v->e, err, sizeof(err)), (int)v->n);
+	assert_int_equal(do_thaw(err, sizeof(err)), (int)v->n);
 	assert_undone();
 }
 
@@ -275,7 +283,7 @@ static void test_freeze_not_ours(void **state)
 	assert_int_equal(f->freezes, 0);
 	assert_int_equal(v->e.set.m[v->e.set.order[k - 1]].state,
 			 c->err == EBUSY ? FS_FOREIGN : FS_SKIPPED);
-	assert_int_equal(engine_thaw(&v->e, err, sizeof(err)), (int)v->n - 1);
+	assert_int_equal(do_thaw(err, sizeof(err)), (int)v->n - 1);
 	if (c->err == EBUSY)
 		assert_true(f->frozen && f->foreign); /* still frozen: not vssd's to thaw */
 	assert_undone();
@@ -305,7 +313,7 @@ static void test_thaw_fails_once(void **state)
 
 	assert_int_equal(do_freeze(0, err, sizeof(err)), (int)v->n);
 	fake_fail(FAKE_THAW, nth(c->pos), 1, c->err);
-	assert_int_equal(engine_thaw(&v->e, err, sizeof(err)), (int)v->n);
+	assert_int_equal(do_thaw(err, sizeof(err)), (int)v->n);
 	assert_int_equal(at(v->n - nth(c->pos))->failed_thaws, 1);
 	assert_clean();
 }
@@ -320,7 +328,7 @@ static void test_thaw_fails_for_good(void **state)
 	(void)state;
 	assert_int_equal(do_freeze(0, err, sizeof(err)), (int)v->n);
 	fake_fail(FAKE_THAW, k, 3, EIO);
-	assert_int_equal(engine_thaw(&v->e, err, sizeof(err)), -EIO);
+	assert_int_equal(do_thaw(err, sizeof(err)), -EIO);
 	assert_non_null(strstr(err, "1 filesystem(s) failed to thaw"));
 	assert_string_equal(err, v->e.last_error);
 	f = at(v->n - k);
@@ -355,7 +363,7 @@ static void test_syncfs_fails(void **state)
 
 	fake_fail(FAKE_SYNCFS, nth(c->pos), 1, c->err);
 	assert_int_equal(do_freeze(0, err, sizeof(err)), (int)v->n);
-	assert_int_equal(engine_thaw(&v->e, err, sizeof(err)), (int)v->n);
+	assert_int_equal(do_thaw(err, sizeof(err)), (int)v->n);
 	assert_clean();
 }
 
@@ -514,7 +522,7 @@ static void test_watchdog_fires_while_frozen(void **state)
 	assert_int_equal(do_freeze(SHORT_TIMEOUT_MS, err, sizeof(err)), (int)v->n);
 	wait_readable(engine_watchdog_fd(&v->e));
 	if (*thaw_first)
-		assert_int_equal(engine_thaw(&v->e, err, sizeof(err)), 0);
+		assert_int_equal(do_thaw(err, sizeof(err)), 0);
 	else
 		engine_watchdog_event(&v->e);
 	for (i = 0; i < v->n; i++)
@@ -522,7 +530,7 @@ static void test_watchdog_fires_while_frozen(void **state)
 	assert_released();
 	assert_true(v->e.watchdog_fired);
 	assert_non_null(strstr(v->e.last_error, "timed out"));
-	assert_int_equal(engine_thaw(&v->e, err, sizeof(err)), 0);
+	assert_int_equal(do_thaw(err, sizeof(err)), 0);
 	assert_clean();
 }
 
@@ -549,6 +557,89 @@ static void test_watchdog_killed_while_frozen(void **state)
 	assert_clean();
 }
 
+/* ---- ownership ---------------------------------------------------------- */
+
+/*
+ * The cross-channel thaw rule as vssd(8) states it, written here apart from
+ * the engine's table: a thaw from the party that froze (the host's guest
+ * agent channels count as one party), from the local socket, or from vssd
+ * itself ends a freeze; any other is refused.
+ */
+static bool spec_may_thaw(enum owner_channel thawer, enum owner_channel holder)
+{
+	bool host_qga = (thawer == OWNER_VIRTIO || thawer == OWNER_VSOCK) &&
+			(holder == OWNER_VIRTIO || holder == OWNER_VSOCK);
+
+	return thawer == OWNER_VSSD || thawer == OWNER_UNIX || thawer == holder || host_qga;
+}
+
+/* vssd-status names the holder */
+static void assert_status_holder(const char *channel, int64_t conn)
+{
+	json_object *st = commands_status(&v->e), *by, *o;
+
+	assert_true(json_object_object_get_ex(st, "frozen_by", &by));
+	assert_true(json_object_object_get_ex(by, "channel", &o));
+	assert_string_equal(json_object_get_string(o), channel);
+	assert_true(json_object_object_get_ex(by, "connection", &o));
+	assert_int_equal(json_object_get_int64(o), conn);
+	json_object_put(st);
+}
+
+struct pair {
+	enum owner_channel holder, thawer;
+};
+
+/* A freeze made on one channel, a thaw from another (or the same): ended or refused. */
+static void test_thaw_rule(void **state)
+{
+	const struct pair *p = *state;
+	struct owner holder = { .channel = p->holder, .conn = 7 };
+	struct owner other_conn = { .channel = p->holder, .conn = 8 };
+	struct owner thawer = { .channel = p->thawer, .conn = 9 };
+	char err[512];
+	size_t i;
+
+	assert_int_equal(engine_freeze(&v->e, &holder, NULL, 0, err, sizeof(err)), (int)v->n);
+	assert_non_null(engine_holder(&v->e));
+	assert_true(owner_equal(engine_holder(&v->e), &holder));
+	assert_true(engine_held_by(&v->e, &holder));
+	assert_false(engine_held_by(&v->e, &other_conn));
+	assert_status_holder(owner_channel_name(p->holder), 7);
+	/* one freeze at a time, whoever asks; the refusal leaves last_error alone */
+	assert_int_equal(engine_freeze(&v->e, &thawer, NULL, 0, err, sizeof(err)), -EBUSY);
+	assert_non_null(strstr(err, "already frozen"));
+	assert_string_equal(v->e.last_error, "");
+	if (spec_may_thaw(p->thawer, p->holder)) {
+		assert_int_equal(engine_thaw(&v->e, &thawer, err, sizeof(err)), (int)v->n);
+		assert_null(engine_holder(&v->e));
+	} else {
+		assert_int_equal(engine_thaw(&v->e, &thawer, err, sizeof(err)), -EPERM);
+		assert_non_null(strstr(err, "may not end that freeze"));
+		assert_string_equal(v->e.last_error, "");
+		assert_true(engine_held_by(&v->e, &holder));
+		for (i = 0; i < fake->n; i++)
+			assert_true(fake->fs[i].frozen); /* refused: nothing was thawed */
+		/* the party that froze ends it, from any of its connections */
+		assert_int_equal(engine_thaw(&v->e, &other_conn, err, sizeof(err)), (int)v->n);
+	}
+	assert_clean();
+}
+
+/* A freeze without an owner (none is ever made) may be ended by any channel, by nobody. */
+static void test_thaw_rule_edges(void **state)
+{
+	enum owner_channel c;
+
+	(void)state;
+	for (c = OWNER_VSSD; c < OWNER_CHANNELS; c++) {
+		assert_true(owner_may_thaw(c, OWNER_NONE));
+		assert_false(owner_may_thaw(OWNER_NONE, c));
+		assert_true(owner_may_thaw(c, c));
+		assert_string_not_equal(owner_channel_name(c), "");
+	}
+}
+
 /* ---- the cases ----------------------------------------------------------- */
 
 #define AT(e, p)                   \
@@ -566,8 +657,21 @@ static const struct fault open_errors[] = { EACH_POS(EACCES), EACH_POS(ENOENT) }
 static const struct fault positions[] = { EACH_POS(0) };
 static const bool report_read = false, thaw_first = true;
 
+#define THAWERS(h)                                                                     \
+	{ h, OWNER_VSSD }, { h, OWNER_UNIX }, { h, OWNER_VIRTIO }, { h, OWNER_VSOCK }, \
+	{                                                                              \
+		h, OWNER_HYPERV                                                        \
+	}
+static const struct pair pairs[] = {
+	THAWERS(OWNER_UNIX),
+	THAWERS(OWNER_VIRTIO),
+	THAWERS(OWNER_VSOCK),
+	THAWERS(OWNER_HYPERV),
+};
+
 #define CASE(f, c) cmocka_unit_test_prestate_setup_teardown(f, setup, teardown, (void *)&(c))
 #define CASES3(f, t, i) CASE(f, t[i]), CASE(f, t[i + 1]), CASE(f, t[i + 2])
+#define CASES5(f, t, i) CASES3(f, t, i), CASE(f, t[i + 3]), CASE(f, t[i + 4])
 #define PLAIN(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -595,6 +699,11 @@ int main(void)
 		CASE(test_watchdog_fires_while_frozen, report_read),
 		CASE(test_watchdog_fires_while_frozen, thaw_first),
 		PLAIN(test_watchdog_killed_while_frozen),
+		CASES5(test_thaw_rule, pairs, 0),
+		CASES5(test_thaw_rule, pairs, 5),
+		CASES5(test_thaw_rule, pairs, 10),
+		CASES5(test_thaw_rule, pairs, 15),
+		PLAIN(test_thaw_rule_edges),
 	};
 
 	signal(SIGPIPE, SIG_IGN);

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "vssd_config.h"
+#include "fakefs.h"
 #include "freeze.h"
 #include "hyperv.h"
 #include "hyperv_abi.h"
@@ -165,29 +166,90 @@ static void test_freeze_nothing_eligible(void **state)
 	request(VSS_OP_FREEZE, 0, &r);
 	assert_int_equal((uint32_t)r.error, HV_VSS_S_OK);
 	assert_int_equal(engine.state, ENGINE_THAWED);
-	assert_int_equal(hv.froze_seq, 0);
+	assert_null(engine_holder(&engine));
 }
 
-/* A THAW from Hyper-V must not thaw a later freeze made by another client. */
-static void test_thaw_leaves_other_freeze(void **state)
+/*
+ * An engine that really freezes /srv/data, through the fake filesystem
+ * operations (tests/unit/fakefs.h): no root, nothing real is frozen.
+ */
+static char *fake_state;
+
+static void setup_fake_engine(uint64_t timeout_ms)
+{
+	engine_free(&engine);
+	fake_state = tu_mkdtemp();
+	setup_engine("/srv/*", fake_state);
+	cfg.timeout_ms = timeout_ms;
+	fake_init();
+	fake_add("/srv/data");
+	engine_set_fs_ops(&engine, &fake_ops);
+}
+
+static int teardown_fake(void **state)
+{
+	teardown(state);
+	fake_close();
+	tu_rmtree(fake_state);
+	return 0;
+}
+
+/* Hyper-V's own freeze: its THAW ends it; a device error while frozen ends it too. */
+static void test_own_freeze(void **state)
 {
 	struct hv_vss_msg r;
 
 	(void)state;
+	setup_fake_engine(60000);
 	handshake();
-	/* this channel froze as freeze 1; the watchdog thawed it; another client froze (freeze 2) */
-	hv.froze_seq = 1;
-	engine.freeze_seq = 2;
-	engine.state = ENGINE_FROZEN;
+	request(VSS_OP_FREEZE, 0, &r);
+	assert_int_equal((uint32_t)r.error, HV_VSS_S_OK);
+	assert_true(fake_find("/srv/data")->frozen);
+	assert_int_equal(engine_holder(&engine)->channel, OWNER_HYPERV);
+	request(VSS_OP_THAW, 0, &r);
+	assert_int_equal((uint32_t)r.error, HV_VSS_S_OK);
+	assert_false(fake_find("/srv/data")->frozen);
+	request(VSS_OP_FREEZE, 0, &r);
+	assert_true(fake_find("/srv/data")->frozen);
+	hv_reset(&hv, "test");
+	assert_false(fake_find("/srv/data")->frozen);
+	assert_int_equal(engine.state, ENGINE_THAWED);
+}
+
+/*
+ * A THAW from Hyper-V must not thaw a later freeze made by another client:
+ * this channel froze, the watchdog thawed it, a local client froze again.
+ */
+static void test_thaw_leaves_other_freeze(void **state)
+{
+	const struct owner local = { .channel = OWNER_UNIX, .conn = 1 };
+	struct pollfd p = { .events = POLLIN };
+	struct hv_vss_msg r;
+	char err[512];
+
+	(void)state;
+	setup_fake_engine(150);
+	handshake();
+	request(VSS_OP_FREEZE, 0, &r);
+	assert_int_equal((uint32_t)r.error, HV_VSS_S_OK);
+	p.fd = engine_watchdog_fd(&engine);
+	assert_int_equal(poll(&p, 1, 5000), 1); /* the watchdog fired */
+	engine_watchdog_event(&engine);
+	assert_int_equal(engine.state, ENGINE_THAWED);
+	assert_int_equal(engine_freeze(&engine, &local, NULL, 0, err, sizeof(err)), 1);
+	request(VSS_OP_FREEZE, 0, &r); /* one freeze at a time */
+	assert_int_equal((uint32_t)r.error, HV_VSS_E_FAIL);
 	request(VSS_OP_THAW, 0, &r);
 	assert_int_equal((uint32_t)r.error, HV_VSS_S_OK);
 	assert_int_equal(engine.state, ENGINE_FROZEN); /* untouched */
-	assert_int_equal(hv.froze_seq, 0);
+	assert_true(fake_find("/srv/data")->frozen);
+	assert_true(engine_held_by(&engine, &local));
 	/* a device error does not thaw it either */
-	hv.froze_seq = 1;
 	hv_reset(&hv, "test");
 	assert_int_equal(engine.state, ENGINE_FROZEN);
-	engine.state = ENGINE_THAWED;
+	assert_true(fake_find("/srv/data")->frozen);
+	assert_int_equal(engine_thaw(&engine, &local, err, sizeof(err)), 1);
+	assert_false(fake_find("/srv/data")->frozen);
 }
 
 static void test_freeze_failure_answers_fail(void **state)
@@ -245,7 +307,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_handshake, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hot_backup_and_unknown_ops, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_freeze_nothing_eligible, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_thaw_leaves_other_freeze, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_own_freeze, setup, teardown_fake),
+		cmocka_unit_test_setup_teardown(test_thaw_leaves_other_freeze, setup,
+						teardown_fake),
 		cmocka_unit_test_setup_teardown(test_freeze_failure_answers_fail, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_peer_gone_resets, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_handshake_resets, setup, teardown),

@@ -312,6 +312,7 @@ struct env {
 };
 
 static struct env *current; /* removed by cleanup() when a test fails early */
+static const struct owner local = { .channel = OWNER_UNIX, .conn = 1 }; /* the requests' channel */
 
 static struct env *env_new(const char *mountinfo)
 {
@@ -382,7 +383,7 @@ static json_object *exec(struct env *v, const char *req, bool *delimited)
 {
 	struct reply r = { .obj = NULL, .delimited = true };
 
-	commands_execute(&v->e, req, strlen(req), &r);
+	commands_execute(&v->e, &local, req, strlen(req), &r);
 	assert_non_null(r.obj);
 	assert_true(json_object_is_type(r.obj, json_type_object));
 	if (delimited)
@@ -798,7 +799,7 @@ static void test_session_replies(void **state)
 	struct session s;
 
 	(void)state;
-	assert_int_equal(session_init(&s, &v->e), 0);
+	session_init(&s, &v->e, &local);
 	session_input(&s, in, strlen(in));
 	assert_int_equal(s.outlen, strlen(want));
 	assert_memory_equal(s.out, want, strlen(want));
@@ -806,7 +807,7 @@ static void test_session_replies(void **state)
 	session_free(&s);
 
 	/* byte by byte: the same replies */
-	assert_int_equal(session_init(&s, &v->e), 0);
+	session_init(&s, &v->e, &local);
 	{
 		size_t i;
 
@@ -830,7 +831,7 @@ static void test_session_one_line_each(void **state)
 	const char *p, *nl;
 
 	(void)state;
-	assert_int_equal(session_init(&s, &v->e), 0);
+	session_init(&s, &v->e, &local);
 	session_input(&s, "{\"execute\":\"a\\nb\\u2028c\"}",
 		      strlen("{\"execute\":\"a\\nb\\u2028c\"}"));
 	session_input(&s, "not json\n", 9);
@@ -894,7 +895,7 @@ static void test_session_queue_flush(void **state)
 	ssize_t n;
 
 	(void)state;
-	assert_int_equal(session_init(&s, NULL), 0);
+	session_init(&s, NULL, &local);
 	session_queue(&s, "{\"a\":1}", false);
 	session_queue(&s, "{\"b\":2}", true);
 	assert_int_equal(s.outlen, 17);
