@@ -8,7 +8,6 @@
 #include <sys/sysmacros.h>
 
 #include "util.h"
-#include "vssd_config.h"
 
 #define MAX_LIST 1024
 
@@ -226,64 +225,64 @@ static json_object *owner_json(const struct owner *o)
 	return by;
 }
 
-json_object *commands_status(const struct engine *e)
+static json_object *fs_json(const struct vss_mount *m)
 {
-	json_object *st = json_object_new_object(), *fss = json_object_new_array();
-	uint64_t now = now_ms();
+	json_object *f = json_object_new_object();
+	char dev[32];
+
+	snprintf(dev, sizeof(dev), "%u:%u", major(m->devno), minor(m->devno));
+	json_object_object_add(f, "mountpoint", json_object_new_string(m->target));
+	json_object_object_add(f, "fstype", json_object_new_string(m->fstype));
+	json_object_object_add(f, "device", json_object_new_string(dev));
+	json_object_object_add(f, "state", json_object_new_string(fs_state_name(m->state)));
+	json_object_object_add(f, "reason", json_object_new_string(m->reason));
+	json_object_object_add(f, "sync_ms", ms3(m->sync_us));
+	json_object_object_add(f, "freeze_ms", ms3(m->freeze_us));
+	json_object_object_add(f, "thaw_ms", ms3(m->thaw_us));
+	return f;
+}
+
+/* the last request's filesystems (listed ones only) and, of those selected, the freeze order */
+static void add_filesystems(json_object *st, const struct engine_status *es)
+{
+	json_object *fss = json_object_new_array(), *ord = json_object_new_array();
 	size_t i;
 
-	json_object_object_add(
-		st, "state",
-		json_object_new_string(e->state == ENGINE_FROZEN ? "frozen" : "thawed"));
-	json_object_object_add(st, "frozen_filesystems", json_object_new_int((int)e->nfrozen));
-	if (e->state == ENGINE_FROZEN) {
+	for (i = 0; i < es->nmounts; i++)
+		if (!es->mounts[i].quiet)
+			json_object_array_add(fss, fs_json(&es->mounts[i]));
+	for (i = 0; i < es->norder; i++)
+		json_object_array_add(ord, json_object_new_string(es->mounts[es->order[i]].target));
+	json_object_object_add(st, "freeze_order", ord);
+	json_object_object_add(st, "filesystems", fss);
+}
+
+json_object *commands_status(const struct engine *e)
+{
+	json_object *st = json_object_new_object();
+	struct engine_status es;
+
+	engine_status(e, &es);
+	json_object_object_add(st, "state",
+			       json_object_new_string(es.holder ? "frozen" : "thawed"));
+	json_object_object_add(st, "frozen_filesystems", json_object_new_int((int)es.nfrozen));
+	if (es.holder) {
 		json_object_object_add(st, "frozen_for_ms",
-				       json_object_new_int64((int64_t)(now - e->frozen_at_ms)));
-		json_object_object_add(
-			st, "watchdog_deadline_ms",
-			json_object_new_int64(e->deadline_ms > now ? (int64_t)(e->deadline_ms - now)
-								   : 0));
-		json_object_object_add(st, "watchdog_pid", json_object_new_int(e->wd.pid));
-		json_object_object_add(st, "frozen_by", owner_json(engine_holder(e)));
+				       json_object_new_int64((int64_t)es.frozen_for_ms));
+		json_object_object_add(st, "watchdog_deadline_ms",
+				       json_object_new_int64((int64_t)es.deadline_in_ms));
+		json_object_object_add(st, "watchdog_pid", json_object_new_int(es.watchdog_pid));
+		json_object_object_add(st, "frozen_by", owner_json(es.holder));
 	} else {
 		json_object_object_add(st, "watchdog_deadline_ms", json_object_new_int64(0));
 	}
 	json_object_object_add(st, "last_frozen_ms",
-			       json_object_new_int64((int64_t)e->last_frozen_ms));
-	json_object_object_add(st, "watchdog_fired", json_object_new_boolean(e->watchdog_fired));
-	json_object_object_add(st, "timeout_ms",
-			       json_object_new_int64((int64_t)e->cfg->timeout_ms));
-	if (e->last_error[0])
-		json_object_object_add(st, "last_error", json_object_new_string(e->last_error));
-	for (i = 0; i < e->set.n; i++) {
-		const struct vss_mount *m = &e->set.m[i];
-		json_object *f;
-		char dev[32];
-
-		if (m->quiet)
-			continue;
-		f = json_object_new_object();
-		snprintf(dev, sizeof(dev), "%u:%u", major(m->devno), minor(m->devno));
-		json_object_object_add(f, "mountpoint", json_object_new_string(m->target));
-		json_object_object_add(f, "fstype", json_object_new_string(m->fstype));
-		json_object_object_add(f, "device", json_object_new_string(dev));
-		json_object_object_add(f, "state", json_object_new_string(fs_state_name(m->state)));
-		json_object_object_add(f, "reason", json_object_new_string(m->reason));
-		json_object_object_add(f, "sync_ms", ms3(m->sync_us));
-		json_object_object_add(f, "freeze_ms", ms3(m->freeze_us));
-		json_object_object_add(f, "thaw_ms", ms3(m->thaw_us));
-		json_object_array_add(fss, f);
-	}
-	/* freeze order, for those that were selected */
-	{
-		json_object *ord = json_object_new_array();
-
-		for (i = 0; i < e->set.norder; i++)
-			json_object_array_add(
-				ord, json_object_new_string(e->set.m[e->set.order[i]].target));
-		json_object_object_add(st, "freeze_order", ord);
-	}
-	json_object_object_add(st, "filesystems", fss);
+			       json_object_new_int64((int64_t)es.last_frozen_ms));
+	json_object_object_add(st, "watchdog_fired", json_object_new_boolean(es.watchdog_fired));
+	json_object_object_add(st, "timeout_ms", json_object_new_int64((int64_t)es.timeout_ms));
+	if (es.last_error[0])
+		json_object_object_add(st, "last_error", json_object_new_string(es.last_error));
+	add_filesystems(st, &es);
 	return st;
 }
 

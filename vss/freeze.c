@@ -441,6 +441,29 @@ int engine_thaw(struct engine *e, const struct owner *by, char *err, size_t errl
 	return (int)thawed;
 }
 
+void engine_status(const struct engine *e, struct engine_status *st)
+{
+	uint64_t now = now_ms();
+
+	*st = (struct engine_status){
+		.holder = engine_holder(e),
+		.nfrozen = e->nfrozen,
+		.watchdog_pid = e->wd.pid,
+		.last_frozen_ms = e->last_frozen_ms,
+		.watchdog_fired = e->watchdog_fired,
+		.timeout_ms = e->cfg->timeout_ms,
+		.last_error = e->last_error,
+		.mounts = e->set.m,
+		.nmounts = e->set.n,
+		.order = e->set.order,
+		.norder = e->set.norder,
+	};
+	if (st->holder) {
+		st->frozen_for_ms = now - e->frozen_at_ms;
+		st->deadline_in_ms = e->deadline_ms > now ? e->deadline_ms - now : 0;
+	}
+}
+
 bool engine_frozen(const struct engine *e)
 {
 	return e->state == ENGINE_FROZEN;

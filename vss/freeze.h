@@ -76,6 +76,25 @@ int engine_freeze(struct engine *e, const struct owner *by, const char *const *l
  */
 int engine_thaw(struct engine *e, const struct owner *by, char *err, size_t errlen);
 
+/* What status replies show: a read-only view, valid until the engine's next call. */
+struct engine_status {
+	const struct owner *holder;     /* NULL when thawed */
+	unsigned nfrozen;               /* filesystems vssd holds frozen */
+	uint64_t frozen_for_ms;         /* frozen: since the watchdog was armed */
+	uint64_t deadline_in_ms;        /* frozen: until the watchdog thaws */
+	pid_t watchdog_pid;             /* 0 when not running */
+	uint64_t last_frozen_ms;        /* the last frozen window */
+	bool watchdog_fired;            /* the last freeze ended by the watchdog */
+	uint64_t timeout_ms;            /* the configured freeze timeout */
+	const char *last_error;         /* "" when none */
+	const struct vss_mount *mounts; /* the last request's mounts, mountinfo order */
+	size_t nmounts;
+	const size_t *order; /* freeze order: indexes into mounts */
+	size_t norder;
+};
+
+void engine_status(const struct engine *e, struct engine_status *st);
+
 /* A freeze is in force. */
 bool engine_frozen(const struct engine *e);
 

@@ -98,31 +98,14 @@ static void reply(int sock, uint32_t op, uint32_t gen, uint32_t arg)
 	send(sock, &m, sizeof(m), MSG_NOSIGNAL);
 }
 
-/* Receives and handles one message. Returns its op, 0 when none is waiting, -1 on EOF. */
-static int receive(int sock, struct wd_state *st, bool wait)
+/* Keeps the fds that rode along with a message (SCM_RIGHTS). */
+static void take_fds(struct wd_state *st, struct msghdr *mh)
 {
-	char cbuf[CMSG_SPACE(sizeof(int) * FDS_PER_MSG)];
-	struct wd_msg m;
-	struct iovec iov = { .iov_base = &m, .iov_len = sizeof(m) };
-	struct msghdr mh = {
-		.msg_iov = &iov,
-		.msg_iovlen = 1,
-		.msg_control = cbuf,
-		.msg_controllen = sizeof(cbuf),
-	};
 	struct cmsghdr *c;
-	ssize_t r;
 
-	do
-		r = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC | (wait ? 0 : MSG_DONTWAIT));
-	while (r < 0 && errno == EINTR);
-	if (r < 0 && errno == EAGAIN)
-		return 0;
-	if (r != (ssize_t)sizeof(m))
-		return -1; /* EOF: vssd is gone */
-	if (mh.msg_flags & MSG_CTRUNC)
+	if (mh->msg_flags & MSG_CTRUNC)
 		st->truncated = true; /* EMFILE: some fds never arrived */
-	for (c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+	for (c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
 		size_t k, cnt;
 
 		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
@@ -140,34 +123,61 @@ static int receive(int sock, struct wd_state *st, bool wait)
 			}
 		}
 	}
-	switch (m.op) {
-	case WD_ARM: {
-		bool ok;
+}
 
-		/* exactly the fds sent for this arming: drop any left from a failed one */
-		if (st->nheld > m.arg) {
-			size_t extra = st->nheld - m.arg, k;
+/* ARM: holds exactly the fds sent for this arming, starts the clock, acknowledges. */
+static void arm(int sock, struct wd_state *st, const struct wd_msg *m)
+{
+	bool ok;
 
-			for (k = 0; k < extra; k++)
-				close(held[k]);
-			memmove(held, held + extra, m.arg * sizeof(held[0]));
-			st->nheld = m.arg;
-		}
-		ok = st->nheld == m.arg && !st->truncated;
-		memset(fstate, NONE, sizeof(fstate));
-		st->nann = 0;
-		st->confirmed_upto = 0;
-		st->gen = m.gen;
-		if (ok) {
-			st->deadline = now_ms() + m.arg64;
-			st->armed = true;
-		} else {
-			release(st);
-			st->gen = m.gen;
-		}
-		reply(sock, WD_ARMED, m.gen, ok);
-		break;
+	/* drop any fds left from a failed arming */
+	if (st->nheld > m->arg) {
+		size_t extra = st->nheld - m->arg, k;
+
+		for (k = 0; k < extra; k++)
+			close(held[k]);
+		memmove(held, held + extra, m->arg * sizeof(held[0]));
+		st->nheld = m->arg;
 	}
+	ok = st->nheld == m->arg && !st->truncated;
+	memset(fstate, NONE, sizeof(fstate));
+	st->nann = 0;
+	st->confirmed_upto = 0;
+	st->gen = m->gen;
+	if (ok) {
+		st->deadline = now_ms() + m->arg64;
+		st->armed = true;
+	} else {
+		release(st);
+		st->gen = m->gen;
+	}
+	reply(sock, WD_ARMED, m->gen, ok);
+}
+
+/* Receives and handles one message. Returns its op, 0 when none is waiting, -1 on EOF. */
+static int receive(int sock, struct wd_state *st, bool wait)
+{
+	char cbuf[CMSG_SPACE(sizeof(int) * FDS_PER_MSG)];
+	struct wd_msg m;
+	struct iovec iov = { .iov_base = &m, .iov_len = sizeof(m) };
+	struct msghdr mh = {
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = cbuf,
+		.msg_controllen = sizeof(cbuf),
+	};
+	ssize_t r;
+
+	do
+		r = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC | (wait ? 0 : MSG_DONTWAIT));
+	while (r < 0 && errno == EINTR);
+	if (r < 0 && errno == EAGAIN)
+		return 0;
+	if (r != (ssize_t)sizeof(m))
+		return -1; /* EOF: vssd is gone */
+	take_fds(st, &mh);
+	switch (m.op) {
+	case WD_ARM: arm(sock, st, &m); break;
 	case WD_FREEZING:
 		if (st->armed && m.arg < st->nheld && st->nann < WATCHDOG_MAX_FDS) {
 			fstate[m.arg] = ANNOUNCED;
