@@ -25,7 +25,7 @@ vss_vssd_SOURCES = vss/vssd.c
 vss_vssd_CFLAGS = $(AM_CFLAGS) $(MOUNT_CFLAGS) $(JSONC_CFLAGS)
 vss_vssd_LDADD = $(VSS_LIBS)
 
-vss_vssctl_SOURCES = vss/vssctl.c
+vss_vssctl_SOURCES = vss/vssctl.c vss/qga_client.c vss/qga_client.h
 vss_vssctl_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
 vss_vssctl_LDADD = common/libcommon.a $(JSONC_LIBS)
 
@@ -77,6 +77,14 @@ tests_unit_test_vss_hyperv_SOURCES = tests/unit/test_vss_hyperv.c tests/unit/fak
 	tests/unit/fakefs.h
 tests_unit_test_vss_hyperv_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(MOUNT_CFLAGS) $(JSONC_CFLAGS) -I$(top_srcdir)/vss
 tests_unit_test_vss_hyperv_LDADD = vss/libvss.a common/libcommon.a $(CMOCKA_LIBS) $(MOUNT_LIBS) $(INIH_LIBS) $(JSONC_LIBS)
+
+# vssctl's client half against a scripted agent
+check_PROGRAMS += tests/unit/test_vss_qga_client
+TESTS += tests/unit/test_vss_qga_client
+tests_unit_test_vss_qga_client_SOURCES = tests/unit/test_vss_qga_client.c vss/qga_client.c
+tests_unit_test_vss_qga_client_CPPFLAGS = $(VSS_TEST_CPPFLAGS)
+tests_unit_test_vss_qga_client_CFLAGS = $(VSS_TEST_CFLAGS)
+tests_unit_test_vss_qga_client_LDADD = $(VSS_TEST_LIBS)
 
 # the engine on every error path, through the fake filesystem operations
 check_PROGRAMS += tests/unit/test_vss_freeze
