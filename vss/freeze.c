@@ -65,6 +65,11 @@ void engine_init(struct engine *e, const struct vssd_config *cfg)
 	engine_set_fs_ops(e, &fs_ops_kernel);
 }
 
+void engine_set_config(struct engine *e, const struct vssd_config *cfg)
+{
+	e->cfg = cfg;
+}
+
 void engine_set_fs_ops(struct engine *e, const struct fs_ops *ops)
 {
 	e->ops = ops;

@@ -50,6 +50,9 @@ struct engine {
 
 void engine_init(struct engine *e, const struct vssd_config *cfg);
 
+/* New settings (a reload); only while thawed. */
+void engine_set_config(struct engine *e, const struct vssd_config *cfg);
+
 /* Replaces the filesystem operations (unit tests); before engine_start(). */
 void engine_set_fs_ops(struct engine *e, const struct fs_ops *ops);
 

@@ -2,6 +2,7 @@
 /* vssd: answers freeze/thaw requests; main loop and command line. */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -22,6 +23,24 @@
 #include "record.h"
 #include "util.h"
 #include "vport.h"
+
+struct opts {
+	const char *config;
+	bool explicit_config, foreground, check, thaw_record, verbose;
+};
+
+/* The daemon: its settings (the running ones and a reload's), engine and channels. */
+struct vssd {
+	struct opts o;
+	struct vssd_config cfgs[2];
+	int cur; /* cfgs[cur] is in force */
+	struct engine engine;
+	struct control ctl;
+	struct hv_channel hv;
+	struct vport vp;
+	int sfd; /* signalfd: TERM, INT, HUP, CHLD */
+	bool running, reload_pending, notified_frozen;
+};
 
 static void usage(FILE *out)
 {
@@ -69,9 +88,10 @@ static int open_signals(void)
 	return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 }
 
-int main(int argc, char **argv)
+/* Returns -1 to go on, else the exit status (help, version, a usage error). */
+static int parse_opts(int argc, char **argv, struct opts *o)
 {
-	static const struct option opts[] = {
+	static const struct option lo[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "check-config", no_argument, NULL, 'C' },
@@ -81,29 +101,19 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	static struct vssd_config cfgs[2];
-	static struct engine engine;
-	static struct control ctl;
-	static struct hv_channel hv;
-	static struct vport vp = { .fd = -1 };
-	const char *config = VSSD_DEFAULT_CONFIG;
-	bool explicit_config = false, foreground = false, check = false, thaw_record = false;
-	bool running = true;
-	bool notified_frozen = false;
-	bool reload_pending = false;
-	int cur = 0, sfd, o, r;
-	char err[512], dir[256];
+	int c;
 
-	while ((o = getopt_long(argc, argv, "c:fvhV", opts, NULL)) != -1) {
-		switch (o) {
+	o->config = VSSD_DEFAULT_CONFIG;
+	while ((c = getopt_long(argc, argv, "c:fvhV", lo, NULL)) != -1) {
+		switch (c) {
 		case 'c':
-			config = optarg;
-			explicit_config = true;
+			o->config = optarg;
+			o->explicit_config = true;
 			break;
-		case 'f': foreground = true; break;
-		case 'C': check = true; break;
-		case 'T': thaw_record = true; break;
-		case 'v': log_set_max_level(LOG_DEBUG); break;
+		case 'f': o->foreground = true; break;
+		case 'C': o->check = true; break;
+		case 'T': o->thaw_record = true; break;
+		case 'v': o->verbose = true; break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("vssd (%s) %s\n", PACKAGE_NAME, PACKAGE_VERSION); return 0;
 		default: usage(stderr); return 2;
@@ -114,164 +124,225 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	log_open("vssd", foreground || check ? LOG_TARGET_STDERR : LOG_TARGET_SYSLOG);
-	vssd_config_defaults(&cfgs[0]);
-	r = vssd_config_load(&cfgs[0], config, explicit_config, err, sizeof(err));
-	if (r < 0) {
-		fprintf(stderr, "vssd: %s\n", err);
-		return 1;
+	return -1;
+}
+
+/* The vsock listener, the virtio port and Hyper-V: each optional, none fatal. */
+static void open_channels(struct vssd *d)
+{
+	const struct vssd_config *c = &d->cfgs[d->cur];
+	char path[256];
+	int r;
+
+	if (c->vsock_port) {
+		r = control_listen_vsock(&d->ctl, c->vsock_port, c->vsock_cids, c->n_vsock_cids);
+		if (r < 0)
+			log_err("cannot listen on vsock port %u: %s", c->vsock_port, strerror(-r));
+		else
+			log_info("listening on vsock port %u", c->vsock_port);
 	}
-	if (check) {
-		printf("%s: ok\n", config);
-		return 0;
+	if (c->virtio_port[0]) {
+		r = vport_resolve(c->virtio_port, c->sysfs, path, sizeof(path));
+		if (r == 0)
+			r = vport_open(&d->vp, path, &d->engine);
+		if (r == 0)
+			log_info("serving the guest agent protocol on %s", d->vp.path);
+		else if (r == -ENOENT)
+			log_info("no virtio port %s: not serving it", c->virtio_port);
+		else
+			log_err("cannot open virtio port %s: %s", c->virtio_port, strerror(-r));
 	}
-	if (geteuid() != 0) {
-		fprintf(stderr, "vssd: must run as root (freezing needs CAP_SYS_ADMIN)\n");
-		return 1;
-	}
-	if (mkdir_p(cfgs[0].state_dir, 0700) < 0) {
-		log_err("cannot create state_dir %s: %m", cfgs[0].state_dir);
-		return 1;
-	}
-	if (thaw_record)
-		return recover(&cfgs[0]) < 0 ? 1 : 0;
+	hv_init(&d->hv, c->hyperv_device, &d->engine);
+	if (c->hyperv == 1 || (c->hyperv == -1 && access(d->hv.path, F_OK) == 0))
+		hv_open(&d->hv);
+}
+
+/* Everything before serving: memory lock, signals, recovery, the watchdog, the socket. */
+static int setup(struct vssd *d)
+{
+	const struct vssd_config *c = &d->cfgs[d->cur];
+	char dir[PATH_MAX];
+	int r;
 
 	if (mlockall(MCL_CURRENT | MCL_FUTURE) < 0)
 		log_warn("mlockall: %m (vssd may be paged out while filesystems are frozen)");
 	signal(SIGPIPE, SIG_IGN);
-	sfd = open_signals();
-	if (sfd < 0) {
-		log_err("signalfd: %s", strerror(-sfd));
-		return 1;
+	d->sfd = open_signals();
+	if (d->sfd < 0) {
+		log_err("signalfd: %s", strerror(-d->sfd));
+		return -1;
 	}
-	recover(&cfgs[0]);
-	if (path_dirname(cfgs[0].socket, dir, sizeof(dir)) == 0 && mkdir_p(dir, 0755) < 0) {
+	recover(c);
+	if (path_dirname(c->socket, dir, sizeof(dir)) == 0 && mkdir_p(dir, 0755) < 0) {
 		log_err("cannot create %s: %m", dir);
-		return 1;
+		return -1;
 	}
-	engine_init(&engine, &cfgs[0]);
-	r = engine_start(&engine);
+	engine_init(&d->engine, c);
+	r = engine_start(&d->engine);
 	if (r < 0) {
 		log_err("cannot start the watchdog process: %s", strerror(-r));
-		return 1;
+		return -1;
 	}
-	control_init(&ctl, &engine);
-	r = control_listen_unix(&ctl, cfgs[0].socket, cfgs[0].have_gid, cfgs[0].socket_gid);
+	control_init(&d->ctl, &d->engine);
+	r = control_listen_unix(&d->ctl, c->socket, c->have_gid, c->socket_gid);
 	if (r < 0) {
-		log_err("cannot listen on %s: %s%s", cfgs[0].socket, strerror(-r),
+		log_err("cannot listen on %s: %s%s", c->socket, strerror(-r),
 			r == -EADDRINUSE ? " (is another vssd running?)" : "");
-		return 1;
+		return -1;
 	}
-	if (cfgs[0].vsock_port) {
-		r = control_listen_vsock(&ctl, cfgs[0].vsock_port, cfgs[0].vsock_cids,
-					 cfgs[0].n_vsock_cids);
-		if (r < 0)
-			log_err("cannot listen on vsock port %u: %s", cfgs[0].vsock_port,
-				strerror(-r));
-		else
-			log_info("listening on vsock port %u", cfgs[0].vsock_port);
-	}
-	if (cfgs[0].virtio_port[0]) {
-		char path[256];
+	open_channels(d);
+	return 0;
+}
 
-		r = vport_resolve(cfgs[0].virtio_port, cfgs[0].sysfs, path, sizeof(path));
-		if (r == 0)
-			r = vport_open(&vp, path, &engine);
-		if (r == 0)
-			log_info("serving the guest agent protocol on %s", vp.path);
-		else if (r == -ENOENT)
-			log_info("no virtio port %s: not serving it", cfgs[0].virtio_port);
-		else
-			log_err("cannot open virtio port %s: %s", cfgs[0].virtio_port,
-				strerror(-r));
-	}
-	hv_init(&hv, cfgs[0].hyperv_device, &engine);
-	if (cfgs[0].hyperv == 1 || (cfgs[0].hyperv == -1 && access(hv.path, F_OK) == 0))
-		hv_open(&hv);
-	log_info("vssd %s ready on %s (freeze timeout %llu ms)", PACKAGE_VERSION, cfgs[0].socket,
-		 (unsigned long long)cfgs[0].timeout_ms);
-	notify_send("READY=1\nSTATUS=thawed");
+/* SIGHUP: read the file again, after the thaw; a bad file keeps the running settings. */
+static void reload(struct vssd *d)
+{
+	struct vssd_config *next = &d->cfgs[!d->cur], *old = &d->cfgs[d->cur];
+	char err[512];
 
-	while (running) {
-		struct pollfd p[CONTROL_MAX_CLIENTS + CONTROL_MAX_LISTENERS + 4];
-		int timeout = hv_timeout_ms(&hv), vt = vport_timeout_ms(&vp);
-		size_t n;
+	if (engine_frozen(&d->engine)) {
+		log_debug("SIGHUP while frozen: reloading after the thaw");
+		return;
+	}
+	d->reload_pending = false;
+	vssd_config_defaults(next);
+	if (vssd_config_load(next, d->o.config, d->o.explicit_config, err, sizeof(err)) < 0) {
+		log_err("reload failed, keeping the old settings: %s", err);
+		return;
+	}
+	d->cur = !d->cur;
+	engine_set_config(&d->engine, next);
+	control_set_vsock_cids(&d->ctl, next->vsock_cids, next->n_vsock_cids);
+	if (strcmp(next->socket, old->socket) || next->vsock_port != old->vsock_port ||
+	    strcmp(next->virtio_port, old->virtio_port) || next->hyperv != old->hyperv ||
+	    strcmp(next->hyperv_device, old->hyperv_device))
+		log_notice("changed socket, vsock_port, virtio_port or [hyperv] settings "
+			   "take effect after a restart");
+	log_info("configuration reloaded");
+}
+
+static void on_signals(struct vssd *d)
+{
+	struct signalfd_siginfo si;
+
+	while (read(d->sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGTERM:
+		case SIGINT: d->running = false; break;
+		case SIGCHLD: engine_reap_watchdog(&d->engine); break;
+		case SIGHUP: d->reload_pending = true; break;
+		}
+	}
+}
+
+/* The fds to wait on: signals, Hyper-V, the virtio port, the watchdog, then the control socket's. */
+enum { P_SIGNALS, P_HYPERV, P_VPORT, P_WATCHDOG, P_CONTROL };
+
+static size_t pollfds(struct vssd *d, struct pollfd *p, size_t max)
+{
+	p[P_SIGNALS] = (struct pollfd){ .fd = d->sfd, .events = POLLIN };
+	p[P_HYPERV] = (struct pollfd){ .fd = d->hv.fd, .events = POLLIN };
+	p[P_VPORT] = vport_pollfd(&d->vp);
+	p[P_WATCHDOG] = (struct pollfd){ .fd = engine_watchdog_fd(&d->engine), .events = POLLIN };
+	return P_CONTROL + control_pollfds(&d->ctl, p + P_CONTROL, max - P_CONTROL);
+}
+
+static void dispatch(struct vssd *d, const struct pollfd *p, size_t n)
+{
+	if (p[P_SIGNALS].revents & POLLIN)
+		on_signals(d);
+	if (d->hv.fd >= 0 && p[P_HYPERV].fd == d->hv.fd && p[P_HYPERV].revents)
+		hv_event(&d->hv, p[P_HYPERV].revents);
+	hv_tick(&d->hv);
+	if (p[P_VPORT].fd >= 0 && p[P_VPORT].revents)
+		vport_event(&d->vp, p[P_VPORT].revents);
+	vport_tick(&d->vp);
+	if (p[P_WATCHDOG].fd >= 0 && p[P_WATCHDOG].revents)
+		engine_watchdog_event(&d->engine);
+	control_dispatch(&d->ctl, p + P_CONTROL, n - P_CONTROL);
+	if (d->reload_pending)
+		reload(d);
+	if (engine_frozen(&d->engine) != d->notified_frozen) {
+		d->notified_frozen = engine_frozen(&d->engine);
+		notify_send(d->notified_frozen ? "STATUS=frozen" : "STATUS=thawed");
+	}
+}
+
+static void run(struct vssd *d)
+{
+	struct pollfd p[P_CONTROL + CONTROL_MAX_CLIENTS + CONTROL_MAX_LISTENERS];
+
+	d->running = true;
+	while (d->running) {
+		int timeout = hv_timeout_ms(&d->hv), vt = vport_timeout_ms(&d->vp);
+		size_t n = pollfds(d, p, ARRAY_SIZE(p));
 
 		if (vt >= 0 && (timeout < 0 || vt < timeout))
 			timeout = vt;
-		p[0] = (struct pollfd){ .fd = sfd, .events = POLLIN };
-		p[1] = (struct pollfd){ .fd = hv.fd, .events = POLLIN };
-		p[2] = vport_pollfd(&vp);
-		p[3] = (struct pollfd){ .fd = engine_watchdog_fd(&engine), .events = POLLIN };
-		n = 4 + control_pollfds(&ctl, p + 4, CONTROL_MAX_CLIENTS + CONTROL_MAX_LISTENERS);
 		if (poll(p, n, timeout) < 0) {
 			if (errno == EINTR)
 				continue;
 			log_err("poll: %m");
 			break;
 		}
-		if (p[0].revents & POLLIN) {
-			struct signalfd_siginfo si;
-
-			while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-				switch (si.ssi_signo) {
-				case SIGTERM:
-				case SIGINT: running = false; break;
-				case SIGCHLD: engine_reap_watchdog(&engine); break;
-				case SIGHUP: reload_pending = true; break;
-				}
-			}
-		}
-		if (hv.fd >= 0 && p[1].fd == hv.fd && p[1].revents)
-			hv_event(&hv, p[1].revents);
-		hv_tick(&hv);
-		if (p[2].fd >= 0 && p[2].revents)
-			vport_event(&vp, p[2].revents);
-		vport_tick(&vp);
-		if (p[3].fd >= 0 && p[3].revents)
-			engine_watchdog_event(&engine);
-		control_dispatch(&ctl, p + 4, n - 4);
-		if (reload_pending && !engine_frozen(&engine)) {
-			/* a reload waits for the thaw; a bad file keeps the running settings */
-			reload_pending = false;
-			vssd_config_defaults(&cfgs[!cur]);
-			if (vssd_config_load(&cfgs[!cur], config, explicit_config, err,
-					     sizeof(err)) < 0) {
-				log_err("reload failed, keeping the old settings: %s", err);
-			} else {
-				cur = !cur;
-				engine.cfg = &cfgs[cur];
-				control_set_vsock_cids(&ctl, cfgs[cur].vsock_cids,
-						       cfgs[cur].n_vsock_cids);
-				if (strcmp(cfgs[cur].socket, cfgs[!cur].socket) ||
-				    cfgs[cur].vsock_port != cfgs[!cur].vsock_port ||
-				    strcmp(cfgs[cur].virtio_port, cfgs[!cur].virtio_port) ||
-				    cfgs[cur].hyperv != cfgs[!cur].hyperv ||
-				    strcmp(cfgs[cur].hyperv_device, cfgs[!cur].hyperv_device))
-					log_notice(
-						"changed socket, vsock_port, virtio_port or [hyperv] settings "
-						"take effect after a restart");
-				log_info("configuration reloaded");
-			}
-		} else if (reload_pending) {
-			log_debug("SIGHUP while frozen: reloading after the thaw");
-		}
-		if (engine_frozen(&engine) != notified_frozen) {
-			notified_frozen = engine_frozen(&engine);
-			notify_send(notified_frozen ? "STATUS=frozen" : "STATUS=thawed");
-		}
+		dispatch(d, p, n);
 	}
-	if (engine_frozen(&engine)) {
+}
+
+static void stop(struct vssd *d)
+{
+	char err[512];
+
+	if (engine_frozen(&d->engine)) {
 		log_notice("stopping while frozen: thawing first");
-		r = engine_thaw(&engine, &owner_vssd, err, sizeof(err));
-		if (r < 0)
+		if (engine_thaw(&d->engine, &owner_vssd, err, sizeof(err)) < 0)
 			log_err("%s", err);
 	}
 	notify_send("STOPPING=1");
-	hv_close(&hv);
-	vport_close(&vp);
-	control_close(&ctl);
-	engine_free(&engine);
+	hv_close(&d->hv);
+	vport_close(&d->vp);
+	control_close(&d->ctl);
+	engine_free(&d->engine);
 	log_info("vssd stopped");
+}
+
+int main(int argc, char **argv)
+{
+	static struct vssd d = { .vp = { .fd = -1 } };
+	const struct vssd_config *c = &d.cfgs[0];
+	char err[512];
+	int r = parse_opts(argc, argv, &d.o);
+
+	if (r >= 0)
+		return r;
+	log_open("vssd", d.o.foreground || d.o.check ? LOG_TARGET_STDERR : LOG_TARGET_SYSLOG);
+	if (d.o.verbose)
+		log_set_max_level(LOG_DEBUG);
+	vssd_config_defaults(&d.cfgs[0]);
+	if (vssd_config_load(&d.cfgs[0], d.o.config, d.o.explicit_config, err, sizeof(err)) < 0) {
+		fprintf(stderr, "vssd: %s\n", err);
+		return 1;
+	}
+	if (d.o.check) {
+		printf("%s: ok\n", d.o.config);
+		return 0;
+	}
+	if (geteuid() != 0) {
+		fprintf(stderr, "vssd: must run as root (freezing needs CAP_SYS_ADMIN)\n");
+		return 1;
+	}
+	if (mkdir_p(c->state_dir, 0700) < 0) {
+		log_err("cannot create state_dir %s: %m", c->state_dir);
+		return 1;
+	}
+	if (d.o.thaw_record)
+		return recover(c) < 0 ? 1 : 0;
+	if (setup(&d) < 0)
+		return 1;
+	log_info("vssd %s ready on %s (freeze timeout %llu ms)", PACKAGE_VERSION, c->socket,
+		 (unsigned long long)c->timeout_ms);
+	notify_send("READY=1\nSTATUS=thawed");
+	run(&d);
+	stop(&d);
 	return 0;
 }
