@@ -204,6 +204,24 @@ kill "$IDLE_PID" 2>/dev/null
 wait "$IDLE_PID" 2>/dev/null
 check "vssd stops" vss_stop
 
+# ---- SIGHUP: the file is read again, after the thaw; a bad file keeps the running settings
+must "vssd starts (reload)" vss_start
+timeout_ms() { qga '{"execute":"vssd-status"}' | sed -n 's/.*"timeout_ms": *\([0-9]*\).*/\1/p'; }
+check "the freeze timeout is 60000 ms" [ "$(timeout_ms)" = 60000 ]
+expect "freeze" '"return": *1[^0-9]' "$(qga "$(freeze_list_json "$T/xfs")")"
+sed -i 's/^timeout = .*/timeout = 45s/' "$T/vssd.conf"
+kill -HUP "$VSSD_PID"
+check "SIGHUP while frozen: the settings stay until the thaw" [ "$(timeout_ms)" = 60000 ]
+expect "thaw" '"return": *1[^0-9]' "$(qga "$THAW")"
+check "  ... then the new timeout is in force" [ "$(timeout_ms)" = 45000 ]
+echo "timeout = soon" >>"$T/vssd.conf"
+kill -HUP "$VSSD_PID"
+check "a bad file: the running settings stay" [ "$(timeout_ms)" = 45000 ]
+check "  ... and vssd says why" grep -q "reload failed, keeping the old settings: .*timeout" \
+	"$T/vssd.log"
+check "vssd stops" vss_stop
+vss_conf
+
 # ---- socket_group: members of that group may connect, others still may not
 if getent group nogroup >/dev/null; then
 	sed 's|^state_dir = .*|&\nsocket_group = nogroup|' "$T/vssd.conf" >"$T/vssd-grp.conf"
