@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* selfballoond configuration: defaults and the INI key handler. */
+/* selfballoond configuration: defaults, the table of keys, --set overrides, checks across keys. */
 
 #include "agent_config.h"
 
@@ -8,8 +8,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include "conf.h"
+#include "confkey.h"
 #include "parse.h"
+#include "util.h"
 
 void agent_conf_defaults(struct agent_conf *c)
 {
@@ -52,249 +53,111 @@ const char *mode_name(enum policy_mode m)
 	return m == MODE_XEN ? "xen" : "adaptive";
 }
 
-static int set_size_pct(struct size_pct *out, const char *v, bool allow_pct, char *err,
-			size_t errlen)
-{
-	struct size_pct t = { 0 };
+static const char *const driver_names[] = { "auto", "xen", "sysfs", "userspace", "none", NULL };
+static const char *const mode_names[] = { "adaptive", "xen", NULL };
+static const char *const on_exit_names[] = { "keep", "restore", NULL };
+static const char *const unit_names[] = { "kB", "pages", "bytes", NULL };
+static const char *const online_names[] = { "auto", "online", "online_movable", "off", NULL };
 
-	if (parse_size_or_percent(v, &t.bytes, &t.permille, &t.is_percent) < 0 ||
-	    (t.is_percent && !allow_pct)) {
-		snprintf(err, errlen, "bad size '%s'%s", v, allow_pct ? " (e.g. 512M or 10%)" : "");
-		return -1;
+/* One of driver_names, stored by name (driver_open looks it up). */
+static int set_driver(const struct conf_key *k, void *conf, const char *v, char *err, size_t errlen)
+{
+	char list[96];
+	int i = conf_pick(v, driver_names);
+
+	if (i < 0) {
+		snprintf(err, errlen, "'%s' is not %s", v,
+			 conf_names(driver_names, list, sizeof(list)));
+		return -EINVAL;
 	}
-	*out = t;
+	return conf_set_string(k, conf, driver_names[i], err, errlen);
+}
+
+/* "auto" (the bool at k->aux) or a size or share (the field). */
+static int set_auto_size(const struct conf_key *k, void *conf, const char *v, char *err,
+			 size_t errlen)
+{
+	bool *is_auto = (bool *)((char *)conf + k->aux);
+
+	if (strcasecmp(v, "auto") == 0) {
+		*is_auto = true;
+		return 0;
+	}
+	if (conf_set_size_pct(k, conf, v, err, errlen) < 0) {
+		snprintf(err, errlen, "bad size '%s' (auto, e.g. 2G, or e.g. 50%%)", v);
+		return -EINVAL;
+	}
+	*is_auto = false;
 	return 0;
 }
 
-static int set_dur(uint64_t *out, const char *v, uint64_t min_ms, uint64_t max_ms, char *err,
-		   size_t errlen)
-{
-	uint64_t ms;
-	char a[16], b[16];
-
-	if (parse_duration_ms(v, &ms) < 0 || ms < min_ms || ms > max_ms) {
-		snprintf(err, errlen, "bad duration '%s' (between %s and %s)", v,
-			 format_duration_ms(min_ms, a, sizeof(a)),
-			 format_duration_ms(max_ms, b, sizeof(b)));
-		return -1;
-	}
-	*out = ms;
-	return 0;
-}
-
-static int set_uint(uint64_t *out, const char *v, uint64_t min, uint64_t max, char *err,
-		    size_t errlen)
-{
-	if (parse_uint(v, min, max, out) < 0) {
-		snprintf(err, errlen, "bad number '%s' (between %llu and %llu)", v,
-			 (unsigned long long)min, (unsigned long long)max);
-		return -1;
-	}
-	return 0;
-}
-
-static int set_str(char *out, size_t size, const char *v, char *err, size_t errlen)
-{
-	if (strlen(v) >= size) {
-		snprintf(err, errlen, "value too long");
-		return -1;
-	}
-	memcpy(out, v, strlen(v) + 1);
-	return 0;
-}
-
-static int pick(const char *v, const char *const *names, int n, int *out)
-{
-	int i;
-
-	for (i = 0; i < n; i++)
-		if (strcasecmp(v, names[i]) == 0) {
-			*out = i;
-			return 0;
-		}
-	return -1;
-}
-
-static int balloon_key(struct agent_conf *c, const char *k, const char *v, char *err, size_t errlen)
+/* The userspace balloon's chunk: a size, 1M..1G, a multiple of 4 KiB. */
+static int set_chunk(const struct conf_key *k, void *conf, const char *v, char *err, size_t errlen)
 {
 	uint64_t u;
-	int i;
 
-	if (strcmp(k, "driver") == 0) {
-		static const char *const d[] = { "auto", "xen", "sysfs", "userspace", "none" };
-		if (pick(v, d, 5, &i) < 0) {
-			snprintf(err, errlen,
-				 "unknown driver '%s' (auto, xen, sysfs, userspace, none)", v);
-			return -1;
-		}
-		snprintf(c->driver, sizeof(c->driver), "%s", d[i]);
-		return 0;
+	if (parse_size(v, &u) < 0 || u < (1u << 20) || u > (1ULL << 30) || u % 4096) {
+		snprintf(err, errlen, "bad chunk '%s' (1M..1G, page multiple)", v);
+		return -EINVAL;
 	}
-	if (strcmp(k, "mode") == 0) {
-		static const char *const m[] = { "adaptive", "xen" };
-		if (pick(v, m, 2, &i) < 0) {
-			snprintf(err, errlen, "unknown mode '%s' (adaptive, xen)", v);
-			return -1;
-		}
-		c->mode = (enum policy_mode)i;
-		return 0;
-	}
-	if (strcmp(k, "interval") == 0)
-		return set_dur(&c->interval_ms, v, 100, 3600000, err, errlen);
-	if (strcmp(k, "reserved") == 0)
-		return set_size_pct(&c->reserved, v, true, err, errlen);
-	if (strcmp(k, "down_hysteresis") == 0 || strcmp(k, "up_hysteresis") == 0) {
-		if (set_uint(&u, v, 1, 1000, err, errlen) < 0)
-			return -1;
-		*(k[0] == 'd' ? &c->down_hysteresis : &c->up_hysteresis) = (unsigned)u;
-		return 0;
-	}
-	if (strcmp(k, "min_memory") == 0 || strcmp(k, "max_memory") == 0) {
-		bool is_min = k[1] == 'i';
-		bool *autop = is_min ? &c->min_auto : &c->max_auto;
-		if (strcasecmp(v, "auto") == 0) {
-			*autop = true;
-			return 0;
-		}
-		if (set_size_pct(is_min ? &c->min_memory : &c->max_memory, v, true, err, errlen) <
-		    0)
-			return -1;
-		*autop = false;
-		return 0;
-	}
-	if (strcmp(k, "on_exit") == 0) {
-		static const char *const e[] = { "keep", "restore" };
-		if (pick(v, e, 2, &i) < 0) {
-			snprintf(err, errlen, "bad on_exit '%s' (keep, restore)", v);
-			return -1;
-		}
-		c->on_exit = (enum on_exit)i;
-		return 0;
-	}
-	if (strcmp(k, "sysfs_target") == 0)
-		return set_str(c->sysfs_target, sizeof(c->sysfs_target), v, err, errlen);
-	if (strcmp(k, "sysfs_current") == 0)
-		return set_str(c->sysfs_current, sizeof(c->sysfs_current), v, err, errlen);
-	if (strcmp(k, "sysfs_unit") == 0) {
-		static const char *const un[] = { "kB", "pages", "bytes" };
-		if (pick(v, un, 3, &i) < 0) {
-			snprintf(err, errlen, "bad sysfs_unit '%s' (kB, pages, bytes)", v);
-			return -1;
-		}
-		c->sysfs_unit = (enum sysfs_unit)i;
-		return 0;
-	}
-	if (strcmp(k, "chunk") == 0) {
-		if (parse_size(v, &u) < 0 || u < (1u << 20) || u > (1ULL << 30) || u % 4096) {
-			snprintf(err, errlen, "bad chunk '%s' (1M..1G, page multiple)", v);
-			return -1;
-		}
-		c->chunk_bytes = u;
-		return 0;
-	}
-	snprintf(err, errlen, "unknown key '%s' in [balloon]", k);
-	return -1;
+	((struct agent_conf *)conf)->chunk_bytes = u;
+	return 0;
 }
 
-static int pressure_key(struct agent_conf *c, const char *k, const char *v, char *err,
-			size_t errlen)
+/* A share of time above 0%, stored as percent x 100. */
+static int set_psi_threshold(const struct conf_key *k, void *conf, const char *v, char *err,
+			     size_t errlen)
 {
-	uint64_t ms;
+	uint64_t b;
+	unsigned pm;
+	bool pct;
 
-	if (strcmp(k, "watch_interval") == 0)
-		return set_dur(&c->watch_interval_ms, v, 10, 60000, err, errlen);
-	if (strcmp(k, "psi_stall") == 0 || strcmp(k, "psi_window") == 0) {
-		bool stall = k[4] == 's';
-		if (set_dur(&ms, v, stall ? 1 : 500, stall ? 10000 : 10000, err, errlen) < 0)
-			return -1;
-		*(stall ? &c->psi_stall_us : &c->psi_window_us) = ms * 1000;
-		return 0;
+	if (parse_size_or_percent(v, &b, &pm, &pct) < 0 || !pct || pm == 0) {
+		snprintf(err, errlen, "bad psi_threshold '%s' (a percentage, e.g. 10%%)", v);
+		return -EINVAL;
 	}
-	if (strcmp(k, "psi_threshold") == 0) {
-		uint64_t b;
-		unsigned pm;
-		bool pct;
-		if (parse_size_or_percent(v, &b, &pm, &pct) < 0 || !pct || pm == 0) {
-			snprintf(err, errlen, "bad psi_threshold '%s' (a percentage, e.g. 10%%)",
-				 v);
-			return -1;
-		}
-		c->psi_threshold = pm * 10;
-		return 0;
-	}
-	if (strcmp(k, "refault_rate") == 0)
-		return set_uint(&c->refault_rate, v, 0, UINT32_MAX, err, errlen);
-	if (strcmp(k, "swapin_rate") == 0)
-		return set_uint(&c->swapin_rate, v, 0, UINT32_MAX, err, errlen);
-	if (strcmp(k, "avail_floor") == 0)
-		return set_size_pct(&c->avail_floor, v, true, err, errlen);
-	if (strcmp(k, "headroom") == 0)
-		return set_size_pct(&c->headroom, v, true, err, errlen);
-	if (strcmp(k, "cooldown") == 0)
-		return set_dur(&c->cooldown_ms, v, 0, 3600000, err, errlen);
-	if (strcmp(k, "inflate_rate") == 0)
-		return set_size_pct(&c->inflate_rate, v, true, err, errlen);
-	snprintf(err, errlen, "unknown key '%s' in [pressure]", k);
-	return -1;
+	((struct agent_conf *)conf)->psi_threshold = pm * 10;
+	return 0;
 }
 
-int agent_conf_set(struct agent_conf *c, const char *section, const char *key, const char *value,
-		   char *err, size_t errlen)
-{
-	uint64_t u;
-	int i;
+#define K(sec, key, fn, field, ...) CONF_KEY(sec, key, fn, struct agent_conf, field, __VA_ARGS__)
+#define AUTO_SIZE(m)                                          \
+	K("balloon", #m "_memory", set_auto_size, m##_memory, \
+	  .aux = offsetof(struct agent_conf, m##_auto))
+#define SIZE_PCT(sec, key, field) K(sec, key, conf_set_size_pct, field)
 
-	if (strcmp(section, "balloon") == 0)
-		return balloon_key(c, key, value, err, errlen);
-	if (strcmp(section, "pressure") == 0)
-		return pressure_key(c, key, value, err, errlen);
-	if (strcmp(section, "hotplug") == 0) {
-		if (strcmp(key, "online") == 0) {
-			static const char *const o[] = { "auto", "online", "online_movable",
-							 "off" };
-			if (pick(value, o, 4, &i) < 0) {
-				snprintf(err, errlen,
-					 "bad online '%s' (auto, online, online_movable, off)",
-					 value);
-				return -1;
-			}
-			c->online = (enum online_policy)i;
-			return 0;
-		}
-		if (strcmp(key, "retries") == 0) {
-			if (set_uint(&u, value, 0, 100, err, errlen) < 0)
-				return -1;
-			c->online_retries = (unsigned)u;
-			return 0;
-		}
-	} else if (strcmp(section, "metrics") == 0) {
-		if (strcmp(key, "textfile") == 0)
-			return set_str(c->textfile, sizeof(c->textfile), value, err, errlen);
-	} else if (strcmp(section, "daemon") == 0) {
-		if (strcmp(key, "oom_score_adj") == 0) {
-			int64_t v;
+static const struct conf_key keys[] = {
+	K("balloon", "driver", set_driver, driver),
+	K("balloon", "mode", conf_set_enum, mode, .names = mode_names),
+	K("balloon", "interval", conf_set_duration, interval_ms, .min = 100, .max = 3600000),
+	SIZE_PCT("balloon", "reserved", reserved),
+	K("balloon", "down_hysteresis", conf_set_uint, down_hysteresis, .min = 1, .max = 1000),
+	K("balloon", "up_hysteresis", conf_set_uint, up_hysteresis, .min = 1, .max = 1000),
+	AUTO_SIZE(min),
+	AUTO_SIZE(max),
+	K("balloon", "on_exit", conf_set_enum, on_exit, .names = on_exit_names),
+	K("balloon", "sysfs_target", conf_set_string, sysfs_target),
+	K("balloon", "sysfs_current", conf_set_string, sysfs_current),
+	K("balloon", "sysfs_unit", conf_set_enum, sysfs_unit, .names = unit_names),
+	K("balloon", "chunk", set_chunk, chunk_bytes),
+	K("pressure", "watch_interval", conf_set_duration, watch_interval_ms, .min = 10,
+	  .max = 60000),
+	K("pressure", "psi_stall", conf_set_duration_us, psi_stall_us, .min = 1, .max = 10000),
+	K("pressure", "psi_window", conf_set_duration_us, psi_window_us, .min = 500, .max = 10000),
+	K("pressure", "psi_threshold", set_psi_threshold, psi_threshold),
+	K("pressure", "refault_rate", conf_set_uint, refault_rate, .max = UINT32_MAX),
+	K("pressure", "swapin_rate", conf_set_uint, swapin_rate, .max = UINT32_MAX),
+	SIZE_PCT("pressure", "avail_floor", avail_floor),
+	SIZE_PCT("pressure", "headroom", headroom),
+	K("pressure", "cooldown", conf_set_duration, cooldown_ms, .max = 3600000),
+	SIZE_PCT("pressure", "inflate_rate", inflate_rate),
+	K("hotplug", "online", conf_set_enum, online, .names = online_names),
+	K("hotplug", "retries", conf_set_uint, online_retries, .max = 100),
+	K("metrics", "textfile", conf_set_string, textfile),
+	K("daemon", "oom_score_adj", conf_set_int, oom_score_adj, .min = -1000, .max = 1000),
+};
 
-			if (parse_int(value, -1000, 1000, &v) < 0) {
-				snprintf(err, errlen, "bad oom_score_adj '%s' (-1000..1000)",
-					 value);
-				return -1;
-			}
-			c->oom_score_adj = (int)v;
-			return 0;
-		}
-	} else {
-		snprintf(err, errlen, "unknown section [%s]", section);
-		return -1;
-	}
-	snprintf(err, errlen, "unknown key '%s' in [%s]", key, section);
-	return -1;
-}
-
-static int handler(void *user, const char *section, const char *key, const char *value, char *err,
-		   size_t errlen)
-{
-	return agent_conf_set(user, section, key, value, err, errlen);
-}
+static const struct conf_table table = { keys, ARRAY_SIZE(keys) };
 
 int agent_conf_check(const struct agent_conf *c, const char *name, char *err, size_t errlen)
 {
@@ -311,12 +174,56 @@ int agent_conf_check(const struct agent_conf *c, const char *name, char *err, si
 
 int agent_conf_load(struct agent_conf *c, const char *path, char *err, size_t errlen)
 {
-	int r = conf_load(path, handler, c, err, errlen);
+	int r = conf_table_load(&table, c, path, err, errlen);
+
 	return r < 0 ? r : agent_conf_check(c, path, err, errlen);
 }
 
 int agent_conf_load_string(struct agent_conf *c, const char *text, char *err, size_t errlen)
 {
-	int r = conf_load_string("(string)", text, handler, c, err, errlen);
-	return r < 0 ? r : agent_conf_check(c, "(string)", err, errlen);
+	int r = conf_table_load_string(&table, c, "<string>", text, err, errlen);
+
+	return r < 0 ? r : agent_conf_check(c, "<string>", err, errlen);
+}
+
+int agent_conf_set(struct agent_conf *c, const char *arg, char *err, size_t errlen)
+{
+	const char *dot = strchr(arg, '.'), *eq = strchr(arg, '=');
+	char sec[32], key[64], why[256];
+
+	if (!dot || !eq || dot > eq || (size_t)(dot - arg) >= sizeof(sec) ||
+	    (size_t)(eq - dot - 1) >= sizeof(key)) {
+		snprintf(err, errlen, "--set '%s': expected SECTION.KEY=VALUE", arg);
+		return -EINVAL;
+	}
+	snprintf(sec, sizeof(sec), "%.*s", (int)(dot - arg), arg);
+	snprintf(key, sizeof(key), "%.*s", (int)(eq - dot - 1), dot + 1);
+	if (conf_table_set(&table, c, sec, key, eq + 1, why, sizeof(why)) < 0) {
+		snprintf(err, errlen, "--set '%s': %s", arg, why);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int agent_conf_build(struct agent_conf *c, const char *path, bool must_exist,
+		     const char *const *sets, int nsets, char *err, size_t errlen)
+{
+	bool loaded = true;
+	char name[300];
+	int r, i;
+
+	agent_conf_defaults(c);
+	r = agent_conf_load(c, path, err, errlen);
+	if (r == -ENOENT && !must_exist)
+		loaded = false;
+	else if (r < 0)
+		return r;
+	for (i = 0; i < nsets; i++)
+		if (agent_conf_set(c, sets[i], err, errlen) < 0)
+			return -EINVAL;
+	/* The file was checked on its own; the overrides may break what holds across keys. */
+	if (nsets == 0)
+		return 0;
+	snprintf(name, sizeof(name), "%s with --set", loaded ? path : "defaults");
+	return agent_conf_check(c, name, err, errlen);
 }

@@ -7,19 +7,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "confkey.h" /* struct size_pct */
+
 #define SELFBALLOOND_DEFAULT_CONFIG SYSCONFDIR "/selfballoon/selfballoond.conf"
 
 enum policy_mode { MODE_ADAPTIVE, MODE_XEN };
 enum online_policy { ONLINE_AUTO, ONLINE_ONLINE, ONLINE_MOVABLE, ONLINE_OFF };
 enum on_exit { ON_EXIT_KEEP, ON_EXIT_RESTORE };
 enum sysfs_unit { UNIT_KB, UNIT_PAGES, UNIT_BYTES };
-
-/* A size given either in bytes or as a share of MemTotal. */
-struct size_pct {
-	uint64_t bytes;
-	unsigned permille;
-	bool is_percent;
-};
 
 struct agent_conf {
 	/* [balloon] */
@@ -57,7 +52,10 @@ struct agent_conf {
 
 void agent_conf_defaults(struct agent_conf *c);
 
-/* Loads path over the defaults. Returns 0 or -errno with err set ("file:line: why"). */
+/*
+ * Loads path over what c holds (the defaults, usually). Returns 0 or -errno
+ * with err set ("file:line: [section] key: why"), then the checks across keys.
+ */
 int agent_conf_load(struct agent_conf *c, const char *path, char *err, size_t errlen);
 int agent_conf_load_string(struct agent_conf *c, const char *text, char *err, size_t errlen);
 
@@ -68,9 +66,21 @@ int agent_conf_load_string(struct agent_conf *c, const char *text, char *err, si
  */
 int agent_conf_check(const struct agent_conf *c, const char *name, char *err, size_t errlen);
 
-/* One "key=value" override from the command line ("balloon.driver=none"). */
-int agent_conf_set(struct agent_conf *c, const char *section, const char *key, const char *value,
-		   char *err, size_t errlen);
+/*
+ * One command-line override, "SECTION.KEY=VALUE" ("balloon.driver=none"),
+ * through the same table as the file. Returns 0 or -EINVAL with err holding
+ * "--set 'ARG': [section] key: why".
+ */
+int agent_conf_set(struct agent_conf *c, const char *arg, char *err, size_t errlen);
+
+/*
+ * What selfballoond runs with: the defaults, then path (skipped when it does
+ * not exist, unless must_exist), then each of sets[] (agent_conf_set), then
+ * the checks across keys again when there were overrides ("path with --set:
+ * psi_stall must be shorter than psi_window"). Returns 0 or -errno, err set.
+ */
+int agent_conf_build(struct agent_conf *c, const char *path, bool must_exist,
+		     const char *const *sets, int nsets, char *err, size_t errlen);
 
 /* Resolves a size/percentage against MemTotal (kB) into kB. */
 uint64_t size_pct_kb(const struct size_pct *s, uint64_t mem_total_kb);

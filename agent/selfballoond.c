@@ -134,41 +134,10 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	return 0;
 }
 
-/* Loads the file (if any) and the -o overrides into c. */
+/* The defaults, the file (if any) and the -o overrides into c. */
 static int load_conf(const struct opts *o, struct agent_conf *c, char *err, size_t errlen)
 {
-	bool loaded = false;
-	int r, i;
-
-	agent_conf_defaults(c);
-	if (o->conf_given || access(o->conf_path, F_OK) == 0) {
-		r = agent_conf_load(c, o->conf_path, err, errlen);
-		if (r < 0)
-			return r;
-		loaded = true;
-	}
-	for (i = 0; i < o->nsets; i++) {
-		char sec[32], key[64], e[200];
-		const char *dot = strchr(o->sets[i], '.'), *eq = strchr(o->sets[i], '=');
-
-		if (!dot || !eq || dot > eq || (size_t)(dot - o->sets[i]) >= sizeof(sec)) {
-			snprintf(err, errlen, "--set '%s': expected SECTION.KEY=VALUE", o->sets[i]);
-			return -EINVAL;
-		}
-		snprintf(sec, sizeof(sec), "%.*s", (int)(dot - o->sets[i]), o->sets[i]);
-		snprintf(key, sizeof(key), "%.*s", (int)(eq - dot - 1), dot + 1);
-		if (agent_conf_set(c, sec, key, eq + 1, e, sizeof(e)) < 0) {
-			snprintf(err, errlen, "--set '%s': %s", o->sets[i], e);
-			return -EINVAL;
-		}
-	}
-	/* The file was checked on its own; the overrides may break what holds across keys. */
-	if (o->nsets > 0) {
-		char name[300];
-		snprintf(name, sizeof(name), "%s with --set", loaded ? o->conf_path : "defaults");
-		return agent_conf_check(c, name, err, errlen);
-	}
-	return 0;
+	return agent_conf_build(c, o->conf_path, o->conf_given, o->sets, o->nsets, err, errlen);
 }
 
 static void read_totalreserve(struct agent *a)

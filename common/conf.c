@@ -9,6 +9,7 @@
 
 struct conf_ctx {
 	conf_key_fn fn;
+	conf_section_fn section_fn;
 	void *user;
 	FILE *file;       /* reading a file, or */
 	const char *text; /* reading a string */
@@ -16,43 +17,91 @@ struct conf_ctx {
 	int err_line;
 	int long_line; /* first line longer than inih takes, 0: none */
 	int in_long;   /* reading the rest of a long line */
-	char first_err[256];
+	char first_err[512];
 };
+
+/* The next line of the file or the string into buf; its length, or -1 at the end. */
+static int next_line(struct conf_ctx *c, char *buf, int size)
+{
+	int n = 0;
+
+	if (c->file) {
+		if (!fgets(buf, size, c->file))
+			return -1;
+		return (int)strlen(buf);
+	}
+	if (!*c->text)
+		return -1;
+	while (n < size - 1 && c->text[n] && c->text[n] != '\n')
+		n++;
+	if (n < size - 1 && c->text[n] == '\n')
+		n++;
+	memcpy(buf, c->text, (size_t)n);
+	buf[n] = '\0';
+	c->text += n;
+	return n;
+}
+
+/* A "[name]" header line (as inih reads it: blanks before '[' allowed) into name. */
+static bool section_header(const char *line, char *name, size_t size)
+{
+	const char *end;
+	size_t n;
+
+	line += strspn(line, " \t");
+	if (*line != '[')
+		return false;
+	end = strchr(line + 1, ']');
+	if (!end)
+		return false;
+	n = (size_t)(end - line - 1);
+	if (n >= size)
+		n = size - 1;
+	memcpy(name, line + 1, n);
+	name[n] = '\0';
+	return true;
+}
+
+/* Reports an error at the current line; false stops reading. */
+static bool check_section(struct conf_ctx *c, const char *buf)
+{
+	char name[128], err[sizeof(c->first_err)] = "";
+
+	if (!c->section_fn || !section_header(buf, name, sizeof(name)) ||
+	    c->section_fn(c->user, name, err, sizeof(err)) == 0)
+		return true;
+	if (!c->err_line) {
+		c->err_line = c->line;
+		snprintf(c->first_err, sizeof(c->first_err), "%s",
+			 err[0] ? err : "invalid section");
+	}
+	return false;
+}
 
 /* inih reader that counts lines, so handler errors know where they are. */
 static char *reader(char *buf, int size, void *p)
 {
 	struct conf_ctx *c = p;
-	int n = 0;
+	int n = next_line(c, buf, size);
+	bool starts_line = !c->in_long;
 
-	if (c->file) {
-		if (!fgets(buf, size, c->file))
-			return NULL;
-		n = (int)strlen(buf);
-	} else {
-		if (!*c->text)
-			return NULL;
-		while (n < size - 1 && c->text[n] && c->text[n] != '\n')
-			n++;
-		if (n < size - 1 && c->text[n] == '\n')
-			n++;
-		memcpy(buf, c->text, (size_t)n);
-		buf[n] = '\0';
-		c->text += n;
-	}
+	if (n < 0)
+		return NULL;
 	/* inih reads at most size-1 bytes a line: the rest would come back as another line */
-	if (!c->in_long)
+	if (starts_line)
 		c->line++;
 	c->in_long = n == size - 1 && buf[n - 1] != '\n';
 	if (c->in_long && !c->long_line)
 		c->long_line = c->line;
+	if (starts_line && !check_section(c, buf))
+		return NULL; /* an unknown section: stop at its header */
 	return buf;
 }
 
 static int trampoline(void *p, const char *section, const char *key, const char *value)
 {
 	struct conf_ctx *c = p;
-	char err[256] = "";
+	char err[sizeof(c->first_err)] = "";
 
 	if (c->fn(c->user, section, key, value, err, sizeof(err)) == 0)
 		return 1;
@@ -69,6 +118,8 @@ static int run(const char *name, struct conf_ctx *c, char *err, size_t errlen)
 
 	if (r == 0 && c->long_line)
 		r = c->long_line; /* a long line that happened to parse is still cut */
+	if (r == 0 && c->err_line)
+		r = c->err_line; /* reading stopped at a bad section */
 	if (r == 0)
 		return 0;
 	if (r == -2) {
@@ -86,9 +137,10 @@ static int run(const char *name, struct conf_ctx *c, char *err, size_t errlen)
 	return -EINVAL;
 }
 
-int conf_load(const char *path, conf_key_fn fn, void *user, char *err, size_t errlen)
+int conf_load(const char *path, conf_key_fn fn, conf_section_fn section_fn, void *user, char *err,
+	      size_t errlen)
 {
-	struct conf_ctx c = { .fn = fn, .user = user };
+	struct conf_ctx c = { .fn = fn, .section_fn = section_fn, .user = user };
 	int r;
 
 	c.file = fopen(path, "re");
@@ -102,10 +154,10 @@ int conf_load(const char *path, conf_key_fn fn, void *user, char *err, size_t er
 	return r;
 }
 
-int conf_load_string(const char *name, const char *text, conf_key_fn fn, void *user, char *err,
-		     size_t errlen)
+int conf_load_string(const char *name, const char *text, conf_key_fn fn, conf_section_fn section_fn,
+		     void *user, char *err, size_t errlen)
 {
-	struct conf_ctx c = { .fn = fn, .user = user, .text = text };
+	struct conf_ctx c = { .fn = fn, .section_fn = section_fn, .user = user, .text = text };
 
 	return run(name, &c, err, errlen);
 }

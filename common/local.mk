@@ -7,6 +7,7 @@ common_libcommon_a_SOURCES = \
 	common/fileio.c common/fileio.h \
 	common/notify.c common/notify.h \
 	common/conf.c common/conf.h \
+	common/confkey.c common/confset.c common/confkey.h \
 	common/util.c common/util.h \
 	common/balloonproto.c common/balloonproto.h
 common_libcommon_a_CFLAGS = $(AM_CFLAGS) $(INIH_CFLAGS)
@@ -23,4 +24,9 @@ TESTS += tests/unit/test_common_util
 tests_unit_test_common_util_SOURCES = tests/unit/test_common_util.c
 tests_unit_test_common_util_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_common_util_LDADD = common/libcommon.a $(CMOCKA_LIBS)
+check_PROGRAMS += tests/unit/test_common_conf
+TESTS += tests/unit/test_common_conf
+tests_unit_test_common_conf_SOURCES = tests/unit/test_common_conf.c
+tests_unit_test_common_conf_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_common_conf_LDADD = common/libcommon.a $(CMOCKA_LIBS) $(INIH_LIBS)
 endif

@@ -7,8 +7,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "conf.h"
+#include "confkey.h"
 #include "parse.h"
+#include "util.h"
 
 void vssd_config_defaults(struct vssd_config *c)
 {
@@ -28,198 +29,127 @@ void vssd_config_defaults(struct vssd_config *c)
 	snprintf(c->sysfs, sizeof(c->sysfs), "/sys");
 }
 
-static int set_str(char *dst, size_t size, const char *v, const char *key, bool absolute, char *err,
-		   size_t errlen)
+/* A group name, resolved now: the socket is chowned to it. Empty: root only. */
+static int set_socket_group(const struct conf_key *k, void *conf, const char *v, char *err,
+			    size_t errlen)
 {
-	if (strlen(v) >= size) {
-		snprintf(err, errlen, "%s: value too long (at most %zu characters)", key, size - 1);
-		return -1;
+	struct vssd_config *c = conf;
+	struct group *g;
+
+	if (conf_set_string(k, conf, v, err, errlen) < 0)
+		return -EINVAL;
+	c->have_gid = false;
+	if (!v[0])
+		return 0;
+	g = getgrnam(v);
+	if (!g) {
+		snprintf(err, errlen, "no group named '%s'", v);
+		return -EINVAL;
 	}
-	if (absolute && v[0] != '/') {
-		snprintf(err, errlen, "%s: '%s' is not an absolute path", key, v);
-		return -1;
-	}
-	strcpy(dst, v);
+	c->socket_gid = g->gr_gid;
+	c->have_gid = true;
 	return 0;
 }
 
-/* Splits a space-separated list into buf/arr. */
-static int set_list(char *buf, size_t size, const char **arr, const char *v, const char *key,
-		    bool paths, char *err, size_t errlen)
+static int set_virtio_port(const struct conf_key *k, void *conf, const char *v, char *err,
+			   size_t errlen)
 {
+	if (strchr(v, '/') && v[0] != '/') {
+		snprintf(err, errlen, "'%s' is neither a port name nor an absolute path", v);
+		return -EINVAL;
+	}
+	return conf_set_string(k, conf, v, err, errlen);
+}
+
+static int set_vsock_port(const struct conf_key *k, void *conf, const char *v, char *err,
+			  size_t errlen)
+{
+	struct vssd_config *c = conf;
+	uint64_t port = 0;
+
+	if (v[0] && parse_uint(v, 1, 0xfffffffeu, &port) < 0) {
+		snprintf(err, errlen, "'%s' is not a port number (1-4294967294, empty: off)", v);
+		return -EINVAL;
+	}
+	c->vsock_port = (uint32_t)port;
+	return 0;
+}
+
+static int set_vsock_cids(const struct conf_key *k, void *conf, const char *v, char *err,
+			  size_t errlen)
+{
+	struct vssd_config *c = conf;
+	uint32_t cids[VSSD_MAX_PATTERNS];
+	char buf[512], *p, *save = NULL;
 	size_t n = 0;
-	char *p, *save = NULL;
+	uint64_t cid;
 
-	if (set_str(buf, size, v, key, false, err, errlen) < 0)
-		return -1;
+	if (strlen(v) >= sizeof(buf)) {
+		snprintf(err, errlen, "value too long (at most %zu characters)", sizeof(buf) - 1);
+		return -EINVAL;
+	}
+	memcpy(buf, v, strlen(v) + 1);
 	for (p = strtok_r(buf, " \t,", &save); p; p = strtok_r(NULL, " \t,", &save)) {
-		if (n == VSSD_MAX_PATTERNS) {
-			snprintf(err, errlen, "%s: more than %d entries", key, VSSD_MAX_PATTERNS);
-			return -1;
+		if (n == VSSD_MAX_PATTERNS || parse_uint(p, 0, 0xffffffffu, &cid) < 0) {
+			snprintf(err, errlen, "'%s' is not a CID (list of up to %d numbers)", p,
+				 VSSD_MAX_PATTERNS);
+			return -EINVAL;
 		}
-		if (paths && p[0] != '/') {
-			snprintf(err, errlen, "%s: pattern '%s' must start with /", key, p);
-			return -1;
-		}
-		arr[n++] = p;
+		cids[n++] = (uint32_t)cid;
 	}
-	arr[n] = NULL;
+	memcpy(c->vsock_cids, cids, n * sizeof(cids[0]));
+	c->n_vsock_cids = n;
 	return 0;
 }
 
-static int duration(uint64_t *out, const char *v, const char *key, uint64_t min, uint64_t max,
-		    char *err, size_t errlen)
+/* auto, or a boolean: -1, 0, 1 */
+static int set_hyperv(const struct conf_key *k, void *conf, const char *v, char *err, size_t errlen)
 {
-	uint64_t ms;
+	struct vssd_config *c = conf;
+	bool b;
 
-	if (parse_duration_ms(v, &ms) < 0) {
-		snprintf(err, errlen, "%s: bad duration '%s' (examples: 500ms, 30s, 2min)", key, v);
-		return -1;
+	if (strcmp(v, "auto") == 0) {
+		c->hyperv = -1;
+		return 0;
 	}
-	if (ms < min || ms > max) {
-		char a[32], b[32];
-
-		snprintf(err, errlen, "%s: %s is out of range [%s, %s]", key, v,
-			 format_duration_ms(min, a, sizeof(a)),
-			 format_duration_ms(max, b, sizeof(b)));
-		return -1;
+	if (parse_bool(v, &b) == 0) {
+		c->hyperv = b;
+		return 0;
 	}
-	*out = ms;
-	return 0;
+	snprintf(err, errlen, "'%s' is not auto, yes or no", v);
+	return -EINVAL;
 }
 
-static int handler(void *user, const char *section, const char *key, const char *v, char *err,
-		   size_t errlen)
-{
-	struct vssd_config *c = user;
+#define K(sec, key, fn, field, ...) CONF_KEY(sec, key, fn, struct vssd_config, field, __VA_ARGS__)
+#define DURATION(sec, key, field) K(sec, key, conf_set_duration, field, .min = 100, .max = 3600000)
+#define PATTERNS(key, field, flag)                                                               \
+	K("freeze", key, conf_set_list, field##_buf, .aux = offsetof(struct vssd_config, field), \
+	  .max = VSSD_MAX_PATTERNS, .flags = (flag))
 
-	if (strcmp(section, "vssd") == 0) {
-		if (strcmp(key, "socket") == 0)
-			return set_str(c->socket, sizeof(c->socket), v, key, true, err, errlen);
-		if (strcmp(key, "state_dir") == 0)
-			return set_str(c->state_dir, sizeof(c->state_dir), v, key, true, err,
-				       errlen);
-		if (strcmp(key, "socket_group") == 0) {
-			struct group *g;
+static const struct conf_key keys[] = {
+	K("vssd", "socket", conf_set_path, socket),
+	K("vssd", "state_dir", conf_set_path, state_dir),
+	K("vssd", "socket_group", set_socket_group, socket_group),
+	DURATION("freeze", "timeout", timeout_ms),
+	DURATION("freeze", "hook_timeout", hook_timeout_ms),
+	K("freeze", "hooks_dir", conf_set_path, hooks_dir),
+	PATTERNS("include", include, CONF_ABSOLUTE),
+	PATTERNS("exclude", exclude, CONF_ABSOLUTE),
+	PATTERNS("exclude_types", exclude_types, 0),
+	K("freeze", "skip_loop", conf_set_bool, skip_loop),
+	K("qga", "virtio_port", set_virtio_port, virtio_port),
+	K("qga", "vsock_port", set_vsock_port, vsock_port),
+	K("qga", "vsock_allow_cids", set_vsock_cids, vsock_cids),
+	K("hyperv", "enable", set_hyperv, hyperv),
+	K("hyperv", "device", conf_set_path, hyperv_device),
+};
 
-			if (set_str(c->socket_group, sizeof(c->socket_group), v, key, false, err,
-				    errlen) < 0)
-				return -1;
-			c->have_gid = false;
-			if (!v[0])
-				return 0;
-			g = getgrnam(v);
-			if (!g) {
-				snprintf(err, errlen, "socket_group: no group named '%s'", v);
-				return -1;
-			}
-			c->socket_gid = g->gr_gid;
-			c->have_gid = true;
-			return 0;
-		}
-	} else if (strcmp(section, "freeze") == 0) {
-		if (strcmp(key, "timeout") == 0)
-			return duration(&c->timeout_ms, v, key, 100, 3600000, err, errlen);
-		if (strcmp(key, "hook_timeout") == 0)
-			return duration(&c->hook_timeout_ms, v, key, 100, 3600000, err, errlen);
-		if (strcmp(key, "hooks_dir") == 0)
-			return set_str(c->hooks_dir, sizeof(c->hooks_dir), v, key, true, err,
-				       errlen);
-		if (strcmp(key, "include") == 0)
-			return set_list(c->include_buf, sizeof(c->include_buf), c->include, v, key,
-					true, err, errlen);
-		if (strcmp(key, "exclude") == 0)
-			return set_list(c->exclude_buf, sizeof(c->exclude_buf), c->exclude, v, key,
-					true, err, errlen);
-		if (strcmp(key, "exclude_types") == 0)
-			return set_list(c->exclude_types_buf, sizeof(c->exclude_types_buf),
-					c->exclude_types, v, key, false, err, errlen);
-		if (strcmp(key, "skip_loop") == 0) {
-			if (parse_bool(v, &c->skip_loop) == 0)
-				return 0;
-			snprintf(err, errlen, "skip_loop: '%s' is not a boolean (yes/no)", v);
-			return -1;
-		}
-	} else if (strcmp(section, "qga") == 0) {
-		if (strcmp(key, "virtio_port") == 0) {
-			if (strchr(v, '/') && v[0] != '/') {
-				snprintf(
-					err, errlen,
-					"virtio_port: '%s' is neither a port name nor an absolute path",
-					v);
-				return -1;
-			}
-			return set_str(c->virtio_port, sizeof(c->virtio_port), v, key, false, err,
-				       errlen);
-		}
-		if (strcmp(key, "vsock_port") == 0) {
-			uint64_t port = 0;
-
-			if (v[0] && parse_uint(v, 1, 0xfffffffeu, &port) < 0) {
-				snprintf(
-					err, errlen,
-					"vsock_port: '%s' is not a port number (1-4294967294, empty: off)",
-					v);
-				return -1;
-			}
-			c->vsock_port = (uint32_t)port;
-			return 0;
-		}
-		if (strcmp(key, "vsock_allow_cids") == 0) {
-			char buf[512], *p, *save = NULL;
-			size_t n = 0;
-
-			if (set_str(buf, sizeof(buf), v, key, false, err, errlen) < 0)
-				return -1;
-			for (p = strtok_r(buf, " \t,", &save); p;
-			     p = strtok_r(NULL, " \t,", &save)) {
-				uint64_t cid;
-
-				if (n == VSSD_MAX_PATTERNS ||
-				    parse_uint(p, 0, 0xffffffffu, &cid) < 0) {
-					snprintf(
-						err, errlen,
-						"vsock_allow_cids: '%s' is not a CID (list of up to %d numbers)",
-						p, VSSD_MAX_PATTERNS);
-					return -1;
-				}
-				c->vsock_cids[n++] = (uint32_t)cid;
-			}
-			c->n_vsock_cids = n;
-			return 0;
-		}
-	} else if (strcmp(section, "hyperv") == 0) {
-		if (strcmp(key, "device") == 0)
-			return set_str(c->hyperv_device, sizeof(c->hyperv_device), v, key, true,
-				       err, errlen);
-		if (strcmp(key, "enable") == 0) {
-			bool b;
-
-			if (strcmp(v, "auto") == 0) {
-				c->hyperv = -1;
-				return 0;
-			}
-			if (parse_bool(v, &b) == 0) {
-				c->hyperv = b;
-				return 0;
-			}
-			snprintf(err, errlen, "enable: '%s' is not auto, yes or no", v);
-			return -1;
-		}
-	} else {
-		snprintf(err, errlen,
-			 "unknown section [%s] (expected [vssd], [freeze], [qga] or [hyperv])",
-			 section);
-		return -1;
-	}
-	snprintf(err, errlen, "unknown key '%s' in [%s]", key, section);
-	return -1;
-}
+static const struct conf_table table = { keys, ARRAY_SIZE(keys) };
 
 int vssd_config_load(struct vssd_config *c, const char *path, bool must_exist, char *err,
 		     size_t errlen)
 {
-	int r = conf_load(path, handler, c, err, errlen);
+	int r = conf_table_load(&table, c, path, err, errlen);
 
 	if (r == -ENOENT && !must_exist)
 		return 0;
@@ -228,5 +158,5 @@ int vssd_config_load(struct vssd_config *c, const char *path, bool must_exist, c
 
 int vssd_config_load_string(struct vssd_config *c, const char *text, char *err, size_t errlen)
 {
-	return conf_load_string("<string>", text, handler, c, err, errlen);
+	return conf_table_load_string(&table, c, "<string>", text, err, errlen);
 }

@@ -144,7 +144,7 @@ else not_ok "after reload the target is $(cat "$R/sys/fake/target")"; fi
 grep -q 'configuration reloaded' "$tmp/d.log" && ok "reload logged" || not_ok "reload not logged"
 printf '[balloon]\nbogus = 1\n' >"$tmp/d.conf"
 kill -HUP "$dpid"
-if wait_until 10000 grep -q 'd.conf:2: unknown key' "$tmp/d.log" && kill -0 "$dpid"; then
+if wait_until 10000 grep -q 'd.conf:2: \[balloon\] bogus: unknown key' "$tmp/d.log" && kill -0 "$dpid"; then
 	ok "bad reload reported with file:line, daemon keeps running"; else not_ok "bad reload"; fi
 kill -TERM "$dpid"
 i=0; while kill -0 "$dpid" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done

@@ -140,7 +140,7 @@ static void test_config_errors(void **state)
 	assert_int_equal(agent_conf_load_string(&c, "[balloon]\nmode = xen\ndown_hysteresis = 0\n",
 						err, sizeof(err)),
 			 -EINVAL);
-	assert_non_null(strstr(err, "(string):3:"));
+	assert_non_null(strstr(err, "<string>:3:"));
 	agent_conf_defaults(&c);
 	assert_int_equal(
 		agent_conf_load_string(&c, "[balloon]\nup_hysteresis = 0\n", err, sizeof(err)),
@@ -148,7 +148,7 @@ static void test_config_errors(void **state)
 	agent_conf_defaults(&c);
 	assert_int_equal(agent_conf_load_string(&c, "[balloon]\nbogus = 1\n", err, sizeof(err)),
 			 -EINVAL);
-	assert_non_null(strstr(err, "unknown key 'bogus'"));
+	assert_non_null(strstr(err, "[balloon] bogus: unknown key"));
 	agent_conf_defaults(&c);
 	assert_int_equal(agent_conf_load_string(&c, "[nope]\nx = 1\n", err, sizeof(err)), -EINVAL);
 	agent_conf_defaults(&c);
@@ -163,6 +163,37 @@ static void test_config_errors(void **state)
 	assert_int_equal(
 		agent_conf_load_string(&c, "[balloon]\ninterval = 5 parsecs\n", err, sizeof(err)),
 		-EINVAL);
+}
+
+/* new in the shared vocabulary: duplicates, empty unknown sections, --set through the table */
+static void test_config_vocabulary(void **state)
+{
+	struct agent_conf c;
+	char err[512];
+	(void)state;
+
+	agent_conf_defaults(&c);
+	assert_int_equal(agent_conf_load_string(&c, "[balloon]\ninterval = 1s\n\ninterval = 2s\n",
+						err, sizeof(err)),
+			 -EINVAL);
+	assert_string_equal(err,
+			    "<string>:4: [balloon] interval: given twice in this file (keep one)");
+	assert_int_equal(agent_conf_load_string(&c, "[balloon]\n[ballon]\n", err, sizeof(err)),
+			 -EINVAL);
+	assert_string_equal(err, "<string>:2: unknown section [ballon] (expected [balloon], "
+				 "[pressure], [hotplug], [metrics] or [daemon])");
+	agent_conf_defaults(&c);
+	assert_int_equal(agent_conf_set(&c, "balloon.interval=250ms", err, sizeof(err)), 0);
+	assert_int_equal(c.interval_ms, 250);
+	assert_int_equal(agent_conf_set(&c, "pressure.psi_window=20s", err, sizeof(err)), -EINVAL);
+	assert_string_equal(err,
+			    "--set 'pressure.psi_window=20s': [pressure] psi_window: 20s is out "
+			    "of range [500ms, 10s]");
+	assert_int_equal(agent_conf_set(&c, "daemon.oom_score_adj", err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "--set 'daemon.oom_score_adj': expected SECTION.KEY=VALUE");
+	assert_int_equal(agent_conf_set(&c, "balloon.mode=fast", err, sizeof(err)), -EINVAL);
+	assert_string_equal(
+		err, "--set 'balloon.mode=fast': [balloon] mode: 'fast' is not adaptive or xen");
 }
 
 static void test_config_values(void **state)
@@ -531,6 +562,7 @@ int main(void)
 		cmocka_unit_test(test_xen_converges),
 		cmocka_unit_test(test_config_errors),
 		cmocka_unit_test(test_config_values),
+		cmocka_unit_test(test_config_vocabulary),
 		cmocka_unit_test(test_adaptive_calm_inflates_rate_limited),
 		cmocka_unit_test(test_adaptive_psi),
 		cmocka_unit_test(test_adaptive_psi_trigger),

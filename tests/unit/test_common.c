@@ -136,19 +136,19 @@ static void test_conf_errors(void **state)
 	int count = 0;
 
 	(void)state;
-	assert_int_equal(conf_load_string("t.conf", "[s]\nk = 1\n# c\nk=2\n", handler, &count, err,
-					  sizeof(err)),
+	assert_int_equal(conf_load_string("t.conf", "[s]\nk = 1\n# c\nk=2\n", handler, NULL, &count,
+					  err, sizeof(err)),
 			 0);
 	assert_int_equal(count, 2);
 
-	assert_int_equal(conf_load_string("t.conf", "[s]\nk = 1\n\nbogus = 3\n", handler, &count,
-					  err, sizeof(err)),
+	assert_int_equal(conf_load_string("t.conf", "[s]\nk = 1\n\nbogus = 3\n", handler, NULL,
+					  &count, err, sizeof(err)),
 			 -EINVAL);
 	assert_string_equal(err, "t.conf:4: unknown key 'bogus' in [s]");
 
 	/* a syntax error before a bad key is reported as the syntax error, on its own line */
-	assert_int_equal(conf_load_string("t.conf", "[s]\nnot a pair\nbogus = 3\n", handler, &count,
-					  err, sizeof(err)),
+	assert_int_equal(conf_load_string("t.conf", "[s]\nnot a pair\nbogus = 3\n", handler, NULL,
+					  &count, err, sizeof(err)),
 			 -EINVAL);
 	assert_string_equal(err, "t.conf:2: syntax error (expected 'key = value' or '[section]')");
 
@@ -158,17 +158,17 @@ static void test_conf_errors(void **state)
 
 		snprintf(text, sizeof(text), "[s]\nk = %0250d\nk = 1\n", 7);
 		assert_int_equal(
-			conf_load_string("t.conf", text, handler, &count, err, sizeof(err)),
+			conf_load_string("t.conf", text, handler, NULL, &count, err, sizeof(err)),
 			-EINVAL);
 		assert_string_equal(err, "t.conf:2: line too long (at most 198 characters)");
 		snprintf(text, sizeof(text), "[s]\nk = %0190d\nbogus = 1\n", 7);
 		assert_int_equal(
-			conf_load_string("t.conf", text, handler, &count, err, sizeof(err)),
+			conf_load_string("t.conf", text, handler, NULL, &count, err, sizeof(err)),
 			-EINVAL);
 		assert_string_equal(err, "t.conf:3: unknown key 'bogus' in [s]");
 	}
 
-	assert_int_equal(conf_load("/nonexistent/x.conf", handler, &count, err, sizeof(err)),
+	assert_int_equal(conf_load("/nonexistent/x.conf", handler, NULL, &count, err, sizeof(err)),
 			 -ENOENT);
 	assert_string_equal(err, "/nonexistent/x.conf: No such file or directory");
 }

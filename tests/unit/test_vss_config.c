@@ -204,20 +204,31 @@ static void test_unknown(void **state)
 {
 	(void)state;
 	expect_error("[freeze]\ntimeout = 5s\nbogus = 1\n",
-		     "<string>:3: unknown key 'bogus' in [freeze]");
+		     "<string>:3: [freeze] bogus: unknown key");
 	expect_error("# comment\n[vssd]\n\nsocket = /run/x.sock\nstate = /run\n",
-		     "<string>:5: unknown key 'state' in [vssd]");
+		     "<string>:5: [vssd] state: unknown key");
 	/* keys in the wrong section */
-	expect_error("[vssd]\ntimeout = 5s\n", "<string>:2: unknown key 'timeout' in [vssd]");
+	expect_error("[vssd]\ntimeout = 5s\n", "<string>:2: [vssd] timeout: unknown key");
 	expect_error("[freeze]\nsocket = /run/x.sock\n",
-		     "<string>:2: unknown key 'socket' in [freeze]");
-	expect_error_prefix("[vssd]\n\n[extra]\nx = 1\n", "<string>:4: unknown section [extra]");
+		     "<string>:2: [freeze] socket: unknown key");
+	expect_error_prefix("[vssd]\n\n[extra]\nx = 1\n", "<string>:3: unknown section [extra]");
 	/* a key before any section */
 	expect_error_prefix("timeout = 5s\n", "<string>:1: unknown section []");
 	/* the first error is reported */
-	expect_error("[freeze]\nfoo = 1\nbar = 2\n", "<string>:2: unknown key 'foo' in [freeze]");
+	expect_error("[freeze]\nfoo = 1\nbar = 2\n", "<string>:2: [freeze] foo: unknown key");
 	/* not key = value */
 	expect_error_prefix("[freeze]\ntimeout 5s\n", "<string>:2: ");
+}
+
+/* new in the shared vocabulary: a key given twice, a section without keys */
+static void test_duplicates_and_empty_sections(void **state)
+{
+	(void)state;
+	expect_error("[freeze]\ntimeout = 5s\nskip_loop = no\ntimeout = 6s\n",
+		     "<string>:4: [freeze] timeout: given twice in this file (keep one)");
+	expect_error(
+		"[vssd]\n[extra]\n[freeze]\n",
+		"<string>:2: unknown section [extra] (expected [vssd], [freeze], [qga] or [hyperv])");
 }
 
 static void test_bad_values(void **state)
@@ -226,30 +237,31 @@ static void test_bad_values(void **state)
 
 	(void)state;
 	expect_error_prefix("[freeze]\ntimeout = soon\n",
-			    "<string>:2: timeout: bad duration 'soon'");
+			    "<string>:2: [freeze] timeout: bad duration 'soon'");
 	expect_error_prefix("[freeze]\nhook_timeout = -5s\n",
-			    "<string>:2: hook_timeout: bad duration");
+			    "<string>:2: [freeze] hook_timeout: bad duration");
 	expect_error_prefix("[freeze]\ntimeout = 50ms\n",
-			    "<string>:2: timeout: 50ms is out of range");
-	expect_error_prefix("[freeze]\ntimeout = 2h\n", "<string>:2: timeout: 2h is out of range");
+			    "<string>:2: [freeze] timeout: 50ms is out of range");
+	expect_error_prefix("[freeze]\ntimeout = 2h\n",
+			    "<string>:2: [freeze] timeout: 2h is out of range");
 	expect_error_prefix("[freeze]\n\nhook_timeout = 0\n",
-			    "<string>:3: hook_timeout: 0 is out of range");
+			    "<string>:3: [freeze] hook_timeout: 0 is out of range");
 	expect_error("[vssd]\nsocket = vssd.sock\n",
-		     "<string>:2: socket: 'vssd.sock' is not an absolute path");
+		     "<string>:2: [vssd] socket: 'vssd.sock' is not an absolute path");
 	expect_error("[vssd]\nstate_dir = run/vssd\n",
-		     "<string>:2: state_dir: 'run/vssd' is not an absolute path");
+		     "<string>:2: [vssd] state_dir: 'run/vssd' is not an absolute path");
 	expect_error("[freeze]\nhooks_dir = hooks.d\n",
-		     "<string>:2: hooks_dir: 'hooks.d' is not an absolute path");
+		     "<string>:2: [freeze] hooks_dir: 'hooks.d' is not an absolute path");
 	expect_error("[freeze]\ninclude = /srv srv/*\n",
-		     "<string>:2: include: pattern 'srv/*' must start with /");
+		     "<string>:2: [freeze] include: pattern 'srv/*' must start with /");
 	expect_error("[freeze]\nexclude = *tmp*\n",
-		     "<string>:2: exclude: pattern '*tmp*' must start with /");
+		     "<string>:2: [freeze] exclude: pattern '*tmp*' must start with /");
 	expect_error("[freeze]\nskip_loop = maybe\n",
-		     "<string>:2: skip_loop: 'maybe' is not a boolean (yes/no)");
+		     "<string>:2: [freeze] skip_loop: 'maybe' is not a boolean (yes/no)");
 	expect_error("[freeze]\nskip_loop =\n",
-		     "<string>:2: skip_loop: '' is not a boolean (yes/no)");
+		     "<string>:2: [freeze] skip_loop: '' is not a boolean (yes/no)");
 	expect_error("[vssd]\nsocket_group = no-such-group-xyzzy\n",
-		     "<string>:2: socket_group: no group named 'no-such-group-xyzzy'");
+		     "<string>:2: [vssd] socket_group: no group named 'no-such-group-xyzzy'");
 	/* sun_path holds 108 bytes */
 	memset(longval, 'a', sizeof(longval));
 	longval[0] = '/';
@@ -258,7 +270,7 @@ static void test_bad_values(void **state)
 		char text[300];
 
 		snprintf(text, sizeof(text), "[vssd]\nsocket = %s", longval);
-		expect_error_prefix(text, "<string>:2: socket: value too long");
+		expect_error_prefix(text, "<string>:2: [vssd] socket: value too long");
 	}
 }
 
@@ -276,7 +288,7 @@ static void test_too_many_patterns(void **state)
 	assert_int_equal(vssd_config_load_string(&c, text, err, sizeof(err)), 0);
 	assert_int_equal(count(c.exclude), VSSD_MAX_PATTERNS);
 	strcat(text, " /one-more\n");
-	expect_error_prefix(text, "<string>:2: exclude: more than 32 entries");
+	expect_error_prefix(text, "<string>:2: [freeze] exclude: more than 32 entries");
 }
 
 static void test_load_file(void **state)
@@ -310,7 +322,7 @@ static void test_load_file(void **state)
 	{
 		char want[PATH_MAX + 64];
 
-		snprintf(want, sizeof(want), "%s:4: unknown key 'watchdog' in [freeze]", path);
+		snprintf(want, sizeof(want), "%s:4: [freeze] watchdog: unknown key", path);
 		assert_string_equal(err, want);
 	}
 	unlink(path);
@@ -344,11 +356,17 @@ static void test_shipped_conf(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_defaults),         cmocka_unit_test(test_empty_text),
-		cmocka_unit_test(test_every_key),        cmocka_unit_test(test_values),
-		cmocka_unit_test(test_keys_independent), cmocka_unit_test(test_unknown),
-		cmocka_unit_test(test_bad_values),       cmocka_unit_test(test_too_many_patterns),
-		cmocka_unit_test(test_load_file),        cmocka_unit_test(test_shipped_conf),
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_empty_text),
+		cmocka_unit_test(test_every_key),
+		cmocka_unit_test(test_values),
+		cmocka_unit_test(test_keys_independent),
+		cmocka_unit_test(test_unknown),
+		cmocka_unit_test(test_bad_values),
+		cmocka_unit_test(test_too_many_patterns),
+		cmocka_unit_test(test_load_file),
+		cmocka_unit_test(test_shipped_conf),
+		cmocka_unit_test(test_duplicates_and_empty_sections),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
