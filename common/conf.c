@@ -17,6 +17,13 @@ struct conf_ctx {
 	int err_line;
 	int long_line; /* first line longer than inih takes, 0: none */
 	int in_long;   /* reading the rest of a long line */
+	/*
+	 * inih's multi-line values: an indented line right after a key is a
+	 * continuation and comes back as that key again. What is needed to tell:
+	 */
+	bool indented;          /* the current line starts with a blank */
+	char prev_key[128];     /* the last key of the current section, "": none */
+	char cur[INI_MAX_LINE]; /* the current line without blanks around it */
 	char first_err[512];
 };
 
@@ -42,14 +49,13 @@ static int next_line(struct conf_ctx *c, char *buf, int size)
 	return n;
 }
 
-/* A "[name]" header line (as inih reads it: blanks before '[' allowed) into name. */
-static bool section_header(const char *line, char *name, size_t size)
+/* A "[name]" header line into name (inih: an indented one only when it cannot continue a value). */
+static bool section_header(const struct conf_ctx *c, char *name, size_t size)
 {
-	const char *end;
+	const char *line = c->cur, *end;
 	size_t n;
 
-	line += strspn(line, " \t");
-	if (*line != '[')
+	if (*line != '[' || (c->indented && c->prev_key[0]))
 		return false;
 	end = strchr(line + 1, ']');
 	if (!end)
@@ -63,12 +69,14 @@ static bool section_header(const char *line, char *name, size_t size)
 }
 
 /* Reports an error at the current line; false stops reading. */
-static bool check_section(struct conf_ctx *c, const char *buf)
+static bool check_section(struct conf_ctx *c)
 {
 	char name[128], err[sizeof(c->first_err)] = "";
 
-	if (!c->section_fn || !section_header(buf, name, sizeof(name)) ||
-	    c->section_fn(c->user, name, err, sizeof(err)) == 0)
+	if (!section_header(c, name, sizeof(name)))
+		return true;
+	c->prev_key[0] = '\0';
+	if (!c->section_fn || c->section_fn(c->user, name, err, sizeof(err)) == 0)
 		return true;
 	if (!c->err_line) {
 		c->err_line = c->line;
@@ -76,6 +84,22 @@ static bool check_section(struct conf_ctx *c, const char *buf)
 			 err[0] ? err : "invalid section");
 	}
 	return false;
+}
+
+static void remember(struct conf_ctx *c, const char *buf)
+{
+	size_t n;
+
+	c->indented = buf[0] == ' ' || buf[0] == '\t';
+	buf += strspn(buf, " \t");
+	n = strlen(buf);
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' ' ||
+			 buf[n - 1] == '\t'))
+		n--;
+	if (n >= sizeof(c->cur))
+		n = sizeof(c->cur) - 1;
+	memcpy(c->cur, buf, n);
+	c->cur[n] = '\0';
 }
 
 /* inih reader that counts lines, so handler errors know where they are. */
@@ -93,7 +117,10 @@ static char *reader(char *buf, int size, void *p)
 	c->in_long = n == size - 1 && buf[n - 1] != '\n';
 	if (c->in_long && !c->long_line)
 		c->long_line = c->line;
-	if (starts_line && !check_section(c, buf))
+	if (!starts_line)
+		return buf;
+	remember(c, buf);
+	if (!check_section(c))
 		return NULL; /* an unknown section: stop at its header */
 	return buf;
 }
@@ -102,8 +129,16 @@ static int trampoline(void *p, const char *section, const char *key, const char 
 {
 	struct conf_ctx *c = p;
 	char err[sizeof(c->first_err)] = "";
+	bool continued = c->indented && strcmp(key, c->prev_key) == 0 &&
+			 strncmp(c->cur, value, strlen(value)) == 0;
 
-	if (c->fn(c->user, section, key, value, err, sizeof(err)) == 0)
+	snprintf(c->prev_key, sizeof(c->prev_key), "%s", key);
+	if (continued)
+		snprintf(err, sizeof(err),
+			 "an indented line continues the value of %s above; a value must be on one "
+			 "line",
+			 key);
+	else if (c->fn(c->user, section, key, value, err, sizeof(err)) == 0)
 		return 1;
 	if (!c->err_line) {
 		c->err_line = c->line;

@@ -172,6 +172,29 @@ static void test_duplicates(void **state)
 	assert_string_equal(t.str, "c");
 }
 
+/* inih continues a value on an indented line; that is an error, not a silent replacement */
+static void test_indented_lines(void **state)
+{
+	struct t t = { 0 };
+
+	(void)state;
+	expect_error("[t]\nlist = /a\n   /b\n",
+		     "t.conf:3: an indented line continues the value of list above; a value must "
+		     "be on one line");
+	expect_error("[t]\nlist = /a\n# comment\n\t/b ; inline\n",
+		     "t.conf:4: an indented line continues the value of list above; a value must "
+		     "be on one line");
+	/* inih reads an indented key after a key as a continuation too */
+	expect_error("[s]\nstr = a\n  dur = 1s\n",
+		     "t.conf:3: an indented line continues the value of str above; a value must "
+		     "be on one line");
+	/* indented keys and headers are fine where nothing can be continued */
+	load_ok(&t, "  [s]\n  str = a\n[t]\n\tflag = yes\n");
+	assert_string_equal(t.str, "a");
+	assert_true(t.flag);
+	expect_error("  [nope]\n", "t.conf:1: unknown section [nope] (expected [s] or [t])");
+}
+
 static void test_set_one(void **state)
 {
 	struct t t = { 0 };
@@ -196,6 +219,7 @@ int main(void)
 		cmocka_unit_test(test_list_unchanged_on_error),
 		cmocka_unit_test(test_unknown_names),
 		cmocka_unit_test(test_duplicates),
+		cmocka_unit_test(test_indented_lines),
 		cmocka_unit_test(test_set_one),
 	};
 
