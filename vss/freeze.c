@@ -78,7 +78,14 @@ void engine_set_fs_ops(struct engine *e, const struct fs_ops *ops)
 
 int engine_start(struct engine *e)
 {
-	return e->wd.pid > 0 ? 0 : watchdog_spawn(&e->wd);
+	if (e->wd.pid > 0)
+		return 0;
+	e->wd.helper = watchdog_helper();
+	if (!e->wd.helper && (!e->wd.ops || e->wd.ops == &fs_ops_kernel))
+		log_warn("%s is missing: the watchdog runs as a copy of vssd (more memory, same "
+			 "guarantees); reinstall vssd",
+			 VSSD_WATCHDOG_PATH);
+	return watchdog_spawn(&e->wd);
 }
 
 static void close_fds(struct mount_set *s)

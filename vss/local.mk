@@ -8,7 +8,7 @@ vss_libvss_a_SOURCES = \
 	vss/mounts.c vss/mounts.h \
 	vss/hooks.c vss/hooks.h \
 	vss/fsops.c vss/fsops.h \
-	vss/watchdog.c vss/watchdog.h \
+	vss/watchdog.c vss/watchdog.h vss/watchdog_main.c vss/watchdog_proto.h \
 	vss/record.c vss/record.h \
 	vss/owner.c vss/owner.h \
 	vss/freeze.c vss/freeze.h \
@@ -18,12 +18,19 @@ vss_libvss_a_SOURCES = \
 	vss/control.c vss/control.h \
 	vss/hyperv.c vss/hyperv.h vss/hyperv_abi.h \
 	vss/vport.c vss/vport.h
-vss_libvss_a_CFLAGS = $(AM_CFLAGS) $(MOUNT_CFLAGS) $(INIH_CFLAGS) $(JSONC_CFLAGS)
+vss_libvss_a_CFLAGS = $(AM_CFLAGS) $(MOUNT_CFLAGS) $(INIH_CFLAGS) $(JSONC_CFLAGS) \
+	-DVSSD_WATCHDOG_PATH=\"$(pkglibexecdir)/vssd-watchdog\"
 VSS_LIBS = vss/libvss.a common/libcommon.a $(MOUNT_LIBS) $(INIH_LIBS) $(JSONC_LIBS)
 
 vss_vssd_SOURCES = vss/vssd.c
 vss_vssd_CFLAGS = $(AM_CFLAGS) $(MOUNT_CFLAGS) $(JSONC_CFLAGS)
 vss_vssd_LDADD = $(VSS_LIBS)
+
+# The watchdog as its own executable: libc only (vss/watchdog.h).
+pkglibexec_PROGRAMS = vss/vssd-watchdog
+vss_vssd_watchdog_SOURCES = vss/vssd-watchdog.c vss/watchdog_main.c vss/watchdog_proto.h \
+	vss/fsops.c vss/fsops.h
+vss_vssd_watchdog_LDADD = common/libcommon.a
 
 vss_vssctl_SOURCES = vss/vssctl.c vss/qga_client.c vss/qga_client.h
 vss_vssctl_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)

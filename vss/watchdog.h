@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The freeze watchdog: one process, spawned when vssd starts, that never
- * does anything but wait and call FITHAW. For each freeze vssd hands it the
+ * does anything but wait and call FITHAW: the small vssd-watchdog executable
+ * (only libc, its memory locked), or a fork of vssd when that is missing. For each freeze vssd hands it the
  * directory fds (SCM_RIGHTS) and arms it with a timeout; it thaws, in the
  * reverse order of freezing, every fd announced and not disowned, when the
  * timeout passes (and reports it) or the moment vssd goes away (EOF).
@@ -15,17 +16,27 @@
 #include <sys/types.h>
 
 #include "fsops.h"
-
-#define WATCHDOG_MAX_FDS 4096
+#include "watchdog_proto.h"
 
 struct watchdog {
 	pid_t pid;                /* 0: not running */
 	int sock;                 /* our end of the SEQPACKET pair, -1 when not running */
 	uint32_t gen;             /* generation of the current (or last) arming */
 	const struct fs_ops *ops; /* its FITHAW (NULL: the kernel's); taken at spawn */
+	const char *helper; /* vssd-watchdog to run (kernel's ops); NULL: the loop in the fork */
 };
 
-/* Forks the watchdog process. Returns 0 or -errno. */
+/*
+ * Where vssd-watchdog is: beside the running executable (a build tree), else
+ * where it is installed. NULL when neither is executable.
+ */
+const char *watchdog_helper(void);
+
+/*
+ * Forks the watchdog process; with the kernel's ops the child runs w->helper
+ * (its socket as fd 3, nothing else open, an empty environment), else, or
+ * when that cannot be executed, the same loop itself. Returns 0 or -errno.
+ */
 int watchdog_spawn(struct watchdog *w);
 
 /*

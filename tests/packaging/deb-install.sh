@@ -85,6 +85,9 @@ fi
 out=$(vssd --version 2>&1)
 expect "vssd --version" "^vssd .*$(echo "${V%-*}" | sed 's/\./\\./g')" "$out"
 check "vssctl --help runs" sh -c 'vssctl --help >/dev/null 2>&1'
+wd=$(dpkg -L vssd | grep '/selfballoon/vssd-watchdog$')
+check "vssd-watchdog installed (${wd:-missing}), executable, where vssd looks for it" \
+	sh -c '[ -n "$1" ] && [ -x "$1" ] && grep -qaF "$1" /usr/sbin/vssd' sh "$wd"
 check "selfballoond --version" sh -c 'selfballoond --version >/dev/null'
 check "vssd --check-config on the installed /etc/selfballoon/vssd.conf (its default path)" \
 	sh -c 'vssd --check-config >/dev/null 2>&1 && [ -f /etc/selfballoon/vssd.conf ]'

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The watchdog protocol with a real watchdog process. The fds are plain
- * directories on whatever /tmp is: nothing is frozen, and the watchdog's
- * FITHAW on them fails harmlessly (EINVAL), so only the messages are tested.
+ * The watchdog protocol with a real watchdog process, both kinds: the
+ * vssd-watchdog executable (from the build tree) and the loop in a fork of
+ * this process. The fds are plain directories on whatever /tmp is: nothing
+ * is frozen, and the watchdog's FITHAW on them fails harmlessly (EINVAL), so
+ * only the messages are tested.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,21 +16,26 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "testutil.h"
 #include "watchdog.h"
 
 static struct watchdog wd;
 static int dirs[3];
+static char helper[4096]; /* the build tree's vssd-watchdog */
 
 static int setup(void **state)
 {
 	int i;
 
-	(void)state;
+	wd.helper = *state ? helper : NULL;
 	for (i = 0; i < 3; i++) {
 		dirs[i] = open("/tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		assert_true(dirs[i] >= 0);
@@ -124,13 +131,70 @@ static void test_late_watchdog_does_not_fire_next_arming(void **state)
 	assert_int_equal(watchdog_disarm(&wd), 0);
 }
 
+/* The executable maps libc and nothing of vssd's libraries, and its memory is locked. */
+static void test_helper_maps_only_libc(void **state)
+{
+	struct timespec tick = { 0, 10 * 1000000L };
+	char path[64], line[512], exe[4096];
+	bool locked = false;
+	int i;
+	ssize_t n;
+	FILE *f;
+
+	(void)state;
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)wd.pid);
+	for (i = 0; i < 200; i++) { /* the forked child execs it: up to 2 s */
+		n = readlink(path, exe, sizeof(exe) - 1);
+		assert_true(n > 0);
+		exe[n] = '\0';
+		if (strcmp(strrchr(exe, '/'), "/vssd-watchdog") == 0)
+			break;
+		nanosleep(&tick, NULL);
+	}
+	assert_string_equal(strrchr(exe, '/'), "/vssd-watchdog");
+	/* it has its own memory once it is armed: an arming is acknowledged after the exec */
+	assert_int_equal(watchdog_arm(&wd, dirs, 1, 10000), 0);
+	assert_int_equal(watchdog_disarm(&wd), 0);
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)wd.pid);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		assert_null(strstr(line, "json-c"));
+		assert_null(strstr(line, "libmount"));
+		assert_null(strstr(line, "inih"));
+	}
+	fclose(f);
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)wd.pid);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f))
+		if (strncmp(line, "VmLck:", 6) == 0)
+			locked = strtoul(line + 6, NULL, 10) > 0;
+	fclose(f);
+	assert_true(locked);
+}
+
+#define BOTH(t)                                                   \
+	{ #t " (fork)", t, setup, teardown, NULL },               \
+	{                                                         \
+#t " (vssd-watchdog)", t, setup, teardown, helper \
+	}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_fired_reports_confirmations, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_disarm_prevents_fire, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_late_watchdog_does_not_fire_next_arming, setup,
-						teardown),
+		BOTH(test_fired_reports_confirmations),
+		BOTH(test_disarm_prevents_fire),
+		BOTH(test_late_watchdog_does_not_fire_next_arming),
+		{ "test_helper_maps_only_libc", test_helper_maps_only_libc, setup, teardown,
+		  helper },
 	};
+	const char *b = getenv("top_builddir");
+
+	snprintf(helper, sizeof(helper), "%s/vss/vssd-watchdog", b && *b ? b : ".");
+	if (access(helper, X_OK) != 0) {
+		fprintf(stderr, "%s: not built (make)\n", helper);
+		return 1;
+	}
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

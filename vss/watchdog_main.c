@@ -1,0 +1,233 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The watchdog's side: receives fds, polls, FITHAW. No other I/O, no library
+ * but libc (it is also the vssd-watchdog executable).
+ */
+#include "watchdog_proto.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "util.h"
+
+enum { NONE, ANNOUNCED, CONFIRMED };
+
+static int held[WATCHDOG_MAX_FDS];
+static uint32_t announced[WATCHDOG_MAX_FDS]; /* order of FREEZING, for the reverse thaw */
+static unsigned char fstate[WATCHDOG_MAX_FDS];
+
+struct wd_state {
+	const struct fs_ops *ops;
+	size_t nheld, nann;
+	uint32_t confirmed_upto; /* 1 + the highest index confirmed FROZEN */
+	uint64_t deadline;
+	uint32_t gen;
+	bool armed;
+	bool truncated; /* fds were lost (MSG_CTRUNC) since the last arming */
+};
+
+static void release(struct wd_state *st)
+{
+	size_t i;
+
+	for (i = 0; i < st->nheld; i++)
+		close(held[i]);
+	st->nheld = 0;
+	st->nann = 0;
+	st->confirmed_upto = 0;
+	st->armed = false;
+	st->truncated = false;
+}
+
+/* thaws, in the reverse order of freezing, the fds at least in state min */
+static unsigned thaw_all(const struct wd_state *st, unsigned char min)
+{
+	unsigned n = 0;
+	size_t i;
+
+	for (i = st->nann; i-- > 0;) {
+		uint32_t k = announced[i];
+
+		if (k < st->nheld && fstate[k] >= min && st->ops->thaw(held[k]) == 0)
+			n++;
+	}
+	return n;
+}
+
+static void reply(int sock, uint32_t op, uint32_t gen, uint32_t arg)
+{
+	struct wd_msg m = { .op = op, .gen = gen, .arg = arg };
+
+	send(sock, &m, sizeof(m), MSG_NOSIGNAL);
+}
+
+/* Keeps the fds that rode along with a message (SCM_RIGHTS). */
+static void take_fds(struct wd_state *st, struct msghdr *mh)
+{
+	struct cmsghdr *c;
+
+	if (mh->msg_flags & MSG_CTRUNC)
+		st->truncated = true; /* EMFILE: some fds never arrived */
+	for (c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
+		size_t k, cnt;
+
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		cnt = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (k = 0; k < cnt; k++) {
+			int fd;
+
+			memcpy(&fd, CMSG_DATA(c) + k * sizeof(int), sizeof(fd));
+			if (st->nheld < WATCHDOG_MAX_FDS)
+				held[st->nheld++] = fd;
+			else {
+				close(fd);
+				st->truncated = true;
+			}
+		}
+	}
+}
+
+/* ARM: holds exactly the fds sent for this arming, starts the clock, acknowledges. */
+static void arm(int sock, struct wd_state *st, const struct wd_msg *m)
+{
+	bool ok;
+
+	/* drop any fds left from a failed arming */
+	if (st->nheld > m->arg) {
+		size_t extra = st->nheld - m->arg, k;
+
+		for (k = 0; k < extra; k++)
+			close(held[k]);
+		memmove(held, held + extra, m->arg * sizeof(held[0]));
+		st->nheld = m->arg;
+	}
+	ok = st->nheld == m->arg && !st->truncated;
+	memset(fstate, NONE, sizeof(fstate));
+	st->nann = 0;
+	st->confirmed_upto = 0;
+	st->gen = m->gen;
+	if (ok) {
+		st->deadline = now_ms() + m->arg64;
+		st->armed = true;
+	} else {
+		release(st);
+		st->gen = m->gen;
+	}
+	reply(sock, WD_ARMED, m->gen, ok);
+}
+
+/* Receives and handles one message. Returns its op, 0 when none is waiting, -1 on EOF. */
+static int receive(int sock, struct wd_state *st, bool wait)
+{
+	char cbuf[CMSG_SPACE(sizeof(int) * FDS_PER_MSG)];
+	struct wd_msg m;
+	struct iovec iov = { .iov_base = &m, .iov_len = sizeof(m) };
+	struct msghdr mh = {
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = cbuf,
+		.msg_controllen = sizeof(cbuf),
+	};
+	ssize_t r;
+
+	do
+		r = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC | (wait ? 0 : MSG_DONTWAIT));
+	while (r < 0 && errno == EINTR);
+	if (r < 0 && errno == EAGAIN)
+		return 0;
+	if (r != (ssize_t)sizeof(m))
+		return -1; /* EOF: vssd is gone */
+	take_fds(st, &mh);
+	switch (m.op) {
+	case WD_ARM: arm(sock, st, &m); break;
+	case WD_FREEZING:
+		if (st->armed && m.arg < st->nheld && st->nann < WATCHDOG_MAX_FDS) {
+			fstate[m.arg] = ANNOUNCED;
+			announced[st->nann++] = m.arg;
+		}
+		break;
+	case WD_FROZEN:
+		if (st->armed && m.arg < st->nheld && fstate[m.arg] == ANNOUNCED) {
+			fstate[m.arg] = CONFIRMED;
+			if (m.arg + 1 > st->confirmed_upto)
+				st->confirmed_upto = m.arg + 1;
+		}
+		break;
+	case WD_DISOWN:
+		if (m.arg < st->nheld)
+			fstate[m.arg] = NONE;
+		break;
+	case WD_DISARM:
+		if (m.gen == st->gen)
+			release(st);
+		break;
+	default: break;
+	}
+	return (int)m.op;
+}
+
+void watchdog_main(int sock, const struct fs_ops *ops)
+{
+	struct wd_state st = { .ops = ops };
+	struct rlimit rl;
+	sigset_t all;
+	int op;
+
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, NULL); /* only SIGKILL stops us */
+	prctl(PR_SET_NAME, "vssd-watchdog", 0, 0, 0);
+	mlockall(MCL_CURRENT | MCL_FUTURE);
+	/* room for every fd vssd may hand over */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+
+	for (;;) {
+		struct pollfd p = { .fd = sock, .events = POLLIN };
+		int timeout = -1;
+
+		if (st.armed) {
+			uint64_t t = now_ms();
+
+			if (t >= st.deadline) {
+				uint32_t upto;
+
+				/*
+				 * First what vssd sent before the deadline (its confirmations), up to
+				 * a disarm or a new arming: those end this arming's business.
+				 */
+				while ((op = receive(sock, &st, false)) > 0 && op != WD_ARM &&
+				       op != WD_DISARM)
+					;
+				if (op < 0)
+					break;
+				if (!st.armed || now_ms() < st.deadline)
+					continue;
+				upto = st.confirmed_upto;
+				thaw_all(&st, CONFIRMED);
+				reply(sock, WD_FIRED, st.gen, upto);
+				release(&st);
+				continue;
+			}
+			timeout = (int)(st.deadline - t > 60000 ? 60000 : st.deadline - t);
+		}
+		if (poll(&p, 1, timeout) <= 0)
+			continue;
+		if (receive(sock, &st, true) < 0)
+			break;
+	}
+	/* EOF: vssd is gone; thaw every filesystem it announced and did not disown */
+	if (st.armed)
+		thaw_all(&st, ANNOUNCED);
+	_exit(0);
+}
