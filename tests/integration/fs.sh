@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Filesystem and vssd helpers for the vss integration tests (sourced after lib.sh).
 #
-# Safety model (see DESIGN.md "Testing freezes safely"):
+# Safety model (ARCHITECTURE.md, "Tests"; the rules every test that freezes follows):
 #  - every filesystem is a sparse image in a private `mktemp -d` directory ($T),
 #    attached with `losetup -f --show` (recorded in $T/loops) and mounted under $T;
 #  - the test body runs in `unshare --mount --propagation private` (fs_enter
