@@ -76,7 +76,7 @@ tests/integration/agent-balloon.log: $(filter-out tests/integration/agent-balloo
 # Fuzz targets of the agent's parsers and policy (the policy's with the safety rule as
 # its assertion): replayed over their committed corpora and mutations in make check
 # (tests/fuzz/agent.sh); `make fuzz-agent` builds them for libFuzzer and
-# tests/fuzz/fuzz-agent.sh SECONDS runs each for a bounded time (CI).
+# tests/fuzz/fuzz-run.sh runs each for a bounded time (CI).
 AGENT_FUZZ = meminfo vmstat psi zoneinfo policy
 AGENT_FUZZ_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/agent -I$(top_srcdir)/tests/unit -I$(top_srcdir)/tests/fuzz
 AGENT_FUZZ_LIBS = agent/libagent.a common/libcommon.a $(UDEV_LIBS) $(INIH_LIBS)
@@ -99,7 +99,7 @@ tests_fuzz_replay_policy_SOURCES = tests/fuzz/fuzz_policy.c tests/fuzz/replay.c 
 tests_fuzz_replay_policy_CFLAGS = $(AGENT_FUZZ_CFLAGS)
 tests_fuzz_replay_policy_LDADD = $(AGENT_FUZZ_LIBS)
 TESTS += tests/fuzz/agent.sh
-EXTRA_DIST += tests/fuzz/agent.sh tests/fuzz/fuzz-agent.sh $(addprefix tests/fuzz/corpus-,$(AGENT_FUZZ))
+EXTRA_DIST += tests/fuzz/agent.sh $(addprefix tests/fuzz/corpus-,$(AGENT_FUZZ))
 
 fuzz-agent:
 	for t in $(AGENT_FUZZ); do \

@@ -104,20 +104,44 @@ tests_unit_test_vss_freeze_LDADD = $(VSS_TEST_LIBS)
 endif
 EXTRA_DIST += tests/fixtures/mountinfo tests/fixtures/vss
 
-# protocol fuzz target: replayed over its corpus in make check; `make fuzz` builds it for libFuzzer
-check_PROGRAMS += tests/fuzz/replay_protocol
-tests_fuzz_replay_protocol_SOURCES = tests/fuzz/fuzz_protocol.c tests/fuzz/replay.c
-tests_fuzz_replay_protocol_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(MOUNT_CFLAGS) -I$(top_srcdir)/vss
-tests_fuzz_replay_protocol_LDADD = vss/libvss.a common/libcommon.a $(MOUNT_LIBS) $(INIH_LIBS) $(JSONC_LIBS)
-TESTS += tests/fuzz/protocol.sh
-EXTRA_DIST += tests/fuzz/protocol.sh tests/fuzz/corpus-protocol
+# vssd's fuzz targets: the QGA session (protocol), the Hyper-V channel, the INI
+# loader with both daemons' key tables (conf), mountinfo selection and order
+# (mounts). Replayed over their committed corpora and mutations in make check
+# (tests/fuzz/vss.sh); `make fuzz` builds them for libFuzzer and
+# tests/fuzz/fuzz-run.sh runs each for a bounded time (CI).
+VSS_FUZZ = protocol hyperv conf mounts
+VSS_FUZZ_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(MOUNT_CFLAGS) -I$(top_srcdir)/vss \
+	-I$(top_srcdir)/agent -I$(top_srcdir)/tests/fuzz
+VSS_FUZZ_LIBS = vss/libvss.a common/libcommon.a $(MOUNT_LIBS) $(INIH_LIBS) $(JSONC_LIBS)
+check_PROGRAMS += tests/fuzz/replay_protocol tests/fuzz/replay_hyperv tests/fuzz/replay_conf \
+	tests/fuzz/replay_mounts
+tests_fuzz_replay_protocol_SOURCES = tests/fuzz/fuzz_protocol.c tests/fuzz/replay.c tests/fuzz/fuzz_vss.h
+tests_fuzz_replay_protocol_CFLAGS = $(VSS_FUZZ_CFLAGS)
+tests_fuzz_replay_protocol_LDADD = $(VSS_FUZZ_LIBS)
+tests_fuzz_replay_hyperv_SOURCES = tests/fuzz/fuzz_hyperv.c tests/fuzz/replay.c tests/fuzz/fuzz_vss.h
+tests_fuzz_replay_hyperv_CFLAGS = $(VSS_FUZZ_CFLAGS)
+tests_fuzz_replay_hyperv_LDADD = $(VSS_FUZZ_LIBS)
+tests_fuzz_replay_conf_SOURCES = tests/fuzz/fuzz_conf.c tests/fuzz/replay.c tests/fuzz/fuzz_vss.h
+tests_fuzz_replay_conf_CFLAGS = $(VSS_FUZZ_CFLAGS)
+tests_fuzz_replay_conf_LDADD = agent/libagent.a $(VSS_FUZZ_LIBS) $(UDEV_LIBS)
+tests_fuzz_replay_mounts_SOURCES = tests/fuzz/fuzz_mounts.c tests/fuzz/replay.c tests/fuzz/fuzz_vss.h
+tests_fuzz_replay_mounts_CFLAGS = $(VSS_FUZZ_CFLAGS)
+tests_fuzz_replay_mounts_LDADD = $(VSS_FUZZ_LIBS)
+TESTS += tests/fuzz/vss.sh
+EXTRA_DIST += tests/fuzz/vss.sh tests/fuzz/replay-set.sh tests/fuzz/fuzz-run.sh \
+	$(addprefix tests/fuzz/corpus-,$(VSS_FUZZ))
 
 FUZZ_CC = clang
-fuzz: tests/fuzz/fuzz_protocol.c
-	$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined $(AM_CPPFLAGS) -I$(top_srcdir)/vss \
-		$(JSONC_CFLAGS) $(MOUNT_CFLAGS) $(top_srcdir)/tests/fuzz/fuzz_protocol.c \
-		$(addprefix $(top_srcdir)/,$(filter %.c,$(vss_libvss_a_SOURCES) $(common_libcommon_a_SOURCES))) \
-		$(MOUNT_LIBS) $(INIH_LIBS) $(JSONC_LIBS) -o tests/fuzz/fuzz_protocol
+fuzz:
+	for t in $(VSS_FUZZ); do \
+		$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+			$(AM_CPPFLAGS) -I$(top_srcdir)/vss -I$(top_srcdir)/agent -I$(top_srcdir)/tests/fuzz \
+			-DVSSD_WATCHDOG_PATH=\"$(pkglibexecdir)/vssd-watchdog\" \
+			$(JSONC_CFLAGS) $(MOUNT_CFLAGS) $(UDEV_CFLAGS) $(top_srcdir)/tests/fuzz/fuzz_$$t.c \
+			$(addprefix $(top_srcdir)/,$(filter %.c,$(vss_libvss_a_SOURCES) $(agent_libagent_a_SOURCES) \
+				$(common_libcommon_a_SOURCES))) \
+			$(MOUNT_LIBS) $(INIH_LIBS) $(JSONC_LIBS) $(UDEV_LIBS) -o tests/fuzz/fuzz_$$t || exit 1; \
+	done
 .PHONY: fuzz
 
 # freeze and thaw on loop filesystems: fsfreeze semantics, the QGA protocol, the

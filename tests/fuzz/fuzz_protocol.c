@@ -8,45 +8,23 @@
  */
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
-#include "vssd_config.h"
-#include "freeze.h"
-#include "log.h"
+#include "fuzz_vss.h"
 #include "session.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct vssd_config cfg;
 	static struct engine e;
 	static struct session s;
-	static int ready;
-	const char *fixtures = getenv("FIXTURES");
 
-	if (!ready) {
-		log_set_max_level(LOG_WARNING);
-		vssd_config_defaults(&cfg);
-		snprintf(cfg.mountinfo, sizeof(cfg.mountinfo), "%s/vss/fuzz-mountinfo",
-			 fixtures ? fixtures : "tests/fixtures");
-		snprintf(cfg.include_buf, sizeof(cfg.include_buf), "/nonexistent-fuzz-root/*");
-		cfg.include[0] = cfg.include_buf;
-		cfg.include[1] = NULL;
-		snprintf(cfg.state_dir, sizeof(cfg.state_dir), "/nonexistent-fuzz-state");
-		snprintf(cfg.hooks_dir, sizeof(cfg.hooks_dir), "/nonexistent-fuzz-hooks");
-		engine_init(&e, &cfg);
-		ready = 1;
-	}
+	fuzz_vss_engine(&cfg, &e);
 	session_init(&s, &e, &(struct owner){ .channel = OWNER_UNIX, .conn = 1 });
 	session_input(&s, (const char *)data, size);
 	/* every reply is complete lines of JSON (0xFF only as a prefix) */
-	if (s.outlen && s.out[s.outlen - 1] != '\n')
-		abort();
-	if (e.state != ENGINE_THAWED)
-		abort();
+	FUZZ_ASSERT(!s.outlen || s.out[s.outlen - 1] == '\n');
+	FUZZ_ASSERT(e.state == ENGINE_THAWED);
 	session_free(&s);
 	return 0;
 }
