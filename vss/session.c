@@ -110,7 +110,9 @@ int session_flush(struct session *s, int fd)
 		}
 		done += (size_t)w;
 	}
-	memmove(s->out, s->out + done, s->outlen - done);
-	s->outlen -= done;
+	if (done) { /* nothing sent, nothing to move (out may still be NULL) */
+		memmove(s->out, s->out + done, s->outlen - done);
+		s->outlen -= done;
+	}
 	return 0;
 }
