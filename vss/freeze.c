@@ -518,9 +518,14 @@ static int freeze_one(struct engine *e, size_t k)
 	uint64_t t0;
 	int r;
 
-	if (watchdog_freezing(&e->wd, k) < 0 || record_add(e->record_fd, m->devno, m->target) < 0)
-		return fail(e, -EIO, "watchdog or freeze record failed before freezing %s",
-			    m->target);
+	r = watchdog_freezing(&e->wd, k);
+	if (r < 0)
+		return fail(e, r, "lost the watchdog before freezing %s: %s", m->target,
+			    strerror(-r));
+	r = record_add(e->record_fd, m->devno, m->target);
+	if (r < 0)
+		return fail(e, r, "cannot write the freeze record in %s before freezing %s: %s",
+			    e->cfg->state_dir, m->target, strerror(-r));
 	t0 = now_us();
 	r = e->ops->freeze(m->fd);
 	m->freeze_us = now_us() - t0;
