@@ -137,7 +137,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 /* The defaults, the file (if any) and the -o overrides into c. */
 static int load_conf(const struct opts *o, struct agent_conf *c, char *err, size_t errlen)
 {
-	return agent_conf_build(c, o->conf_path, o->conf_given, o->sets, o->nsets, err, errlen);
+	return agent_conf_build(c, o->conf_path, o->conf_given || o->check_config, o->sets,
+				o->nsets, err, errlen);
 }
 
 static void read_totalreserve(struct agent *a)
@@ -560,9 +561,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (a.o.check_config) {
-		printf("%s: ok\n", a.o.conf_given || access(a.o.conf_path, F_OK) == 0
-					   ? a.o.conf_path
-					   : "(defaults)");
+		printf("%s: ok\n", a.o.conf_path); /* --check-config: the file must exist */
 		return 0;
 	}
 	ps = sysconf(_SC_PAGESIZE);

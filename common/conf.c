@@ -3,9 +3,16 @@
 #include "conf.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <ini.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+/* A configuration file larger than this is not one (a log, an image given to -c by mistake). */
+#define CONF_MAX_BYTES (1024 * 1024)
 
 struct conf_ctx {
 	conf_key_fn fn;
@@ -14,6 +21,7 @@ struct conf_ctx {
 	FILE *file;       /* reading a file, or */
 	const char *text; /* reading a string */
 	int line;         /* line most recently handed to inih */
+	int read_errno;   /* a read that failed (not the end of the file), 0: none */
 	int err_line;
 	int long_line; /* first line longer than inih takes, 0: none */
 	int in_long;   /* reading the rest of a long line */
@@ -33,8 +41,11 @@ static int next_line(struct conf_ctx *c, char *buf, int size)
 	int n = 0;
 
 	if (c->file) {
-		if (!fgets(buf, size, c->file))
+		if (!fgets(buf, size, c->file)) {
+			if (ferror(c->file))
+				c->read_errno = errno ? errno : EIO;
 			return -1;
+		}
 		return (int)strlen(buf);
 	}
 	if (!*c->text)
@@ -151,6 +162,11 @@ static int run(const char *name, struct conf_ctx *c, char *err, size_t errlen)
 {
 	int r = ini_parse_stream(reader, c, trampoline, c);
 
+	if (c->read_errno) {
+		snprintf(err, errlen, "%s:%d: cannot read: %s", name, c->line + 1,
+			 strerror(c->read_errno));
+		return -c->read_errno;
+	}
 	if (r == 0 && c->long_line)
 		r = c->long_line; /* a long line that happened to parse is still cut */
 	if (r == 0 && c->err_line)
@@ -172,18 +188,71 @@ static int run(const char *name, struct conf_ctx *c, char *err, size_t errlen)
 	return -EINVAL;
 }
 
+/* What a file that is not a configuration file is, for the message. */
+static const char *file_kind(const struct stat *st)
+{
+	if (S_ISDIR(st->st_mode))
+		return "a directory";
+	if (S_ISFIFO(st->st_mode))
+		return "a FIFO";
+	if (S_ISCHR(st->st_mode))
+		return "a character device";
+	if (S_ISBLK(st->st_mode))
+		return "a block device";
+	if (S_ISSOCK(st->st_mode))
+		return "a socket";
+	return "not a regular file";
+}
+
+/*
+ * Opens path for reading if it is a regular file of a sane size, or /dev/null
+ * (no settings). Never blocks: a FIFO is refused without waiting for a writer.
+ */
+static FILE *open_conf(const char *path, char *err, size_t errlen, int *res)
+{
+	struct stat st;
+	bool devnull;
+	FILE *f;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		*res = -errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(-*res));
+		goto fail;
+	}
+	/* /dev/null is an empty configuration, on purpose (-c /dev/null: the built-in defaults) */
+	devnull = S_ISCHR(st.st_mode) && major(st.st_rdev) == 1 && minor(st.st_rdev) == 3;
+	if (!S_ISREG(st.st_mode) && !devnull) {
+		*res = S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
+		snprintf(err, errlen, "%s: %s, not a configuration file (expected a regular file)",
+			 path, file_kind(&st));
+		goto fail;
+	} else if (st.st_size > CONF_MAX_BYTES) {
+		*res = -EFBIG;
+		snprintf(err, errlen, "%s: %lld bytes, not a configuration file (at most %d)", path,
+			 (long long)st.st_size, CONF_MAX_BYTES);
+		goto fail;
+	}
+	f = fdopen(fd, "r");
+	if (f)
+		return f;
+	*res = -errno;
+	snprintf(err, errlen, "%s: %s", path, strerror(-*res));
+fail:
+	if (fd >= 0)
+		close(fd);
+	return NULL;
+}
+
 int conf_load(const char *path, conf_key_fn fn, conf_section_fn section_fn, void *user, char *err,
 	      size_t errlen)
 {
 	struct conf_ctx c = { .fn = fn, .section_fn = section_fn, .user = user };
-	int r;
+	int r = 0;
 
-	c.file = fopen(path, "re");
-	if (!c.file) {
-		r = -errno;
-		snprintf(err, errlen, "%s: %s", path, strerror(-r));
+	c.file = open_conf(path, err, errlen, &r);
+	if (!c.file)
 		return r;
-	}
 	r = run(path, &c, err, errlen);
 	fclose(c.file);
 	return r;

@@ -20,8 +20,10 @@ typedef int (*conf_key_fn)(void *user, const char *section, const char *key, con
 typedef int (*conf_section_fn)(void *user, const char *section, char *err, size_t errlen);
 
 /*
- * Parses path. Returns 0, or a negative errno with err holding
- * "path: reason" (cannot open) or "path:line: reason" (first bad line).
+ * Parses path: a regular file of at most 1 MiB, or /dev/null (nothing set);
+ * a directory, FIFO or device is refused without reading (-EISDIR, -EINVAL).
+ * Returns 0, or a negative errno with err holding "path: reason" (cannot
+ * open, not a file) or "path:line: reason" (first bad line).
  */
 int conf_load(const char *path, conf_key_fn fn, conf_section_fn section_fn, void *user, char *err,
 	      size_t errlen);

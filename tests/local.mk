@@ -8,3 +8,8 @@ EXTRA_DIST += tests/cmocka-tap.sh tests/tap-progress.sh tests/unit/testutil.h \
 # the C style (.clang-format) holds for every C file
 TESTS += tests/format.sh
 EXTRA_DIST += tests/format.sh
+
+# what an operator types and reads, for every program: configuration files that are
+# not files, --check-config, usage errors, version strings (no root)
+TESTS += tests/integration/cli.sh
+EXTRA_DIST += tests/integration/cli.sh

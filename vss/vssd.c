@@ -319,7 +319,8 @@ int main(int argc, char **argv)
 	if (d.o.verbose)
 		log_set_max_level(LOG_DEBUG);
 	vssd_config_defaults(&d.cfgs[0]);
-	if (vssd_config_load(&d.cfgs[0], d.o.config, d.o.explicit_config, err, sizeof(err)) < 0) {
+	if (vssd_config_load(&d.cfgs[0], d.o.config, d.o.explicit_config || d.o.check, err,
+			     sizeof(err)) < 0) {
 		fprintf(stderr, "vssd: %s\n", err);
 		return 1;
 	}

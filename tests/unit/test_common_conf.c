@@ -8,7 +8,10 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "confkey.h"
 #include "util.h"
@@ -211,6 +214,61 @@ static void test_set_one(void **state)
 	assert_string_equal(err, "unknown section [u] (expected [s] or [t])");
 }
 
+/* Loads path (a file, not a string); returns the result, err gets the message. */
+static int load_path(const char *path, char *err, size_t errlen)
+{
+	struct t t = { 0 };
+
+	err[0] = '\0';
+	return conf_table_load(&table, &t, path, err, errlen);
+}
+
+/* Only a regular file (or /dev/null) is read; anything else is refused at once, naming what it is. */
+static void test_not_a_file(void **state)
+{
+	char dir[] = "/tmp/sb-conf.XXXXXX", path[64], err[512], want[256];
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(load_path(dir, err, sizeof(err)), -EISDIR);
+	snprintf(want, sizeof(want),
+		 "%s: a directory, not a configuration file (expected a regular file)", dir);
+	assert_string_equal(err, want);
+	/* a FIFO without a writer: refused, not waited on */
+	snprintf(path, sizeof(path), "%s/fifo", dir);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	assert_int_equal(load_path(path, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "fifo: a FIFO, not a configuration file"));
+	assert_int_equal(unlink(path), 0);
+	/* /dev/zero: refused, not read forever */
+	assert_int_equal(load_path("/dev/zero", err, sizeof(err)), -EINVAL);
+	assert_string_equal(
+		err,
+		"/dev/zero: a character device, not a configuration file (expected a regular file)");
+	/* /dev/null: the empty configuration */
+	assert_int_equal(load_path("/dev/null", err, sizeof(err)), 0);
+	/* a file over 1 MiB is not a configuration file */
+	snprintf(path, sizeof(path), "%s/big", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	assert_int_equal(ftruncate(fileno(f), 1024 * 1024 + 1), 0);
+	fclose(f);
+	assert_int_equal(load_path(path, err, sizeof(err)), -EFBIG);
+	assert_non_null(
+		strstr(err, "big: 1048577 bytes, not a configuration file (at most 1048576)"));
+	/* a regular file is read */
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("[t]\nint = 3\n", f);
+	fclose(f);
+	assert_int_equal(load_path(path, err, sizeof(err)), 0);
+	assert_int_equal(unlink(path), 0);
+	snprintf(path, sizeof(path), "%s/none", dir);
+	assert_int_equal(load_path(path, err, sizeof(err)), -ENOENT);
+	assert_int_equal(rmdir(dir), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -221,6 +279,7 @@ int main(void)
 		cmocka_unit_test(test_duplicates),
 		cmocka_unit_test(test_indented_lines),
 		cmocka_unit_test(test_set_one),
+		cmocka_unit_test(test_not_a_file),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
