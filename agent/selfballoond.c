@@ -73,14 +73,14 @@ static void usage(FILE *f)
 		"      --dry-run         with --once: do not apply the decision\n"
 		"      --check-config    parse the configuration and exit\n"
 		"  -v, --verbose         log every decision (debug)\n"
-		"      --version         print the version\n"
+		"  -V, --version         print the version\n"
 		"  -h, --help            this text\n",
 		SELFBALLOOND_DEFAULT_CONFIG);
 }
 
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
-	enum { OPT_ROOT = 256, OPT_ONCE, OPT_DRY, OPT_CHECK, OPT_VERSION };
+	enum { OPT_ROOT = 256, OPT_ONCE, OPT_DRY, OPT_CHECK };
 	static const struct option lo[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "set", required_argument, NULL, 'o' },
@@ -90,7 +90,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "dry-run", no_argument, NULL, OPT_DRY },
 		{ "check-config", no_argument, NULL, OPT_CHECK },
 		{ "verbose", no_argument, NULL, 'v' },
-		{ "version", no_argument, NULL, OPT_VERSION },
+		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -98,7 +98,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 
 	o->conf_path = SELFBALLOOND_DEFAULT_CONFIG;
 	o->root = "/";
-	while ((c = getopt_long(argc, argv, "c:o:fvh", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:o:fvhV", lo, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			o->conf_path = optarg;
@@ -117,7 +117,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case OPT_ONCE: o->once = true; break;
 		case OPT_DRY: o->dry_run = true; break;
 		case OPT_CHECK: o->check_config = true; break;
-		case OPT_VERSION: printf("selfballoond %s\n", PACKAGE_VERSION); exit(0);
+		case 'V': print_version("selfballoond"); exit(0);
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); return 2;
 		}

@@ -202,6 +202,7 @@ static int split(const struct conf_key *k, char *tmp, const char **item, size_t 
 		 size_t errlen)
 {
 	char *p, *save = NULL;
+	size_t len;
 
 	*n = 0;
 	for (p = strtok_r(tmp, " \t,", &save); p; p = strtok_r(NULL, " \t,", &save)) {
@@ -213,6 +214,9 @@ static int split(const struct conf_key *k, char *tmp, const char **item, size_t 
 			snprintf(err, errlen, "pattern '%s' must start with /", p);
 			return -EINVAL;
 		}
+		/* a path as mountinfo spells it: "/srv/data/" is "/srv/data" */
+		for (len = strlen(p); (k->flags & CONF_ABSOLUTE) && len > 1 && p[len - 1] == '/';)
+			p[--len] = '\0';
 		item[(*n)++] = p;
 	}
 	return 0;

@@ -135,3 +135,8 @@ int mkdir_p(const char *dir, mode_t mode)
 		return -errno;
 	return 0;
 }
+
+void print_version(const char *prog)
+{
+	printf("%s (%s) %s\n", prog, PACKAGE_NAME, PACKAGE_VERSION);
+}

@@ -46,4 +46,7 @@ int path_dirname(const char *path, char *out, size_t size);
  */
 int mkdir_p(const char *dir, mode_t mode);
 
+/* --version: "PROG (selfballoon) VERSION", the one form every program prints. */
+void print_version(const char *prog);
+
 #endif

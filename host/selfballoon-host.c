@@ -155,7 +155,7 @@ static void parse_args(int argc, char **argv, struct host *h, struct relay_conf 
 			break;
 		case 'v': log_set_max_level(LOG_DEBUG); break;
 		case 'h': usage(stdout); exit(0);
-		case 'V': printf("selfballoon-host %s\n", PACKAGE_VERSION); exit(0);
+		case 'V': print_version("selfballoon-host"); exit(0);
 		default: usage(stderr); exit(EXIT_USAGE);
 		}
 	}

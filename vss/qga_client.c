@@ -57,8 +57,12 @@ int qga_connect_unix(struct qga_client *c, const char *path)
 	if (c->fd < 0 || connect(c->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		r = -errno;
 		qga_close(c);
-		return fail(c, r, "cannot connect to %s: %s (is the agent running?)", path,
-			    strerror(-r));
+		return fail(c, r, "cannot connect to %s: %s (%s)", path, strerror(-r),
+			    r == -EACCES ? "vssd serves root and its socket_group only: run "
+					   "vssctl as root, e.g. with sudo"
+			    : r == -ENOENT || r == -ECONNREFUSED
+				    ? "is vssd running? systemctl status vssd"
+				    : "is the agent running?");
 	}
 	return 0;
 }
@@ -144,6 +148,43 @@ int qga_connect_firecracker(struct qga_client *c, const char *spec)
 	return r;
 }
 
+/*
+ * The error the agent sent before it closed the connection (vssd refuses a
+ * client that way), from what was received or is still queued; false if none.
+ */
+static bool refusal(struct qga_client *c, char *why, size_t len)
+{
+	json_object *o, *e, *d;
+	ssize_t n = recv(c->fd, c->in + c->inlen, sizeof(c->in) - 1 - c->inlen, MSG_DONTWAIT);
+	char *nl;
+	bool found = false;
+
+	if (n > 0)
+		c->inlen += (size_t)n;
+	c->in[c->inlen] = '\0';
+	nl = strchr(c->in, '\n');
+	if (nl)
+		*nl = '\0';
+	o = json_tokener_parse(c->in);
+	if (o && json_object_object_get_ex(o, "error", &e) &&
+	    json_object_object_get_ex(e, "desc", &d)) {
+		snprintf(why, len, "%s", json_object_get_string(d));
+		found = true;
+	}
+	json_object_put(o);
+	return found;
+}
+
+/* The connection ended: the agent's refusal if it sent one, else what. */
+static int closed(struct qga_client *c, int r, const char *what)
+{
+	char why[200];
+
+	if (refusal(c, why, sizeof(why)))
+		return fail(c, -EACCES, "vssd refused this client: %s (run vssctl as root)", why);
+	return fail(c, r, "%s", what);
+}
+
 static int send_all(struct qga_client *c, const char *s, size_t len)
 {
 	size_t off = 0;
@@ -153,6 +194,8 @@ static int send_all(struct qga_client *c, const char *s, size_t len)
 
 		if (n < 0 && errno == EINTR)
 			continue;
+		if (n < 0 && (errno == EPIPE || errno == ECONNRESET))
+			return closed(c, -errno, "cannot send: the agent closed the connection");
 		if (n < 0)
 			return fail(c, -errno, "cannot send: %s", strerror(errno));
 		off += (size_t)n;
@@ -184,6 +227,27 @@ static int receive(struct qga_client *c, int timeout_ms, const char *none, const
 	}
 }
 
+/*
+ * Stale output from an earlier session is dropped, then more is awaited; a
+ * channel closed right after an error line is a refusal (vssd's peer check).
+ */
+static int receive_more(struct qga_client *c, int timeout_ms)
+{
+	char last[256];
+	size_t n = c->inlen < sizeof(last) - 1 ? c->inlen : sizeof(last) - 1;
+	int r;
+
+	memcpy(last, c->in, n);
+	c->inlen = 0;
+	r = receive(c, timeout_ms, "no answer to guest-sync-delimited (is a guest agent running?)",
+		    "the channel was closed");
+	if (r != -ECONNRESET || !n)
+		return r;
+	memcpy(c->in, last, n); /* the last words before the close */
+	c->inlen = n;
+	return closed(c, r, "the channel was closed");
+}
+
 /* Drops input up to and including the 0xFF that guest-sync-delimited sends first. */
 static int skip_to_sentinel(struct qga_client *c, int timeout_ms)
 {
@@ -198,10 +262,7 @@ static int skip_to_sentinel(struct qga_client *c, int timeout_ms)
 			c->inlen = keep;
 			return 0;
 		}
-		c->inlen = 0; /* stale output from an earlier session */
-		r = receive(c, timeout_ms,
-			    "no answer to guest-sync-delimited (is a guest agent running?)",
-			    "the channel was closed");
+		r = receive_more(c, timeout_ms);
 		if (r < 0)
 			return r;
 	}

@@ -25,6 +25,11 @@ struct ctl {
 	const char *path, *vsock, *fc; /* the target: a unix socket, vsock CID:PORT, Firecracker */
 	bool json;                     /* print vssd's replies as JSON */
 	struct qga_client qc;
+	/* the command's arguments, checked before connecting */
+	char **paths;        /* mountpoints, trailing slashes removed */
+	int npaths;          /* how many */
+	uint64_t timeout_ms; /* --timeout, 0: vssd's default */
+	char **cmd;          /* backup: CMD [ARG...] */
 };
 
 static void usage(FILE *out)
@@ -95,6 +100,10 @@ static json_object *result(json_object *reply, const char *what)
 
 	if (!r)
 		fprintf(stderr, "vssctl: %s\n", err);
+	if (!r && strstr(err, "the agent is in frozen state"))
+		fprintf(stderr,
+			"vssctl: the filesystems are frozen already: 'vssctl status' shows who "
+			"froze them; 'vssctl thaw' ends that freeze (or the watchdog will)\n");
 	return r;
 }
 
@@ -255,30 +264,51 @@ static uint64_t parse_timeout(const char *s)
 	return ms;
 }
 
-/* Splits "[MOUNTPOINT...] [--timeout DUR]" (options anywhere); returns the count of paths. */
-static int collect_paths(int argc, char **argv, char **paths, uint64_t *timeout_ms, int *stop)
+/* "/srv/data/" (what tab completion gives) is the mountpoint "/srv/data". */
+static char *strip_slashes(char *path)
 {
-	int i, n = 0;
+	size_t n = strlen(path);
 
-	*stop = argc;
-	for (i = 0; i < argc; i++) {
+	while (n > 1 && path[n - 1] == '/')
+		path[--n] = '\0';
+	return path;
+}
+
+/*
+ * The arguments of freeze and backup: "[MOUNTPOINT...] [--timeout DUR]"
+ * (options anywhere), for backup then "-- CMD [ARG...]". Dies with exit 2
+ * on a usage error: all before connecting.
+ */
+static void parse_args(struct ctl *t, bool backup, int argc, char **argv)
+{
+	int i;
+
+	t->paths = calloc((size_t)argc + 1, sizeof(*t->paths));
+	if (!t->paths)
+		die(EXIT_FAILED, "%s", "out of memory");
+	for (i = 0; i < argc && !t->cmd; i++) {
 		if (strcmp(argv[i], "--") == 0) {
-			*stop = i;
-			break;
-		}
-		if (strcmp(argv[i], "--timeout") == 0) {
+			if (!backup)
+				die(EXIT_USAGE, "%s", "'--' is only for backup");
+			if (i + 1 >= argc)
+				die(EXIT_USAGE, "%s", "backup needs a command after '--'");
+			t->cmd = argv + i + 1;
+		} else if (strcmp(argv[i], "--timeout") == 0) {
 			if (i + 1 >= argc)
 				die(EXIT_USAGE, "%s", "--timeout needs a value");
-			*timeout_ms = parse_timeout(argv[++i]);
+			t->timeout_ms = parse_timeout(argv[++i]);
 		} else if (strncmp(argv[i], "--timeout=", 10) == 0) {
-			*timeout_ms = parse_timeout(argv[i] + 10);
+			t->timeout_ms = parse_timeout(argv[i] + 10);
 		} else if (argv[i][0] == '-') {
 			die(EXIT_USAGE, "unknown option '%s'", argv[i]);
+		} else if (argv[i][0] != '/') {
+			die(EXIT_USAGE, "'%s': a mountpoint is an absolute path", argv[i]);
 		} else {
-			paths[n++] = argv[i];
+			t->paths[t->npaths++] = strip_slashes(argv[i]);
 		}
 	}
-	return n;
+	if (backup && !t->cmd)
+		die(EXIT_USAGE, "%s", "backup needs '-- CMD [ARG...]'");
 }
 
 /*
@@ -361,29 +391,19 @@ static int backup_report(const struct ctl *t, const struct backup *b)
 	return EXIT_CMD_FAILED;
 }
 
-static int cmd_backup(struct ctl *t, int argc, char **argv)
+static int cmd_backup(struct ctl *t)
 {
-	char **paths = calloc((size_t)argc + 1, sizeof(*paths));
-	struct backup b = { 0 };
+	struct backup b = { .cmd = t->cmd[0] };
 	json_object *reply, *st;
-	uint64_t timeout_ms = 0;
-	int n, stop;
 	int64_t t_frozen;
 
-	if (!paths)
-		die(EXIT_FAILED, "%s", "out of memory");
-	n = collect_paths(argc, argv, paths, &timeout_ms, &stop);
-	if (stop >= argc - 1)
-		die(EXIT_USAGE, "%s", "backup needs '-- CMD [ARG...]'");
-	b.cmd = argv[stop + 1];
 	/* nothing is printed while frozen: stdout may be a file on a frozen filesystem */
 	fflush(stdout);
-	b.frozen = do_freeze(t, paths, n, timeout_ms, false);
-	free(paths);
+	b.frozen = do_freeze(t, t->paths, t->npaths, t->timeout_ms, false);
 	if (b.frozen < 0)
 		return EXIT_FAILED;
 	t_frozen = (int64_t)now_ms();
-	b.status = run_cmd(t, argv + stop + 1);
+	b.status = run_cmd(t, t->cmd);
 	b.reconnected = ensure_connected(t);
 	b.thawed = do_thaw(t, false);
 	b.frozen_ms = (int64_t)now_ms() - t_frozen;
@@ -402,19 +422,10 @@ static int cmd_backup(struct ctl *t, int argc, char **argv)
 	return backup_report(t, &b);
 }
 
-static int cmd_freeze(struct ctl *t, int argc, char **argv)
+static int cmd_freeze(struct ctl *t)
 {
-	char **paths = calloc((size_t)argc + 1, sizeof(*paths));
-	uint64_t timeout_ms = 0;
-	int stop, n, frozen;
+	int frozen = do_freeze(t, t->paths, t->npaths, t->timeout_ms, true);
 
-	if (!paths)
-		die(EXIT_FAILED, "%s", "out of memory");
-	n = collect_paths(argc, argv, paths, &timeout_ms, &stop);
-	if (stop != argc)
-		die(EXIT_USAGE, "%s", "'--' is only for backup");
-	frozen = do_freeze(t, paths, n, timeout_ms, true);
-	free(paths);
 	if (frozen < 0)
 		return EXIT_FAILED;
 	if (!t->json)
@@ -457,7 +468,7 @@ static int parse_options(struct ctl *t, int argc, char **argv)
 		case 'k': t->vsock = optarg; break;
 		case 'F': t->fc = optarg; break;
 		case 'h': usage(stdout); exit(0);
-		case 'V': printf("vssctl (%s) %s\n", PACKAGE_NAME, PACKAGE_VERSION); exit(0);
+		case 'V': print_version("vssctl"); exit(0);
 		default: usage(stderr); exit(EXIT_USAGE);
 		}
 	}
@@ -482,6 +493,8 @@ int main(int argc, char **argv)
 		die(EXIT_USAGE, "unknown command '%s' (status, freeze, thaw, backup)", cmd);
 	if ((strcmp(cmd, "status") == 0 || strcmp(cmd, "thaw") == 0) && argc > 0)
 		die(EXIT_USAGE, "'%s' takes no arguments", cmd);
+	if (strcmp(cmd, "freeze") == 0 || strcmp(cmd, "backup") == 0)
+		parse_args(&t, strcmp(cmd, "backup") == 0, argc, argv);
 
 	qga_init(&t.qc);
 	connect_target(&t);
@@ -490,6 +503,6 @@ int main(int argc, char **argv)
 	if (strcmp(cmd, "thaw") == 0)
 		return cmd_thaw(&t);
 	if (strcmp(cmd, "freeze") == 0)
-		return cmd_freeze(&t, argc, argv);
-	return cmd_backup(&t, argc, argv);
+		return cmd_freeze(&t);
+	return cmd_backup(&t);
 }

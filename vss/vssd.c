@@ -115,7 +115,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case 'T': o->thaw_record = true; break;
 		case 'v': o->verbose = true; break;
 		case 'h': usage(stdout); return 0;
-		case 'V': printf("vssd (%s) %s\n", PACKAGE_NAME, PACKAGE_VERSION); return 0;
+		case 'V': print_version("vssd"); return 0;
 		default: usage(stderr); return 2;
 		}
 	}

@@ -29,7 +29,8 @@ trap 'exit 1' INT TERM HUP
 
 # --- options and configuration ---
 v=$("$D" --version)
-case $v in "selfballoond "[0-9]*) ok "--version: $v" ;; *) not_ok "--version printed '$v'" ;; esac
+case $v in "selfballoond (selfballoon) "[0-9]*) ok "--version: $v" ;; *) not_ok "--version printed '$v'" ;; esac
+[ "$("$D" -V)" = "$v" ] && ok "-V prints the same" || not_ok "-V: $("$D" -V 2>&1)"
 if "$D" --help | grep -q -- '--once'; then ok "--help lists the options"; else not_ok "--help"; fi
 check "shipped conf/selfballoond.conf is valid" "$D" --check-config -c "$S/conf/selfballoond.conf"
 # every key uncommented is still valid

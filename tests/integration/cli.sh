@@ -9,8 +9,10 @@
 
 B=${top_builddir:-.}
 VSSD=$B/vss/vssd
+VSSCTL=$B/vss/vssctl
 AGENT=$B/agent/selfballoond
-for p in "$VSSD" "$AGENT"; do [ -x "$p" ] || skip_all "build first ($p)"; done
+HOST=$B/host/selfballoon-host
+for p in "$VSSD" "$VSSCTL" "$AGENT" "$HOST"; do [ -x "$p" ] || skip_all "build first ($p)"; done
 
 tmp=$(mktemp -d /tmp/sb-cli.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
@@ -18,13 +20,13 @@ trap 'exit 1' INT TERM HUP
 mkfifo "$tmp/fifo"
 mkdir "$tmp/dir"
 
-# expect_fail DESCRIPTION PATTERN COMMAND...: COMMAND exits 1 within 5 s and its
-# stderr matches the shell PATTERN
+# expect_fail DESCRIPTION PATTERN COMMAND...: COMMAND exits 1 (RC=N: N) within 5 s
+# and its stderr matches the shell PATTERN
 expect_fail() {
 	_d=$1 _p=$2; shift 2
 	_out=$(timeout 5 "$@" 2>&1 >/dev/null); _rc=$?
 	case "$_rc:$_out" in
-	1:$_p) ok "$_d" ;;
+	${RC:-1}:$_p) ok "$_d" ;;
 	*) not_ok "$_d: rc $_rc, said: $_out" ;;
 	esac
 }
@@ -62,4 +64,54 @@ done
 expect_fail "selfballoond --once -c DIR refused" "*a directory, not a configuration file*" \
 	"$AGENT" --once --dry-run -c "$tmp/dir"
 expect_fail "vssd -f -c DIR refused" "*a directory, not a configuration file*" "$VSSD" -f -c "$tmp/dir"
+
+# --- one version form: "NAME (selfballoon) VERSION", for --version and -V alike ---
+for p in "$VSSD" "$VSSCTL" "$AGENT" "$HOST"; do
+	n=${p##*/}
+	v=$("$p" --version 2>&1)
+	case $v in
+	"$n (selfballoon) "[0-9]*.[0-9]*) ok "$n --version: $v" ;;
+	*) not_ok "$n --version printed '$v'" ;;
+	esac
+	[ "$("$p" -V 2>&1)" = "$v" ] && ok "$n -V prints the same" || not_ok "$n -V: $("$p" -V 2>&1)"
+done
+
+# --- vssctl: usage errors are found before connecting (exit 2, with vssd down) ---
+down=$tmp/no-vssd.sock
+RC=2 expect_fail "vssctl unknown command: usage error, not 'cannot connect'" \
+	"vssctl: unknown command 'frobnicate' (status, freeze, thaw, backup)" "$VSSCTL" -s "$down" frobnicate
+RC=2 expect_fail "vssctl status with an argument: usage error" "vssctl: 'status' takes no arguments" \
+	"$VSSCTL" -s "$down" status /srv
+RC=2 expect_fail "vssctl freeze --timeout x: usage error before connecting" \
+	"vssctl: bad --timeout 'x' (100ms to 1h, e.g. 30s, 2min)" "$VSSCTL" -s "$down" freeze --timeout x /srv
+RC=2 expect_fail "vssctl backup without '-- CMD': usage error before connecting" \
+	"vssctl: backup needs '-- CMD \[ARG...\]'" "$VSSCTL" -s "$down" backup /srv
+RC=2 expect_fail "vssctl backup with nothing after '--'" "vssctl: backup needs a command after '--'" \
+	"$VSSCTL" -s "$down" backup /srv --
+RC=2 expect_fail "vssctl freeze -- CMD: '--' is only for backup" "vssctl: '--' is only for backup" \
+	"$VSSCTL" -s "$down" freeze /srv -- true
+RC=2 expect_fail "vssctl freeze of a relative path: usage error" \
+	"vssctl: 'srv': a mountpoint is an absolute path" "$VSSCTL" -s "$down" freeze srv
+RC=2 expect_fail "vssctl --vsock 2: usage error" "vssctl: --vsock wants CID:PORT, not '2'" \
+	"$VSSCTL" --vsock 2 status
+expect_fail "vssctl with vssd down: says how to check it" \
+	"vssctl: cannot connect to $down: No such file or directory (is vssd running? systemctl status vssd)" \
+	"$VSSCTL" -s "$down" status
+
+# --- vssctl as a user who may not open vssd's socket (0600, root's) ---
+if [ "$(id -u)" -ne 0 ] || ! command -v setpriv >/dev/null 2>&1 || ! command -v python3 >/dev/null 2>&1; then
+	skip_case "vssctl as nobody needs root, setpriv and python3 (a root-owned 0600 socket to be refused by)"
+else
+	chmod 711 "$tmp"
+	python3 -c 'import socket, sys, time
+s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(1); time.sleep(10)' "$tmp/root.sock" &
+	spid=$!
+	wait_until 5000 test -S "$tmp/root.sock"
+	chmod 600 "$tmp/root.sock"
+	expect_fail "vssctl as nobody: says vssd is root's, and to use sudo" \
+		"vssctl: cannot connect to $tmp/root.sock: Permission denied (vssd serves root and its socket_group only: run vssctl as root, e.g. with sudo)" \
+		setpriv --reuid=65534 --regid=65534 --clear-groups "$VSSCTL" -s "$tmp/root.sock" status
+	kill "$spid" 2>/dev/null
+	wait "$spid" 2>/dev/null
+fi
 done_testing

@@ -191,8 +191,15 @@ d = json.load(sys.stdin)
 d = d.get(\"return\", d)
 sys.exit(0 if any(f[\"mountpoint\"] == sys.argv[1] and f[\"state\"] == \"frozen\" for f in d[\"filesystems\"]) else 1)
 " "$4/btrfs"' sh "$VSSCTL" "$SOCK" "$VSST_PY" "$T"
+"$VSSCTL" -s "$SOCK" freeze "$T/xfs" >/dev/null 2>"$T/vssctl.err"
+rc=$?
+check "vssctl freeze while frozen exits 1" [ $rc -eq 1 ]
+check "  ... and says what to do: $(tail -1 "$T/vssctl.err")" grep -q \
+	"vssctl: the filesystems are frozen already: 'vssctl status' shows who froze them; 'vssctl thaw' ends that freeze" "$T/vssctl.err"
 check "vssctl thaw exits 0" "$VSSCTL" -s "$SOCK" thaw
 check "  ... btrfs writer completes" fs_writer_done b5
+check "vssctl freeze DIR/ (a trailing slash, as tab completion gives) freezes DIR" \
+	sh -c '"$1" -s "$2" freeze "$3/" && "$1" -s "$2" thaw' sh "$VSSCTL" "$SOCK" "$T/btrfs"
 "$VSSCTL" -s "$SOCK" freeze "$T/ext4/notamount" >"$T/vssctl.out" 2>"$T/vssctl.err"
 rc=$?
 check "vssctl freeze of a non-mountpoint exits 1" [ $rc -eq 1 ]

@@ -30,9 +30,11 @@ expect "with the socket chmod 666, nobody is still refused (SO_PEERCRED): no ret
 r=$(QGA_AS=nobody qga "$(freeze_list_json "$T/xfs")")
 expect "nobody's freeze-list is refused" '^(EOF|CONNECT-ERROR|RECV-ERROR|SEND-ERROR|\{.*"error")' "$r"
 check "  ... and nothing is frozen" nothing_frozen
-setpriv --reuid=65534 --regid=65534 --clear-groups "$VSSCTL" -s "$SOCK" freeze "$T/xfs" >/dev/null 2>&1
+setpriv --reuid=65534 --regid=65534 --clear-groups "$VSSCTL" -s "$SOCK" freeze "$T/xfs" >/dev/null 2>"$T/nobody.err"
 rc=$?
 check "vssctl run as nobody: freeze exits non-zero (rc $rc)" [ "$rc" -ne 0 ]
+check "  ... and says vssd refused it, not 'Broken pipe': $(cat "$T/nobody.err")" grep -q \
+	"^vssctl: vssd refused this client: permission denied: uid 65534 may not use vssd (run vssctl as root)" "$T/nobody.err"
 check "  ... and nothing is frozen" nothing_frozen
 chmod 600 "$SOCK"
 chmod 700 "$T/run"

@@ -144,6 +144,19 @@ static void test_list_unchanged_on_error(void **state)
 	assert_null(t.list[2]);
 }
 
+/* "include = /srv/data/" means the mountpoint /srv/data (mountinfo has no trailing slash); "/" stays */
+static void test_list_trailing_slash(void **state)
+{
+	struct t t = { 0 };
+
+	(void)state;
+	load_ok(&t, "[t]\nlist = /srv/data/ / /a//\n");
+	assert_string_equal(t.list[0], "/srv/data");
+	assert_string_equal(t.list[1], "/");
+	assert_string_equal(t.list[2], "/a");
+	assert_null(t.list[3]);
+}
+
 static void test_unknown_names(void **state)
 {
 	(void)state;
@@ -275,6 +288,7 @@ int main(void)
 		cmocka_unit_test(test_every_type),
 		cmocka_unit_test(test_bad_values),
 		cmocka_unit_test(test_list_unchanged_on_error),
+		cmocka_unit_test(test_list_trailing_slash),
 		cmocka_unit_test(test_unknown_names),
 		cmocka_unit_test(test_duplicates),
 		cmocka_unit_test(test_indented_lines),

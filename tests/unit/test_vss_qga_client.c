@@ -129,36 +129,54 @@ static int64_t sync_id(void)
 	return v;
 }
 
+/* Runs the agent's script in a child (so that the client can block); returns its pid. */
+static pid_t agent_script(void (*script)(void))
+{
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		script();
+		_exit(0);
+	}
+	return pid;
+}
+
+/* The script ran to its end. */
+static void agent_done(pid_t pid)
+{
+	int status;
+
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+/* stale bytes, then a leftover reply to an earlier sync; then the right one */
+static void stale_then_answer(void)
+{
+	char line[160];
+	int64_t id = sync_id();
+
+	snprintf(line, sizeof(line), "{\"return\": 1}\n\xff{\"return\": %lld}\n",
+		 (long long)(id - 100));
+	agent_says(line);
+	id = sync_id(); /* it tries again */
+	snprintf(line, sizeof(line), "\xff{\"return\": %lld}\n", (long long)id);
+	agent_says(line);
+}
+
 /*
  * Stale output before the agent's 0xFF is dropped; a reply with an older id
- * is a leftover: the client syncs again. The agent here answers the second
- * attempt; the script runs in a child so that the client can block.
+ * is a leftover: the client syncs again. The agent here answers the second attempt.
  */
 static void test_sync_skips_stale_output(void **state)
 {
 	pid_t pid;
-	int status;
 
 	(void)state;
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		char line[160];
-		int64_t id;
-
-		id = sync_id();
-		/* stale bytes, then a leftover reply to an earlier sync */
-		snprintf(line, sizeof(line), "{\"return\": 1}\n\xff{\"return\": %lld}\n",
-			 (long long)(id - 100));
-		agent_says(line);
-		id = sync_id(); /* it tries again */
-		snprintf(line, sizeof(line), "\xff{\"return\": %lld}\n", (long long)id);
-		agent_says(line);
-		_exit(0);
-	}
+	pid = agent_script(stale_then_answer);
 	assert_int_equal(qga_sync(c, 5000), 0);
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	agent_done(pid);
 }
 
 static void test_sync_error(void **state)
@@ -172,6 +190,43 @@ static void test_sync_error(void **state)
 			    "no answer to guest-sync-delimited (is a guest agent running?)");
 }
 
+/* vssd refuses a client with an error line, then closes: the client says so, not "Broken pipe" */
+static void test_refused(void **state)
+{
+	(void)state;
+	agent_says("{\"error\":{\"class\":\"GenericError\",\"desc\":\"permission denied: uid "
+		   "1000 may not use vssd\"}}\n");
+	/* closed before the client sent anything: the send fails, the error is still queued */
+	close(agent);
+	agent = -1;
+	assert_int_equal(qga_sync(c, 1000), -EACCES);
+	assert_string_equal(c->err, "vssd refused this client: permission denied: uid 1000 may not "
+				    "use vssd (run vssctl as root)");
+}
+
+/* reads the request, then refuses (vssd's peer check answers that way) */
+static void refuse_after_request(void)
+{
+	char sent[512];
+
+	client_sent(sent, sizeof(sent));
+	agent_says("{\"error\":{\"class\":\"GenericError\",\"desc\":\"no\"}}\n");
+}
+
+/* the same when the close comes after the client's request went out */
+static void test_refused_after_send(void **state)
+{
+	pid_t pid;
+
+	(void)state;
+	pid = agent_script(refuse_after_request);
+	close(agent); /* the child holds the only agent end: its exit closes it */
+	agent = -1;
+	assert_int_equal(qga_sync(c, 5000), -EACCES);
+	assert_string_equal(c->err, "vssd refused this client: no (run vssctl as root)");
+	agent_done(pid);
+}
+
 static void test_bad_addresses(void **state)
 {
 	(void)state;
@@ -181,7 +236,8 @@ static void test_bad_addresses(void **state)
 	assert_int_equal(qga_connect_firecracker(c, "/run/x.sock"), -EINVAL);
 	assert_string_equal(c->err, "--firecracker wants PATH:PORT, not '/run/x.sock'");
 	assert_int_equal(qga_connect_unix(c, "/nonexistent/vssd.sock"), -ENOENT);
-	assert_non_null(strstr(c->err, "cannot connect to /nonexistent/vssd.sock"));
+	assert_string_equal(c->err, "cannot connect to /nonexistent/vssd.sock: No such file or "
+				    "directory (is vssd running? systemctl status vssd)");
 	assert_int_equal(c->fd, -1);
 }
 
@@ -193,6 +249,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_call_failures, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sync_skips_stale_output, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sync_error, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refused_after_send, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_addresses, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
