@@ -73,18 +73,27 @@ static int set_driver(const struct conf_key *k, void *conf, const char *v, char 
 	return conf_set_string(k, conf, driver_names[i], err, errlen);
 }
 
-/* "auto" (the bool at k->aux) or a size or share (the field). */
+/* "auto" (the bool at k->aux) or a size or share (the field), of at least k->min bytes and not 0%. */
 static int set_auto_size(const struct conf_key *k, void *conf, const char *v, char *err,
 			 size_t errlen)
 {
 	bool *is_auto = (bool *)((char *)conf + k->aux);
+	const struct size_pct *s = conf_field(k, conf);
 
 	if (strcasecmp(v, "auto") == 0) {
 		*is_auto = true;
 		return 0;
 	}
 	if (conf_set_size_pct(k, conf, v, err, errlen) < 0) {
-		snprintf(err, errlen, "bad size '%s' (auto, e.g. 2G, or e.g. 50%%)", v);
+		if (strncmp(err, "bad size", 8) == 0)
+			snprintf(err, errlen, "bad size '%s' (auto, e.g. 2G, or e.g. 50%%)", v);
+		return -EINVAL;
+	}
+	if (k->min && (s->is_percent ? s->permille == 0 : s->bytes < (uint64_t)k->min)) {
+		snprintf(err, errlen,
+			 "'%s' would balloon the whole guest (at least %lldM; for no explicit "
+			 "ceiling: auto)",
+			 v, (long long)(k->min >> 20));
 		return -EINVAL;
 	}
 	*is_auto = false;
@@ -120,11 +129,14 @@ static int set_psi_threshold(const struct conf_key *k, void *conf, const char *v
 	return 0;
 }
 
+/* A memory size above this is a typo (100T for 100G): more than a guest can have. */
+#define MAX_GUEST_BYTES (64LL << 40)
+
 #define K(sec, key, fn, field, ...) CONF_KEY(sec, key, fn, struct agent_conf, field, __VA_ARGS__)
-#define AUTO_SIZE(m)                                          \
+#define AUTO_SIZE(m, least)                                   \
 	K("balloon", #m "_memory", set_auto_size, m##_memory, \
-	  .aux = offsetof(struct agent_conf, m##_auto))
-#define SIZE_PCT(sec, key, field) K(sec, key, conf_set_size_pct, field)
+	  .aux = offsetof(struct agent_conf, m##_auto), .min = least, .max = MAX_GUEST_BYTES)
+#define SIZE_PCT(sec, key, field) K(sec, key, conf_set_size_pct, field, .max = MAX_GUEST_BYTES)
 
 static const struct conf_key keys[] = {
 	K("balloon", "driver", set_driver, driver),
@@ -133,8 +145,8 @@ static const struct conf_key keys[] = {
 	SIZE_PCT("balloon", "reserved", reserved),
 	K("balloon", "down_hysteresis", conf_set_uint, down_hysteresis, .min = 1, .max = 1000),
 	K("balloon", "up_hysteresis", conf_set_uint, up_hysteresis, .min = 1, .max = 1000),
-	AUTO_SIZE(min),
-	AUTO_SIZE(max),
+	AUTO_SIZE(min, 0),
+	AUTO_SIZE(max, 16LL << 20),
 	K("balloon", "on_exit", conf_set_enum, on_exit, .names = on_exit_names),
 	K("balloon", "sysfs_target", conf_set_string, sysfs_target),
 	K("balloon", "sysfs_current", conf_set_string, sysfs_current),
@@ -167,6 +179,16 @@ int agent_conf_check(const struct agent_conf *c, const char *name, char *err, si
 	}
 	if (c->psi_stall_us >= c->psi_window_us) {
 		snprintf(err, errlen, "%s: psi_stall must be shorter than psi_window", name);
+		return -EINVAL;
+	}
+	/* sizes against sizes, shares against shares; a size against a share waits for MemTotal */
+	if (!c->min_auto && !c->max_auto && c->min_memory.is_percent == c->max_memory.is_percent &&
+	    (c->min_memory.is_percent ? c->min_memory.permille > c->max_memory.permille
+				      : c->min_memory.bytes > c->max_memory.bytes)) {
+		snprintf(err, errlen,
+			 "%s: [balloon] min_memory is above max_memory (the floor must not be "
+			 "above the ceiling)",
+			 name);
 		return -EINVAL;
 	}
 	return 0;

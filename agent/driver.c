@@ -150,7 +150,13 @@ int driver_open(struct balloon_driver *d, const struct driver_params *p, char *w
 		d->ops = all[i];
 		r = d->ops->open(d, p);
 		if (r < 0)
-			snprintf(why, whylen, "driver %s: %s", name, strerror(-r));
+			snprintf(
+				why, whylen, "driver %s: %s%s%s%s", name, d->failed,
+				d->failed[0] ? ": " : "", strerror(-r),
+				d->ops == &driver_xen_ops && r == -ENOENT
+					? " (not a Xen guest, or its balloon driver is not loaded; "
+					  "on KVM, Hyper-V and the like see selfballoond(8))"
+					: "");
 		return r;
 	}
 	snprintf(why, whylen, "unknown driver '%s'", name);

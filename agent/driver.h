@@ -56,6 +56,7 @@ struct balloon_driver {
 	uint64_t restore_kb;
 	struct balloon_view last_view; /* the last read that succeeded */
 	bool have_view;
+	char failed[256]; /* the file open() could not use, for the message; "": none */
 };
 
 extern const struct driver_ops driver_xen_ops;

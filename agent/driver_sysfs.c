@@ -12,6 +12,7 @@
 #include "driver.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -59,6 +60,7 @@ static int sysfs_open(struct balloon_driver *d, const struct driver_params *p)
 	if (r == 0 && access(s->target, W_OK) < 0)
 		r = -errno;
 	if (r < 0) {
+		snprintf(d->failed, sizeof(d->failed), "%s", s->target);
 		free(s);
 		return r;
 	}

@@ -14,6 +14,7 @@
 #include "driver.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -72,6 +73,7 @@ static void add_ballooned(struct xen *x, const struct driver_params *p)
 static int xen_open(struct balloon_driver *d, const struct driver_params *p)
 {
 	struct xen *x = calloc(1, sizeof(*x));
+	const char *failed;
 	int r;
 
 	if (!x)
@@ -81,12 +83,18 @@ static int xen_open(struct balloon_driver *d, const struct driver_params *p)
 		free(x);
 		return -ENAMETOOLONG;
 	}
+	failed = x->target;
 	r = driver_read_u64(x->target, &x->initial_target_kb);
-	if (r == 0)
+	if (r == 0) {
+		failed = x->current;
 		r = driver_read_u64(x->current, &x->hidden_kb);
-	if (r == 0 && access(x->target, W_OK) < 0)
+	}
+	if (r == 0 && access(x->target, W_OK) < 0) {
+		failed = x->target;
 		r = -errno;
+	}
 	if (r < 0) {
+		snprintf(d->failed, sizeof(d->failed), "%s", failed);
 		free(x);
 		return r;
 	}

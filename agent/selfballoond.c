@@ -366,7 +366,11 @@ static void set_own_oom_score(const struct agent *a)
 		return; /* tests on fake trees: leave ourselves alone */
 	r = write_file("/proc/self/oom_score_adj", v, (size_t)n);
 	if (r < 0)
-		log_warn("oom_score_adj %s: %s", v, strerror(-r));
+		log_warn("cannot set oom_score_adj %s: %s%s", v, strerror(-r),
+			 r == -EPERM || r == -EACCES
+				 ? " (lowering it needs CAP_SYS_RESOURCE: run as root, or set "
+				   "[daemon] oom_score_adj = 0)"
+				 : "");
 }
 
 static int run_once(struct agent *a)

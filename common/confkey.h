@@ -30,9 +30,9 @@ struct conf_key {
 	const char *section;
 	const char *name;
 	conf_set_fn set;
-	size_t off;               /* of the field in the configuration struct */
-	size_t size;              /* sizeof the field (of the buffer, for strings and lists) */
-	int64_t min, max;         /* integers; durations in ms; lists: max is the most entries */
+	size_t off;       /* of the field in the configuration struct */
+	size_t size;      /* sizeof the field (of the buffer, for strings and lists) */
+	int64_t min, max; /* integers; durations in ms; sizes: max bytes; lists: most entries */
 	const char *const *names; /* enums: the accepted words, NULL-terminated */
 	size_t aux;               /* lists: offset of the item array; "auto" sizes: of the bool */
 	unsigned flags;           /* CONF_* */

@@ -134,9 +134,21 @@ int conf_set_int(const struct conf_key *k, void *conf, const char *v, char *err,
 int conf_set_size_pct(const struct conf_key *k, void *conf, const char *v, char *err, size_t errlen)
 {
 	struct size_pct t = { 0 };
+	int r = parse_size_or_percent(v, &t.bytes, &t.permille, &t.is_percent);
 
-	if (parse_size_or_percent(v, &t.bytes, &t.permille, &t.is_percent) < 0) {
+	if (r == -ERANGE && strchr(v, '%')) {
+		snprintf(err, errlen,
+			 "'%s' is more than 100%% (a share of the memory: 0%% to 100%%)", v);
+		return -EINVAL;
+	}
+	if (r < 0) {
 		snprintf(err, errlen, "bad size '%s' (e.g. 512M or 10%%)", v);
+		return -EINVAL;
+	}
+	if (!t.is_percent && k->max > 0 && t.bytes > (uint64_t)k->max) {
+		snprintf(err, errlen, "'%s' is more than %llu%s", v,
+			 (unsigned long long)(k->max >> (k->max % (1LL << 40) ? 30 : 40)),
+			 k->max % (1LL << 40) ? "G" : "T");
 		return -EINVAL;
 	}
 	memcpy(conf_field(k, conf), &t, sizeof(t));

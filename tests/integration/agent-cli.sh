@@ -42,6 +42,24 @@ case "$rc:$out" in 1:*bad.conf:2:*) ok "zero hysteresis rejected with file:line"
 out=$("$D" --once -c /nonexistent/x.conf 2>&1); rc=$?
 [ "$rc" -eq 1 ] && ok "missing -c file is an error" || not_ok "missing -c file: $rc $out"
 "$D" --dry-run >/dev/null 2>&1; [ $? -eq 2 ] && ok "--dry-run without --once refused" || not_ok "--dry-run alone accepted"
+# value errors name the file, the line, the section and the key, and say what is wrong
+conf_says() { # CONF-LINES EXPECTED-MESSAGE (without "selfballoond: FILE")
+	printf '%b\n' "$1" >"$tmp/v.conf"
+	_out=$("$D" --check-config -c "$tmp/v.conf" 2>&1); _rc=$?
+	[ "$_rc" -eq 1 ] && [ "$_out" = "selfballoond: $tmp/v.conf$2" ] && ok "'$(echo "$1" | sed 's/\\n/; /g')': $2" ||
+		not_ok "'$1': rc $_rc: $_out (expected $2)"
+}
+conf_says '[balloon]\nreserved = 150%' ":2: [balloon] reserved: '150%' is more than 100% (a share of the memory: 0% to 100%)"
+conf_says '[balloon]\nmin_memory = 3G\nmax_memory = 2G' ": [balloon] min_memory is above max_memory (the floor must not be above the ceiling)"
+conf_says '[balloon]\nmin_memory = 60%\nmax_memory = 50%' ": [balloon] min_memory is above max_memory (the floor must not be above the ceiling)"
+conf_says '[balloon]\nmin_memory = 100T' ":2: [balloon] min_memory: '100T' is more than 64T"
+conf_says '[balloon]\nmax_memory = 0' ":2: [balloon] max_memory: '0' would balloon the whole guest (at least 16M; for no explicit ceiling: auto)"
+conf_says '[balloon]\nmax_memory = 0%' ":2: [balloon] max_memory: '0%' would balloon the whole guest (at least 16M; for no explicit ceiling: auto)"
+conf_says '[balloon]\ninterval = 1s\ninterval = 2s' ":3: [balloon] interval: given twice in this file (keep one)"
+conf_says '[ballon]\ninterval = 1s' ":1: unknown section [ballon] (expected [balloon], [pressure], [hotplug], [metrics] or [daemon])"
+conf_says '[balloon]\ninterval = x' ":2: [balloon] interval: bad duration 'x' (examples: 500ms, 30s, 2min)"
+printf '[balloon]\nmin_memory = 1G\nmax_memory = 50%%\n' >"$tmp/v.conf"
+check "min_memory 1G with max_memory 50% is left to the start (a share needs MemTotal)" "$D" --check-config -c "$tmp/v.conf"
 # -o/--set overrides go through the same checks across keys as the file
 printf '[pressure]\npsi_window = 2s\n' >"$tmp/psi.conf"
 out=$("$D" --check-config -c "$tmp/psi.conf" -o pressure.psi_stall=2s 2>&1); rc=$?
@@ -62,6 +80,14 @@ XEN=$R/sys/devices/system/xen_memory/xen_memory0
 echo 4128428 >"$XEN/target_kb"
 echo 4128428 >"$XEN/info/current_kb"     # MemTotal 4028428 + 100000 never visible
 
+# driver errors name the file (a guest without Xen)
+mkdir -p "$tmp/noxen/proc" && cp "$R/proc/meminfo" "$R/proc/vmstat" "$R/proc/zoneinfo" "$tmp/noxen/proc/"
+out=$("$D" --once --dry-run --root "$tmp/noxen" -c /dev/null -o balloon.driver=xen 2>&1)
+case $out in *"driver xen: $tmp/noxen/sys/devices/system/xen_memory/xen_memory0/target_kb: No such file or directory (not a Xen guest"*)
+	ok "driver xen: the missing file named, and what it means" ;; *) not_ok "driver xen said: $out" ;; esac
+out=$("$D" --once --dry-run --root "$tmp/noxen" -c /dev/null -o balloon.driver=sysfs -o balloon.sysfs_target=/sys/none 2>&1)
+case $out in *"driver sysfs: $tmp/noxen/sys/none: No such file or directory"*) ok "driver sysfs: the missing file named" ;;
+	*) not_ok "driver sysfs said: $out" ;; esac
 # mode xen: goal = 3562116 + 17562*4 + 402842 = 4035206 kB; cur 1007107 pages < goal 1008801 pages:
 # up_hysteresis 1 jumps to the goal: 4035204 kB; with driver none the ceiling is MemTotal.
 out=$("$D" --once --dry-run --root "$R" -c /dev/null -o balloon.mode=xen -o balloon.driver=none 2>/dev/null)
@@ -154,6 +180,22 @@ else
 	wait "$dpid"; rc=$?; dpid=
 	[ "$rc" -eq 0 ] && target_is 4028428 && ok "SIGTERM: exit 0, on_exit=restore wrote back 4028428" ||
 		not_ok "SIGTERM: rc=$rc target $(cat "$R/sys/fake/target")"
+fi
+
+# --- oom_score_adj below 0 without CAP_SYS_RESOURCE: the warning says what is missing ---
+if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null 2>&1; then
+	printf '[balloon]\ndriver = none\n[hotplug]\nonline = off\n[daemon]\noom_score_adj = -900\n' >"$tmp/oom.conf"
+	chmod 755 "$tmp"; chmod 644 "$tmp/oom.conf"
+	# the real /proc, read only: driver none applies nothing, hotplug is off
+	setpriv --reuid=65534 --regid=65534 --clear-groups "$D" -f -c "$tmp/oom.conf" 2>"$tmp/oom.log" &
+	dpid=$!
+	if wait_until 5000 grep -q 'oom_score_adj' "$tmp/oom.log" &&
+		grep -q 'cannot set oom_score_adj -900: .* (lowering it needs CAP_SYS_RESOURCE: run as root, or set \[daemon\] oom_score_adj = 0)' "$tmp/oom.log"
+	then ok "oom_score_adj -900 as nobody: the warning names CAP_SYS_RESOURCE"
+	else not_ok "oom_score_adj as nobody: $(cat "$tmp/oom.log")"; fi
+	kill -TERM "$dpid" 2>/dev/null; wait "$dpid" 2>/dev/null; dpid=
+else
+	skip_case "oom_score_adj as nobody needs root and setpriv"
 fi
 
 # --- sd_notify: READY=1, STATUS=, STOPPING=1 as datagrams to $NOTIFY_SOCKET ---
