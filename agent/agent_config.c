@@ -100,6 +100,14 @@ static int set_auto_size(const struct conf_key *k, void *conf, const char *v, ch
 	return 0;
 }
 
+/* Empty (none) or an absolute path: the daemon runs in "/", a relative one would land there. */
+static int set_optional_path(const struct conf_key *k, void *conf, const char *v, char *err,
+			     size_t errlen)
+{
+	return v[0] ? conf_set_path(k, conf, v, err, errlen)
+		    : conf_set_string(k, conf, v, err, errlen);
+}
+
 /* The userspace balloon's chunk: a size, 1M..1G, a multiple of 4 KiB. */
 static int set_chunk(const struct conf_key *k, void *conf, const char *v, char *err, size_t errlen)
 {
@@ -165,7 +173,7 @@ static const struct conf_key keys[] = {
 	SIZE_PCT("pressure", "inflate_rate", inflate_rate),
 	K("hotplug", "online", conf_set_enum, online, .names = online_names),
 	K("hotplug", "retries", conf_set_uint, online_retries, .max = 100),
-	K("metrics", "textfile", conf_set_string, textfile),
+	K("metrics", "textfile", set_optional_path, textfile),
 	K("daemon", "oom_score_adj", conf_set_int, oom_score_adj, .min = -1000, .max = 1000),
 };
 

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -36,6 +37,7 @@ struct opts {
 	const char *conf_path;
 	bool conf_given;
 	const char *root;
+	char conf_abs[PATH_MAX], root_abs[PATH_MAX]; /* -c and --root made absolute */
 	bool foreground, once, dry_run, check_config, verbose;
 	const char *sets[32];
 	int nsets;
@@ -126,6 +128,18 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		fprintf(stderr, "selfballoond: unexpected argument '%s'\n", argv[optind]);
 		return 2;
 	}
+	/* after daemon() the working directory is "/": relative paths are resolved now */
+	c = path_absolute(o->conf_path, o->conf_abs, sizeof(o->conf_abs));
+	if (c == 0)
+		c = path_absolute(o->root, o->root_abs, sizeof(o->root_abs));
+	if (c < 0) {
+		fprintf(stderr, "selfballoond: cannot make -c %s or --root %s absolute: %s\n",
+			o->conf_path, o->root, strerror(-c));
+		return 2;
+	}
+	o->conf_path = o->conf_abs;
+	if (o->root[0])
+		o->root = o->root_abs;
 	if (o->dry_run && !o->once) {
 		fprintf(stderr,
 			"selfballoond: --dry-run goes with --once (for a daemon that applies nothing: driver = none)\n");

@@ -46,6 +46,12 @@ int path_dirname(const char *path, char *out, size_t size);
  */
 int mkdir_p(const char *dir, mode_t mode);
 
+/*
+ * path made absolute against the current directory (a daemon that chdirs to
+ * "/" would read a relative one elsewhere); 0, or -ENAMETOOLONG, or getcwd's error.
+ */
+int path_absolute(const char *path, char *out, size_t size);
+
 /* --version: "PROG (selfballoon) VERSION", the one form every program prints. */
 void print_version(const char *prog);
 

@@ -58,6 +58,13 @@ conf_says '[balloon]\nmax_memory = 0%' ":2: [balloon] max_memory: '0%' would bal
 conf_says '[balloon]\ninterval = 1s\ninterval = 2s' ":3: [balloon] interval: given twice in this file (keep one)"
 conf_says '[ballon]\ninterval = 1s' ":1: unknown section [ballon] (expected [balloon], [pressure], [hotplug], [metrics] or [daemon])"
 conf_says '[balloon]\ninterval = x' ":2: [balloon] interval: bad duration 'x' (examples: 500ms, 30s, 2min)"
+# relative paths: after daemonizing the working directory is / (a relative textfile
+# would land there, a relative -c would fail every reload): -c and --root are made
+# absolute at start, a relative textfile is refused
+conf_says '[metrics]\ntextfile = rel.prom' ":2: [metrics] textfile: 'rel.prom' is not an absolute path"
+out=$(cd "$tmp" && "$D" --check-config -c v.conf 2>&1)
+[ "$out" = "selfballoond: $tmp/v.conf:2: [metrics] textfile: 'rel.prom' is not an absolute path" ] &&
+	ok "a relative -c is made absolute at start ($out)" || not_ok "relative -c: $out"
 printf '[balloon]\nmin_memory = 1G\nmax_memory = 50%%\n' >"$tmp/v.conf"
 check "min_memory 1G with max_memory 50% is left to the start (a share needs MemTotal)" "$D" --check-config -c "$tmp/v.conf"
 # -o/--set overrides go through the same checks across keys as the file

@@ -96,6 +96,20 @@ static void test_path_dirname(void **state)
 	assert_int_equal(path_dirname("/a/very/long/directory/x", d, sizeof(d)), -ENAMETOOLONG);
 }
 
+static void test_path_absolute(void **state)
+{
+	char out[PATH_MAX], cwd[PATH_MAX], want[PATH_MAX + 8], small[8];
+
+	(void)state;
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	assert_int_equal(path_absolute("/etc/x.conf", out, sizeof(out)), 0);
+	assert_string_equal(out, "/etc/x.conf");
+	assert_int_equal(path_absolute("x.conf", out, sizeof(out)), 0);
+	snprintf(want, sizeof(want), "%s/x.conf", strcmp(cwd, "/") == 0 ? "" : cwd);
+	assert_string_equal(out, want);
+	assert_int_equal(path_absolute("/etc/x.conf", small, sizeof(small)), -ENAMETOOLONG);
+}
+
 static void test_mkdir_p(void **state)
 {
 	char *tmp = tu_mkdtemp(), path[PATH_MAX], file[PATH_MAX];
@@ -192,7 +206,7 @@ int main(void)
 		cmocka_unit_test(test_clock),          cmocka_unit_test(test_array_size),
 		cmocka_unit_test(test_take_u64),       cmocka_unit_test(test_path_dirname),
 		cmocka_unit_test(test_mkdir_p),        cmocka_unit_test(test_close_fds_from),
-		cmocka_unit_test(test_close_fds_proc),
+		cmocka_unit_test(test_close_fds_proc), cmocka_unit_test(test_path_absolute),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
