@@ -12,33 +12,38 @@ PKG_CONF_FILES = conf/vssd.conf conf/selfballoond.conf
 PKG_HOOK_FILES = conf/freeze-hooks.d/50-postgresql.sample
 EXTRA_DIST += $(PKG_CONF_FILES) $(PKG_HOOK_FILES)
 
-install-data-hook: install-pkg-conf
+# The shipped configuration files and man pages are written with the default
+# paths (/etc/selfballoon, /run); installed, they name the configured ones
+# (./configure --prefix=/usr/local: /usr/local/etc/selfballoon), the paths the
+# programs were built with.
+pkg_paths = $(SED) -e 's|/etc/selfballoon|$(pkgsysconfdir)|g' \
+	-e 's|/run/vssd|$(runstatedir)/vssd|g' -e 's|/run/selfballoon-host|$(runstatedir)/selfballoon-host|g'
+
+install-data-hook: install-pkg-conf install-man-paths
 uninstall-hook: uninstall-pkg-conf
 install-pkg-conf:
 	$(MKDIR_P) '$(DESTDIR)$(pkgsysconfdir)' '$(DESTDIR)$(hooksdir)'
-	@for f in $(PKG_CONF_FILES); do \
-	  d='$(DESTDIR)$(pkgsysconfdir)/'$$(basename $$f); \
+	@for f in $(PKG_CONF_FILES:%=%:$(pkgsysconfdir)) $(PKG_HOOK_FILES:%=%:$(hooksdir)); do \
+	  src=$${f%%:*}; d='$(DESTDIR)'$${f#*:}/$$(basename $$src); \
 	  if test -e "$$d"; then echo "  keeping existing $$d"; \
-	  else echo " $(INSTALL_DATA) $(srcdir)/$$f $$d"; $(INSTALL_DATA) '$(srcdir)/'$$f "$$d" || exit 1; fi; \
-	done
-	@for f in $(PKG_HOOK_FILES); do \
-	  d='$(DESTDIR)$(hooksdir)/'$$(basename $$f); \
-	  if test -e "$$d"; then echo "  keeping existing $$d"; \
-	  else echo " $(INSTALL_DATA) $(srcdir)/$$f $$d"; $(INSTALL_DATA) '$(srcdir)/'$$f "$$d" || exit 1; fi; \
+	  else echo "  installing $$d (paths substituted)"; \
+	    $(pkg_paths) '$(srcdir)/'$$src > "$$d.tmp" && chmod 644 "$$d.tmp" && mv "$$d.tmp" "$$d" || exit 1; fi; \
 	done
 uninstall-pkg-conf:
-	@for f in $(PKG_CONF_FILES); do \
-	  d='$(DESTDIR)$(pkgsysconfdir)/'$$(basename $$f); \
-	  if cmp -s '$(srcdir)/'$$f "$$d"; then rm -f "$$d"; \
-	  elif test -e "$$d"; then echo "  keeping modified $$d"; fi; \
-	done
-	@for f in $(PKG_HOOK_FILES); do \
-	  d='$(DESTDIR)$(hooksdir)/'$$(basename $$f); \
-	  if cmp -s '$(srcdir)/'$$f "$$d"; then rm -f "$$d"; \
+	@for f in $(PKG_CONF_FILES:%=%:$(pkgsysconfdir)) $(PKG_HOOK_FILES:%=%:$(hooksdir)); do \
+	  src=$${f%%:*}; d='$(DESTDIR)'$${f#*:}/$$(basename $$src); \
+	  if $(pkg_paths) '$(srcdir)/'$$src | cmp -s - "$$d"; then rm -f "$$d"; \
 	  elif test -e "$$d"; then echo "  keeping modified $$d"; fi; \
 	done
 	-rmdir '$(DESTDIR)$(hooksdir)' '$(DESTDIR)$(pkgsysconfdir)' 2>/dev/null
-.PHONY: install-pkg-conf uninstall-pkg-conf
+# the man pages as installed by automake, then their paths substituted in place
+install-man-paths:
+	@for f in $(dist_man_MANS); do \
+	  n=$$(basename $$f); d='$(DESTDIR)$(mandir)/man'$${n##*.}/$$n; \
+	  test -f "$$d" || continue; \
+	  $(pkg_paths) "$$d" > "$$d.tmp" && chmod 644 "$$d.tmp" && mv "$$d.tmp" "$$d" || exit 1; \
+	done
+.PHONY: install-pkg-conf uninstall-pkg-conf install-man-paths
 
 # systemd units: paths substituted at make time (they follow prefix/sysconfdir
 # given to make, not only to configure).
@@ -66,8 +71,8 @@ EXTRA_DIST += packaging/debian packaging/rpm/selfballoon.spec scripts/packages
 
 # The units' sandboxes emulated by hand (root); the packages built, installed,
 # checked and purged (root, and only when CI=true or SELFBALLOON_PACKAGE_TEST=1).
-TESTS += tests/packaging/sandbox.sh tests/packaging/deb-install.sh
-EXTRA_DIST += tests/packaging/sandbox.sh tests/packaging/sandbox-run.sh tests/packaging/deb-install.sh \
+TESTS += tests/packaging/sandbox.sh tests/packaging/deb-install.sh tests/packaging/install-paths.sh
+EXTRA_DIST += tests/packaging/install-paths.sh tests/packaging/sandbox.sh tests/packaging/sandbox-run.sh tests/packaging/deb-install.sh \
 	tests/packaging/vm-systemd.sh tests/packaging/vm-guest-test.sh
 # deb-install.sh builds packages (CPU) and runs dpkg: after every other test but
 # agent-balloon (agent/local.mk), never next to the timing-sensitive ones
