@@ -65,6 +65,21 @@ expect_fail "selfballoond --once -c DIR refused" "*a directory, not a configurat
 	"$AGENT" --once --dry-run -c "$tmp/dir"
 expect_fail "vssd -f -c DIR refused" "*a directory, not a configuration file*" "$VSSD" -f -c "$tmp/dir"
 
+# --- the README keeps its promises: it starts with the two commands, and they exist ---
+S=${top_srcdir:-.}
+first=$(sed -n '/^```sh$/,/^```$/p' "$S/README.md" | sed -n '2,3p')
+case $first in "sudo scripts/demo "*"
+sudo scripts/test "*) ok "README starts with 'sudo scripts/demo' and 'sudo scripts/test'" ;;
+*) not_ok "README's first commands: $first" ;; esac
+if [ -e "$S/scripts/build" ]; then
+	check "scripts/demo and scripts/test exist and are executable" test -x "$S/scripts/demo" -a -x "$S/scripts/test"
+else
+	skip_case "scripts/demo, scripts/test: not in a dist tarball (make distcheck)"
+fi
+for f in docs/evidence.md ARCHITECTURE.md; do
+	check "README points at $f, which exists" sh -c 'grep -q "$1" "$2/README.md" && test -f "$2/$1"' sh "$f" "$S"
+done
+
 # --- one version form: "NAME (selfballoon) VERSION", for --version and -V alike ---
 for p in "$VSSD" "$VSSCTL" "$AGENT" "$HOST"; do
 	n=${p##*/}
