@@ -294,7 +294,8 @@ static void check_metrics_fs(const struct agent *a)
 		log_warn(
 			"metrics textfile %s is not on tmpfs/ramfs (f_type 0x%lx): a freeze of that "
 			"filesystem (fsfreeze, vssd during a backup) stalls the agent, and deflation under "
-			"pressure with it, until the thaw; put it under /run",
+			"pressure with it, until the thaw; put it under /run (the packaged unit makes "
+			"/run/selfballoond writable)",
 			a->conf.textfile, type);
 }
 

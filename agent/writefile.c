@@ -86,6 +86,9 @@ int write_file_replace(const char *path, const char *data, size_t len, mode_t mo
 	if (fd < 0)
 		return -errno;
 	r = regular(fd, 1);
+	/* the mode asked for, whatever the umask (the unit's is 0077: node_exporter must read it) */
+	if (r == 0 && fchmod(fd, mode) < 0)
+		r = -errno;
 	if (r == 0)
 		r = write_all(fd, data, len);
 	if (close(fd) < 0 && r == 0)

@@ -140,7 +140,8 @@ textfile = $tmp/m.prom
 [daemon]
 oom_score_adj = 0
 CONF
-"$D" -f -v --root "$R" -c "$tmp/d.conf" 2>"$tmp/d.log" &
+# umask 077 like the packaged unit's UMask: the metrics file must still be readable by node_exporter
+(umask 077; exec "$D" -f -v --root "$R" -c "$tmp/d.conf" 2>"$tmp/d.log") &
 dpid=$!
 target_is() { [ "$(cat "$R/sys/fake/target")" = "$1" ]; }
 target_below() { [ "$(cat "$R/sys/fake/target")" -lt "$1" ]; }
@@ -151,10 +152,18 @@ if wait_until 10000 target_is 4028428; then ok "daemon writes the goal, capped a
 else not_ok "sysfs target is $(cat "$R/sys/fake/target")"; fi
 if wait_until 10000 test -s "$tmp/m.prom" && grep -q '^selfballoond_target_bytes ' "$tmp/m.prom"; then
 	ok "metrics textfile written"; else not_ok "no metrics textfile"; fi
+m=$(stat -c %a "$tmp/m.prom" 2>/dev/null)
+check "metrics textfile mode 644 under umask 077 (node_exporter reads it; mode $m)" [ "$m" = 644 ]
+# the suggested place, the packaged unit's writable directory and the warning agree
+U=$S/packaging/systemd/selfballoond.service.in
+check "selfballoond.conf suggests /run/selfballoond/selfballoond.prom" grep -q '/run/selfballoond/selfballoond.prom' "$S/conf/selfballoond.conf"
+check "the unit makes /run/selfballoond its RuntimeDirectory (tmpfs, writable under ProtectSystem=strict)" \
+	sh -c 'grep -qx "RuntimeDirectory=selfballoond" "$1" && grep -qx "RuntimeDirectoryMode=0755" "$1" && ! grep -q "^ReadWritePaths=.*prometheus" "$1"' sh "$U"
 if [ "$(stat -f -c %T "$tmp")" = tmpfs ]; then
 	grep -q 'not on tmpfs/ramfs' "$tmp/d.log" && not_ok "tmpfs textfile warned about" || ok "tmpfs textfile: no warning"
 else
-	grep -q 'not on tmpfs/ramfs' "$tmp/d.log" && ok "textfile off tmpfs: freeze warning logged" || not_ok "no warning for a textfile off tmpfs"
+	grep -q 'not on tmpfs/ramfs.*the packaged unit makes /run/selfballoond writable' "$tmp/d.log" &&
+		ok "textfile off tmpfs: freeze warning logged, naming /run/selfballoond" || not_ok "no warning for a textfile off tmpfs"
 fi
 [ "$(cat "$R/sys/devices/system/memory/memory7/state")" = online ] &&
 	ok "offline hot-added block onlined (auto_online_blocks=offline)" || not_ok "memory7 not onlined"
