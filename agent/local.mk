@@ -35,6 +35,9 @@ bench_agent_tick_LDADD = agent/libagent.a common/libcommon.a $(INIH_LIBS)
 
 TESTS += tests/integration/agent-cli.sh tests/integration/agent-balloon.sh
 EXTRA_DIST += tests/integration/agent-cli.sh tests/integration/agent-balloon.sh
+# the fault matrix (issue 13): the daemon on a fake tree under pressure, one fault at a time
+TESTS += tests/integration/agent-faults.sh
+EXTRA_DIST += tests/integration/agent-faults.sh tests/integration/fault-shim.c
 
 if HAVE_CMOCKA
 AGENT_TEST_LIBS = agent/libagent.a common/libcommon.a $(CMOCKA_LIBS) $(UDEV_LIBS) $(INIH_LIBS)

@@ -24,8 +24,10 @@
 #include "driver.h"
 #include "hotplug.h"
 #include "log.h"
+#include "logonce.h"
 #include "metrics.h"
 #include "notify.h"
+#include "plausible.h"
 #include "policy.h"
 #include "psi.h"
 #include "sample.h"
@@ -60,6 +62,8 @@ struct agent {
 	uint64_t last_decide_ms, last_textfile_ms;
 	int last_set_err, last_metrics_err;
 	int tfd, sfd, psifd;
+	struct plausible intake;              /* the last believed meminfo */
+	struct logonce meminfo_err, view_err; /* read failures, logged once per condition */
 };
 
 static void usage(FILE *f)
@@ -205,18 +209,27 @@ static void decide(struct agent *a, const struct policy_events *ev)
 	char pb[96];
 	int r;
 
-	r = sample_read(&a->sp, &a->s);
-	if (r < 0) {
-		log_err("reading meminfo: %s", strerror(-r));
-		return;
-	}
+	/*
+	 * A read that fails or is not believed still decides, from the last
+	 * believed values, marked stale: the policy then lowers nothing, and a
+	 * pressure deflate still happens (issue 13 item 7). Logged once.
+	 */
 	a->s.now_ms = now_ms();
+	r = sample_take(&a->sp, &a->intake, &a->s);
+	if (r != 0)
+		logonce_fail(&a->meminfo_err, r, LOG_ERR, "reading meminfo: %s",
+			     plausible_why(r, pb, sizeof(pb)));
+	else
+		logonce_ok(&a->meminfo_err, "reading meminfo");
+	if (!a->s.mi.mem_total)
+		return; /* nothing believed yet to decide from */
 	a->s.totalreserve_kb = a->totalreserve_kb;
-	r = a->drv.ops->read(&a->drv, &a->s.mi, &bv);
-	if (r < 0) {
-		log_err("driver %s: reading balloon: %s", driver_name(&a->drv), strerror(-r));
-		return;
-	}
+	r = driver_read_view(&a->drv, &a->s.mi, &bv);
+	if (r < 0)
+		logonce_fail(&a->view_err, r, LOG_ERR, "driver %s: reading balloon: %s",
+			     driver_name(&a->drv), strerror(-r));
+	else
+		logonce_ok(&a->view_err, "driver: reading balloon");
 	policy_decide(&a->pc, &a->st, &a->s, &bv, ev, &d);
 	a->m.decisions[d.reason]++;
 	if (d.pressure)
