@@ -332,8 +332,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "vssd: must run as root (freezing needs CAP_SYS_ADMIN)\n");
 		return 1;
 	}
-	if (mkdir_p(c->state_dir, 0700) < 0) {
-		log_err("cannot create state_dir %s: %m", c->state_dir);
+	/* one owner of state_dir: held until exit, --thaw-record included */
+	if (record_lock(c->state_dir, err, sizeof(err)) < 0) {
+		log_err("%s", err);
 		return 1;
 	}
 	if (d.o.thaw_record)

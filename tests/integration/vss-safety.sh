@@ -1,0 +1,93 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+# The adversarial probe's defects (shared research, adversarial-probe-2026-12),
+# one block each, ground truth from fsfreeze probes and blocked writers:
+#  - one owner of state_dir: a second vssd and vssd --thaw-record refuse while a
+#    vssd runs, and touch nothing (defect 1);
+#  - state_dir and the record are trusted only when root's and not writable by
+#    others, and no symlink is followed (defect 8).
+. "$top_srcdir/tests/integration/lib.sh"
+. "$top_srcdir/tests/integration/fs.sh"
+fs_require mkfs.ext4 setpriv mountpoint
+vss_require
+fs_enter "$0"
+
+must "setup: ext4 a and b" eval 'fs_make a ext4 && fs_make b ext4'
+vss_conf
+must "vssd starts" vss_start
+both_frozen() { fs_frozen "$T/a" && fs_frozen "$T/b"; }
+none_frozen() { fs_thawed "$T/a" && fs_thawed "$T/b"; }
+
+# conf_with NAME KEY VALUE: $T/NAME.conf, vssd.conf with KEY set to VALUE, its own socket
+conf_with() {
+	sed "s#^$2 = .*#$2 = $3#; s#^socket = .*#socket = $T/run/$1.sock#" "$T/vssd.conf" >"$T/$1.conf"
+}
+# vssd_once CONF [ARG]: a second vssd, bounded (it must refuse at once); output in $T/once.log
+vssd_once() {
+	timeout 5 "$VSSD" -f -c "$@" >"$T/once.log" 2>&1
+}
+
+# ---- defect 1: one owner of state_dir
+r=$(qga "$(freeze_list_json "$T/a" "$T/b")")
+expect "freeze-list [a, b] returns 2" '"return": *2[^0-9]' "$r"
+conf_with second state_dir "$T/run"
+vssd_once "$T/second.conf"
+rc=$?
+check "a second vssd on the same state_dir exits 1 (rc $rc)" [ "$rc" -eq 1 ]
+expect "  ... and says another vssd holds state_dir" 'another vssd is running' "$(cat "$T/once.log")"
+check "  ... and thawed nothing" both_frozen
+vssd_once "$T/vssd.conf" --thaw-record
+rc=$?
+check "vssd --thaw-record under a running vssd exits 1 (rc $rc)" [ "$rc" -eq 1 ]
+expect "  ... and says another vssd holds state_dir" 'another vssd is running' "$(cat "$T/once.log")"
+check "  ... and thawed nothing" both_frozen
+expect "the running vssd still holds its freeze" '"return": *"frozen"' "$(qga "$STATUS")"
+expect "  ... and thaws it" '"return": *2[^0-9]' "$(qga "$THAW")"
+check "nothing frozen" none_frozen
+check "vssd stops" vss_stop
+check "with vssd stopped, --thaw-record runs (nothing recorded)" vssd_once "$T/vssd.conf" --thaw-record
+
+# ---- defect 8: state_dir and the record must be root's, no symlinks
+devb=$(mountpoint -d "$T/b")
+check "fsfreeze -f b (an admin's freeze)" fsfreeze -f "$T/b"
+mkdir -p "$T/ps"
+chown 65534 "$T/ps"
+chmod 711 "$T"
+setpriv --reuid=65534 --regid=65534 --clear-groups sh -c 'echo "$1 $2" >"$3/frozen"' sh "$devb" "$T/b" "$T/ps"
+chmod 700 "$T"
+check "  ... (precondition: uid 65534 planted a record)" [ -s "$T/ps/frozen" ]
+conf_with ps state_dir "$T/ps"
+vssd_once "$T/ps.conf" --thaw-record
+rc=$?
+check "state_dir owned by uid 65534 with a planted record: refused (rc $rc)" [ "$rc" -eq 1 ]
+expect "  ... saying who owns it" 'state_dir .* owned by uid 65534' "$(cat "$T/once.log")"
+check "  ... and the admin's freeze of b stands" fs_frozen "$T/b"
+vssd_once "$T/ps.conf"
+check "  ... vssd itself refuses to start there too" [ $? -eq 1 ]
+check "  ... and b is still frozen" fs_frozen "$T/b"
+chown 0 "$T/ps" "$T/ps/frozen"
+chmod 0777 "$T/ps"
+vssd_once "$T/ps.conf" --thaw-record
+check "state_dir root's but mode 0777: refused" [ $? -eq 1 ]
+check "  ... and b is still frozen" fs_frozen "$T/b"
+chmod 0755 "$T/ps"
+chmod 0666 "$T/ps/frozen"
+vssd_once "$T/ps.conf" --thaw-record
+check "a record writable by others: not replayed (exit 1)" [ $? -eq 1 ]
+check "  ... and b is still frozen" fs_frozen "$T/b"
+rm -f "$T/ps/frozen"
+echo "secret-line-of-a-root-only-file" >"$T/secret"
+chmod 0600 "$T/secret"
+ln -s "$T/secret" "$T/ps/frozen"
+vssd_once "$T/ps.conf" --thaw-record
+check "a record that is a symlink: not followed (exit 1)" [ $? -eq 1 ]
+check "  ... and what it points to is not logged" sh -c '! grep -q secret-line "$1"' sh "$T/once.log"
+rm -f "$T/ps/frozen"
+ln -s "$T/ps" "$T/psl"
+conf_with psl state_dir "$T/psl"
+vssd_once "$T/psl.conf" --thaw-record
+check "state_dir a symlink: refused (exit 1)" [ $? -eq 1 ]
+check "b is still frozen after all of these" fs_frozen "$T/b"
+fsfreeze -u "$T/b"
+check "nothing frozen at the end" none_frozen
+end_test
