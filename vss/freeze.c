@@ -496,8 +496,18 @@ bool engine_held_by(const struct engine *e, const struct owner *o)
 /* FIFREEZE said r: skipped (EOPNOTSUPP), foreign (EBUSY), or the freeze fails. */
 static int not_frozen(struct engine *e, struct vss_mount *m, size_t k, int r)
 {
+	int rd;
+
 	watchdog_disown(&e->wd, k);
-	record_disown(e->record_fd, m->devno, m->target);
+	/* unrecorded, a restart after a crash would thaw someone else's freeze */
+	rd = record_disown(e->record_fd, m->devno, m->target);
+	if (rd < 0) {
+		set_reason(m, r == -EBUSY ? FS_FOREIGN : FS_FAILED, "not recorded as not vssd's");
+		return fail(e, rd,
+			    "cannot write to the freeze record that %s is not vssd's to thaw: %s; "
+			    "everything was thawed",
+			    m->target, strerror(-rd));
+	}
 	if (r == -EOPNOTSUPP) {
 		m->state = FS_SKIPPED;
 		snprintf(m->reason, sizeof(m->reason), "%s does not support freezing", m->fstype);

@@ -40,6 +40,27 @@ int record_create(const char *state_dir)
 	return fd < 0 ? -errno : fd;
 }
 
+/*
+ * One write(2) of a whole line. A short write (ENOSPC, EFBIG) is an error, and
+ * the partial line is cut off again so the record stays readable.
+ */
+static int append_line(int fd, const char *line, size_t len)
+{
+	struct stat st;
+	ssize_t n;
+
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	do
+		n = write(fd, line, len);
+	while (n < 0 && errno == EINTR);
+	if (n == (ssize_t)len)
+		return 0;
+	if (n > 0 && ftruncate(fd, st.st_size) < 0)
+		log_warn("cannot cut a partial line off the freeze record: %m");
+	return n < 0 ? -errno : -ENOSPC;
+}
+
 /* mountpoints are written with \ooo escapes for space, tab, newline, backslash */
 static int write_entry(int fd, const char *prefix, dev_t dev, const char *mountpoint)
 {
@@ -57,11 +78,7 @@ static int write_entry(int fd, const char *prefix, dev_t dev, const char *mountp
 			line[o++] = (char)*p;
 	}
 	line[o++] = '\n';
-	while (write(fd, line, o) < 0) {
-		if (errno != EINTR)
-			return -errno;
-	}
-	return 0;
+	return append_line(fd, line, o);
 }
 
 int record_add(int fd, dev_t dev, const char *mountpoint)

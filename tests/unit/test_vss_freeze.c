@@ -31,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -447,6 +448,49 @@ static void test_watchdog_gone_before_arming(void **state)
 	assert_clean();
 }
 
+/*
+ * Before the last FIFREEZE the record may grow by 3 bytes only
+ * (RLIMIT_FSIZE): the "not ours" line for it gets a short write. The limit
+ * is lifted again before the undo's first FITHAW (the thaw hooks write their
+ * log).
+ */
+static void limit_record(enum fake_op op, unsigned n)
+{
+	struct rlimit rl = { RLIM_INFINITY, RLIM_INFINITY };
+	struct stat st;
+
+	if (op == FAKE_FREEZE && n == v->n) {
+		assert_int_equal(stat(v->record, &st), 0);
+		rl.rlim_cur = (rlim_t)st.st_size + 3;
+	} else if (op != FAKE_THAW) {
+		return;
+	}
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &rl), 0);
+}
+
+/*
+ * Defect 7: the record cannot take the line saying the last filesystem,
+ * frozen by someone else (EBUSY), is not vssd's: the freeze fails and is
+ * undone (unrecorded, a restart after a crash would thaw the foreign freeze).
+ */
+static void test_record_disown_fails(void **state)
+{
+	struct fake_fs *f;
+	char err[512];
+
+	(void)state;
+	signal(SIGXFSZ, SIG_IGN);
+	fake_fail(FAKE_FREEZE, (unsigned)v->n, 1, EBUSY);
+	fake->before = limit_record;
+	assert_true(do_freeze(0, err, sizeof(err)) < 0);
+	assert_non_null(strstr(err, "not vssd's to thaw"));
+	f = at(v->n - 1);
+	assert_true(f->frozen && f->foreign);
+	assert_undone();
+	f->frozen = f->foreign = false; /* its owner thaws it */
+	assert_clean();
+}
+
 /* ---- the deadline and the watchdog --------------------------------------- */
 
 static enum pos stop_at;
@@ -692,6 +736,7 @@ int main(void)
 		CASES3(test_open_fails, open_errors, 0),
 		CASES3(test_open_fails, open_errors, 3),
 		PLAIN(test_record_fails),
+		PLAIN(test_record_disown_fails),
 		PLAIN(test_freeze_hook_fails),
 		PLAIN(test_watchdog_gone_before_arming),
 		CASES3(test_deadline_passes, positions, 0),
