@@ -220,6 +220,8 @@ static int arm(struct engine *e, uint64_t timeout_ms)
 	for (k = 0; k < e->set.norder; k++)
 		e->wd_fds[k] = mount_at(e, k)->fd;
 	if (r == 0)
+		r = watchdog_record(&e->wd, e->record_fd);
+	if (r == 0)
 		r = watchdog_arm(&e->wd, e->wd_fds, e->set.norder, timeout_ms);
 	if (r < 0) {
 		/* its state is unknown: replace it (nothing is frozen) */

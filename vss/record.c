@@ -348,9 +348,14 @@ int record_thaw(const char *state_dir, const char *mountinfo)
 		goto out;
 	}
 	cancel_disowned(lines, nlines);
-	log_warn(
-		"found freeze record %s with %zu entries: a previous vssd stopped while frozen; thawing",
-		path, nlines);
+	if (nlines == 0)
+		log_notice("found an empty freeze record %s: a previous vssd stopped while frozen "
+			   "and its watchdog thawed (or it froze nothing yet)",
+			   path);
+	else
+		log_warn("found freeze record %s with %zu entries: a previous vssd stopped while "
+			 "frozen; thawing",
+			 path, nlines);
 	for (i = nlines; i-- > 0;) {
 		if (lines[i][0])
 			thawed += thaw_entry(&ms, lines[i]);

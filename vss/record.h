@@ -41,6 +41,7 @@ void record_remove(int fd, const char *state_dir);
  * are thawed in reverse order; a record that is a symlink, not ours or
  * writable by others is not replayed (-EPERM). Logs what it did. Returns the number thawed,
  * -ENOENT when there was no record, or another -errno. The record is removed.
+ * An empty record (the watchdog retired it after its own thaw) thaws nothing.
  */
 int record_thaw(const char *state_dir, const char *mountinfo);
 

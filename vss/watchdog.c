@@ -177,6 +177,13 @@ int watchdog_arm(struct watchdog *w, const int *fds, size_t n, uint64_t timeout_
 	return r < 0 ? r : wait_armed(w);
 }
 
+int watchdog_record(struct watchdog *w, int fd)
+{
+	struct wd_msg m = { .op = WD_RECORD, .arg = 1 };
+
+	return send_msg(w, &m, &fd, 1);
+}
+
 static int send_index(struct watchdog *w, uint32_t op, size_t i)
 {
 	struct wd_msg m = { .op = op, .arg = (uint32_t)i, .gen = w->gen };

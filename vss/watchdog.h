@@ -46,6 +46,13 @@ int watchdog_spawn(struct watchdog *w);
  */
 int watchdog_arm(struct watchdog *w, const int *fds, size_t n, uint64_t timeout_ms);
 
+/*
+ * Hands over the freeze record (fd open for writing), before watchdog_arm():
+ * when vssd dies the watchdog thaws and then empties it, so the record of a
+ * freeze it ended is not replayed later. Returns 0 or -errno.
+ */
+int watchdog_record(struct watchdog *w, int fd);
+
 /* Announces, before FIFREEZE, that fds[i] is being frozen. */
 int watchdog_freezing(struct watchdog *w, size_t i);
 

@@ -30,6 +30,7 @@ struct wd_state {
 	uint32_t confirmed_upto; /* 1 + the highest index confirmed FROZEN */
 	uint64_t deadline;
 	uint32_t gen;
+	int record; /* the freeze record (write end), -1 when none */
 	bool armed;
 	bool truncated; /* fds were lost (MSG_CTRUNC) since the last arming */
 };
@@ -41,25 +42,35 @@ static void release(struct wd_state *st)
 	for (i = 0; i < st->nheld; i++)
 		close(held[i]);
 	st->nheld = 0;
+	if (st->record >= 0)
+		close(st->record);
+	st->record = -1;
 	st->nann = 0;
 	st->confirmed_upto = 0;
 	st->armed = false;
 	st->truncated = false;
 }
 
-/* thaws, in the reverse order of freezing, the fds at least in state min */
+/*
+ * Thaws, in the reverse order of freezing, the fds at least in state min.
+ * Returns how many failed (not frozen any more is no failure).
+ */
 static unsigned thaw_all(const struct wd_state *st, unsigned char min)
 {
-	unsigned n = 0;
+	unsigned failed = 0;
 	size_t i;
 
 	for (i = st->nann; i-- > 0;) {
 		uint32_t k = announced[i];
+		int r;
 
-		if (k < st->nheld && fstate[k] >= min && st->ops->thaw(held[k]) == 0)
-			n++;
+		if (k >= st->nheld || fstate[k] < min)
+			continue;
+		r = st->ops->thaw(held[k]);
+		if (r < 0 && r != -EINVAL)
+			failed++;
 	}
-	return n;
+	return failed;
 }
 
 static void reply(int sock, uint32_t op, uint32_t gen, uint32_t arg)
@@ -69,8 +80,8 @@ static void reply(int sock, uint32_t op, uint32_t gen, uint32_t arg)
 	send(sock, &m, sizeof(m), MSG_NOSIGNAL);
 }
 
-/* Keeps the fds that rode along with a message (SCM_RIGHTS). */
-static void take_fds(struct wd_state *st, struct msghdr *mh)
+/* Keeps the fds that rode along with a message (SCM_RIGHTS); RECORD's one as the record. */
+static void take_fds(struct wd_state *st, struct msghdr *mh, bool record)
 {
 	struct cmsghdr *c;
 
@@ -86,7 +97,12 @@ static void take_fds(struct wd_state *st, struct msghdr *mh)
 			int fd;
 
 			memcpy(&fd, CMSG_DATA(c) + k * sizeof(int), sizeof(fd));
-			if (st->nheld < WATCHDOG_MAX_FDS)
+			if (record) {
+				if (st->record >= 0)
+					close(st->record);
+				st->record = fd;
+				record = false;
+			} else if (st->nheld < WATCHDOG_MAX_FDS)
 				held[st->nheld++] = fd;
 			else {
 				close(fd);
@@ -146,7 +162,7 @@ static int receive(int sock, struct wd_state *st, bool wait)
 		return 0;
 	if (r != (ssize_t)sizeof(m))
 		return -1; /* EOF: vssd is gone */
-	take_fds(st, &mh);
+	take_fds(st, &mh, m.op == WD_RECORD);
 	switch (m.op) {
 	case WD_ARM: arm(sock, st, &m); break;
 	case WD_FREEZING:
@@ -177,7 +193,7 @@ static int receive(int sock, struct wd_state *st, bool wait)
 
 void watchdog_main(int sock, const struct fs_ops *ops)
 {
-	struct wd_state st = { .ops = ops };
+	struct wd_state st = { .ops = ops, .record = -1 };
 	struct rlimit rl;
 	sigset_t all;
 	int op;
@@ -226,8 +242,13 @@ void watchdog_main(int sock, const struct fs_ops *ops)
 		if (receive(sock, &st, true) < 0)
 			break;
 	}
-	/* EOF: vssd is gone; thaw every filesystem it announced and did not disown */
-	if (st.armed)
-		thaw_all(&st, ANNOUNCED);
+	/*
+	 * EOF: vssd is gone; thaw every filesystem it announced and did not
+	 * disown. Then the record is retired (emptied): a vssd started later
+	 * must not thaw what someone else froze in the meantime.
+	 */
+	if (st.armed && thaw_all(&st, ANNOUNCED) == 0 && st.record >= 0 &&
+	    ftruncate(st.record, 0) < 0)
+		_exit(1);
 	_exit(0);
 }

@@ -14,7 +14,9 @@
 /*
  * vssd -> watchdog: FDS (fds ride along), ARM, then per filesystem k in
  * freeze order FREEZING k (before FIFREEZE), FROZEN k (it succeeded) or
- * DISOWN k (not ours), and DISARM when vssd has thawed.
+ * DISOWN k (not ours), and DISARM when vssd has thawed. RECORD, before ARM,
+ * hands over the freeze record: after thawing at vssd's death the watchdog
+ * empties it, so a later vssd does not thaw what others froze since.
  * watchdog -> vssd: ARMED (ok or not) and FIRED (the timeout thawed).
  */
 enum wd_op {
@@ -26,6 +28,7 @@ enum wd_op {
 	WD_DISARM,   /* gen */
 	WD_ARMED,    /* child -> parent: gen, arg: 1 = holds every fd, 0 = failed */
 	WD_FIRED,    /* child -> parent: gen, arg: confirmations seen (indexes below are thawed) */
+	WD_RECORD,   /* before ARM: the freeze record's fd rides along (SCM_RIGHTS) */
 };
 
 struct wd_msg {

@@ -4,6 +4,8 @@
 # one block each, ground truth from fsfreeze probes and blocked writers:
 #  - one owner of state_dir: a second vssd and vssd --thaw-record refuse while a
 #    vssd runs, and touch nothing (defect 1);
+#  - after vssd's death its watchdog thaws and retires the record: a restart does
+#    not thaw a freeze another tool made since (defect 6);
 #  - state_dir and the record are trusted only when root's and not writable by
 #    others, and no symlink is followed (defect 8).
 . "$top_srcdir/tests/integration/lib.sh"
@@ -46,6 +48,26 @@ expect "  ... and thaws it" '"return": *2[^0-9]' "$(qga "$THAW")"
 check "nothing frozen" none_frozen
 check "vssd stops" vss_stop
 check "with vssd stopped, --thaw-record runs (nothing recorded)" vssd_once "$T/vssd.conf" --thaw-record
+
+# ---- defect 6: after vssd's death the watchdog thaws and retires the record
+must "vssd starts" vss_start
+r=$(qga "$(freeze_list_json "$T/a" "$T/b")")
+expect "freeze-list [a, b] returns 2" '"return": *2[^0-9]' "$r"
+kids=$(fs_children "$VSSD_PID")
+for k in $kids; do fs_track_pid "$k"; done
+kill -KILL "$VSSD_PID"
+wait "$VSSD_PID" 2>/dev/null
+gone() { for k in $kids; do fs_pid_gone "$k" || return 1; done; }
+check "SIGKILL of vssd: its watchdog thaws and exits" wait_until 3000 gone
+check "  ... nothing frozen" none_frozen
+check "  ... and the record it leaves is empty" sh -c '[ ! -s "$1" ]' sh "$T/run/frozen"
+check "another tool then freezes a (fsfreeze -f)" fsfreeze -f "$T/a"
+must "vssd restarts" vss_start
+check "  ... and leaves the other tool's freeze of a alone" fs_frozen "$T/a"
+check "  ... (b is thawed)" fs_thawed "$T/b"
+fsfreeze -u "$T/a"
+check "vssd stops" vss_stop
+check "nothing frozen" none_frozen
 
 # ---- defect 8: state_dir and the record must be root's, no symlinks
 devb=$(mountpoint -d "$T/b")
