@@ -4,13 +4,18 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <fnmatch.h>
 #include <libmount.h>
 #include <limits.h>
+#include <linux/loop.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <unistd.h>
 
 #include "fileio.h"
 
@@ -70,38 +75,98 @@ static int read_devno(const char *path, dev_t *dev)
 	return 0;
 }
 
-/* Is the block device, or anything below it (dm, md slaves), a loop device? */
-static bool dev_is_loop(const char *sysfs, dev_t dev, int depth)
+#define MAX_LOOPS 8 /* loop devices looked at below one filesystem (dm over several) */
+
+/* What a filesystem's block device stands on: the loop devices below it, and their files. */
+struct backing {
+	dev_t loop[MAX_LOOPS]; /* loop devices (the device itself, or dm/md slaves) */
+	size_t nloop;
+	dev_t dev[MAX_LOOPS]; /* the devices holding their backing files (LOOP_GET_STATUS64) */
+	size_t ndev;
+	bool by_dev;         /* a dev[] is a candidate's: order by identity, not by path */
+	char path[PATH_MAX]; /* the first loop's backing_file (sysfs), "" when unknown */
+};
+
+static void add_loop(struct backing *b, dev_t loop)
+{
+	if (b->nloop < MAX_LOOPS)
+		b->loop[b->nloop++] = loop;
+}
+
+/* The loop devices the block device is, or stands on (dm, md slaves, recursively). */
+static void find_loops(const char *sysfs, dev_t dev, int depth, struct backing *b)
 {
 	char path[PATH_MAX], rel[64];
 	struct dirent *e;
-	bool loop = false;
 	DIR *d;
 
-	if (major(dev) == LOOP_MAJOR)
-		return true;
+	if (major(dev) == LOOP_MAJOR) {
+		add_loop(b, dev);
+		return;
+	}
 	if (major(dev) == 0 || depth > 8)
-		return false;
+		return;
 	snprintf(rel, sizeof(rel), "dev/block/%u:%u/slaves", major(dev), minor(dev));
 	if (path_join(path, sizeof(path), sysfs, rel) < 0)
-		return false;
+		return;
 	d = opendir(path);
 	if (!d)
-		return false;
-	while (!loop && (e = readdir(d))) {
+		return;
+	while ((e = readdir(d)) && b->nloop < MAX_LOOPS) {
 		char dpath[PATH_MAX + 300];
+		unsigned n;
 		dev_t sub;
 
 		if (e->d_name[0] == '.')
 			continue;
 		snprintf(dpath, sizeof(dpath), "%s/%s/dev", path, e->d_name);
 		if (read_devno(dpath, &sub) == 0)
-			loop = dev_is_loop(sysfs, sub, depth + 1);
-		else
-			loop = strncmp(e->d_name, "loop", 4) == 0;
+			find_loops(sysfs, sub, depth + 1, b);
+		else if (sscanf(e->d_name, "loop%u", &n) == 1)
+			add_loop(b, makedev(LOOP_MAJOR, n));
 	}
 	closedir(d);
-	return loop;
+}
+
+/* Is the block device, or anything below it (dm, md slaves), a loop device? */
+static bool dev_is_loop(const char *sysfs, dev_t dev)
+{
+	struct backing b = { .nloop = 0 };
+
+	find_loops(sysfs, dev, 0, &b);
+	return b.nloop > 0;
+}
+
+/*
+ * The device holding loop's backing file, from LOOP_GET_STATUS64 on its node
+ * (named by sysfs's uevent, checked to be that device): unlike the backing
+ * file's path it stays true when that path is gone or now leads elsewhere.
+ */
+static int loop_backing_dev(const char *sysfs, dev_t loop, dev_t *out)
+{
+	char path[PATH_MAX], rel[64], buf[512], node[300];
+	struct loop_info64 li;
+	struct stat st;
+	const char *name;
+	int fd, r = -ENOENT;
+
+	snprintf(rel, sizeof(rel), "dev/block/%u:%u/uevent", major(loop), minor(loop));
+	if (path_join(path, sizeof(path), sysfs, rel) < 0 || read_file(path, buf, sizeof(buf)) <= 0)
+		return -ENOENT;
+	name = strstr(buf, "DEVNAME=");
+	if (!name || sscanf(name, "DEVNAME=%255[^\n/]", node + 5) != 1)
+		return -ENOENT;
+	memcpy(node, "/dev/", 5);
+	fd = open(node, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) == 0 && S_ISBLK(st.st_mode) && st.st_rdev == loop &&
+	    ioctl(fd, LOOP_GET_STATUS64, &li) == 0) {
+		*out = (dev_t)li.lo_device;
+		r = 0;
+	}
+	close(fd);
+	return r;
 }
 
 /* Backing file of a loop device, or "" when unknown. */
@@ -121,6 +186,22 @@ static void loop_backing(const char *sysfs, dev_t dev, char *out, size_t size)
 	}
 	if (out[n - 1] == '\n')
 		out[n - 1] = '\0';
+}
+
+/* What m's filesystem stands on: its loop devices, their backing files' devices and paths. */
+static void backing_of(const char *sysfs, const struct vss_mount *m, struct backing *b)
+{
+	size_t i;
+
+	find_loops(sysfs, m->bdev, 0, b);
+	for (i = 0; i < b->nloop; i++) {
+		dev_t d;
+
+		if (loop_backing_dev(sysfs, b->loop[i], &d) == 0)
+			b->dev[b->ndev++] = d;
+		if (!b->path[0])
+			loop_backing(sysfs, b->loop[i], b->path, sizeof(b->path));
+	}
 }
 
 /* reason: a fixed text, followed by arg when given */
@@ -273,59 +354,68 @@ out:
 	return r;
 }
 
-/* a must be frozen before b */
-static bool freeze_before(const struct mount_set *s, size_t a, size_t b, char (*backing)[PATH_MAX])
+/* Does b's filesystem hold one of a's backing files (by device)? */
+static bool holds_backing(const struct mount_set *s, const struct backing *ba, size_t b)
 {
-	const char *bt = s->m[b].target;
-	size_t bl = strlen(bt);
+	size_t i;
 
-	if (path_under(s->m[a].target, bt))
-		return true;
-	/* a loop filesystem before the filesystem holding its backing file */
-	if (backing[a][0] && (path_under(backing[a], bt) || strcmp(bt, "/") == 0)) {
-		size_t i;
-
-		/* only if b is the deepest candidate holding the file */
-		for (i = 0; i < s->norder; i++) {
-			size_t c = s->order[i];
-
-			if (c != b && strlen(s->m[c].target) > bl &&
-			    path_under(s->m[c].target, bt) &&
-			    path_under(backing[a], s->m[c].target))
-				return false;
-		}
-		return true;
-	}
+	for (i = 0; i < ba->ndev; i++)
+		if (ba->dev[i] == s->m[b].devno || ba->dev[i] == s->m[b].bdev)
+			return true;
 	return false;
 }
 
-static int order_candidates(struct mount_set *s, const char *sysfs)
+/*
+ * a must be frozen before b: a is mounted below b, or a stands on a loop
+ * device (directly, or dm over loop) whose backing file b's filesystem holds.
+ * That is decided by the device of the backing file when it is a
+ * candidate's; by its path only when no device is known (btrfs subvolumes
+ * report other devices, older sysfs): a stale path must not decide.
+ */
+static bool freeze_before(const struct mount_set *s, size_t a, size_t b,
+			  const struct backing *backing)
 {
-	char(*backing)[PATH_MAX] = NULL;
-	size_t *sorted = NULL, i, j, k, n = 0;
-	bool *placed = NULL;
-	int r = -ENOMEM;
+	const struct backing *ba = &backing[a];
+	const char *bt = s->m[b].target;
+	size_t bl = strlen(bt), i;
 
-	s->order = calloc(s->n + 1, sizeof(*s->order));
-	if (!s->order)
-		return -ENOMEM;
-	for (i = s->n; i-- > 0;) /* reverse mountinfo order: children first */
-		if (s->m[i].state == FS_CANDIDATE)
-			s->order[n++] = i;
-	s->norder = n;
-	if (n < 2)
-		return 0;
+	if (path_under(s->m[a].target, bt))
+		return true;
+	if (ba->by_dev)
+		return holds_backing(s, ba, b);
+	if (!ba->path[0] || !(path_under(ba->path, bt) || strcmp(bt, "/") == 0))
+		return false;
+	/* only if b is the deepest candidate holding the file */
+	for (i = 0; i < s->norder; i++) {
+		size_t c = s->order[i];
 
-	backing = calloc(s->n, sizeof(*backing));
-	sorted = calloc(n, sizeof(*sorted));
-	placed = calloc(n, sizeof(*placed));
-	if (!backing || !sorted || !placed)
-		goto out;
-	for (i = 0; i < n; i++)
-		if (major(s->m[s->order[i]].bdev) == LOOP_MAJOR)
-			loop_backing(sysfs, s->m[s->order[i]].bdev, backing[s->order[i]], PATH_MAX);
+		if (c != b && strlen(s->m[c].target) > bl && path_under(s->m[c].target, bt) &&
+		    path_under(ba->path, s->m[c].target))
+			return false;
+	}
+	return true;
+}
 
-	/* stable topological sort; a cycle (should not happen) keeps the rest as is */
+/* The backing of every candidate; by_dev when a backing file's device is a candidate's. */
+static void find_backing(struct mount_set *s, const char *sysfs, struct backing *backing)
+{
+	size_t i, j;
+
+	for (i = 0; i < s->norder; i++) {
+		struct backing *b = &backing[s->order[i]];
+
+		backing_of(sysfs, &s->m[s->order[i]], b);
+		for (j = 0; j < s->norder && !b->by_dev; j++)
+			b->by_dev = j != i && holds_backing(s, b, s->order[j]);
+	}
+}
+
+/* stable topological sort of s->order; a cycle (should not happen) keeps the rest as is */
+static void topo_sort(struct mount_set *s, const struct backing *backing, size_t *sorted,
+		      bool *placed)
+{
+	size_t i, j, k, n = s->norder;
+
 	for (k = 0; k < n; k++) {
 		size_t pick = n;
 
@@ -347,6 +437,32 @@ static int order_candidates(struct mount_set *s, const char *sysfs)
 		sorted[k] = s->order[pick];
 	}
 	memcpy(s->order, sorted, n * sizeof(*sorted));
+}
+
+static int order_candidates(struct mount_set *s, const char *sysfs)
+{
+	struct backing *backing = NULL;
+	size_t *sorted = NULL, i, n = 0;
+	bool *placed = NULL;
+	int r = -ENOMEM;
+
+	s->order = calloc(s->n + 1, sizeof(*s->order));
+	if (!s->order)
+		return -ENOMEM;
+	for (i = s->n; i-- > 0;) /* reverse mountinfo order: children first */
+		if (s->m[i].state == FS_CANDIDATE)
+			s->order[n++] = i;
+	s->norder = n;
+	if (n < 2)
+		return 0;
+
+	backing = calloc(s->n, sizeof(*backing));
+	sorted = calloc(n, sizeof(*sorted));
+	placed = calloc(n, sizeof(*placed));
+	if (!backing || !sorted || !placed)
+		goto out;
+	find_backing(s, sysfs, backing);
+	topo_sort(s, backing, sorted, placed);
 	r = 0;
 out:
 	free(backing);
@@ -410,7 +526,7 @@ int mounts_load(const char *mountinfo, const struct select_opts *o, const char *
 			skip(m, "not included by configuration", NULL);
 		else if (glob_any(o->exclude, m->target, &pat))
 			skip(m, "excluded by pattern", pat);
-		else if (!list && o->skip_loop && dev_is_loop(sysfs, m->bdev, 0))
+		else if (!list && o->skip_loop && dev_is_loop(sysfs, m->bdev))
 			skip(m, "loop-backed (skip_loop)", NULL);
 		if (listed && m->state == FS_SKIPPED) {
 			snprintf(err, errlen, "%s cannot be frozen: %s", m->target, m->reason);

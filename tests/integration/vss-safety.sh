@@ -7,7 +7,9 @@
 #  - after vssd's death its watchdog thaws and retires the record: a restart does
 #    not thaw a freeze another tool made since (defect 6);
 #  - state_dir and the record are trusted only when root's and not writable by
-#    others, and no symlink is followed (defect 8).
+#    others, and no symlink is followed (defect 8);
+#  - a loop filesystem is frozen before the one holding its backing file, known by
+#    device, not by a (stale) path (defect 2).
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/fs.sh"
 fs_require mkfs.ext4 setpriv mountpoint
@@ -111,5 +113,36 @@ vssd_once "$T/psl.conf" --thaw-record
 check "state_dir a symlink: refused (exit 1)" [ $? -eq 1 ]
 check "b is still frozen after all of these" fs_frozen "$T/b"
 fsfreeze -u "$T/b"
-check "nothing frozen at the end" none_frozen
+check "nothing frozen" none_frozen
+
+# ---- defect 2: a loop filesystem is frozen before the one holding its backing file,
+# known by the file's device (LOOP_GET_STATUS64), not by its path: here the path is
+# stale (the bind it was opened through is lazily unmounted, b mounted again)
+unit=$top_srcdir/packaging/systemd/vssd.service.in
+check "unit: KillMode=process (a stop never kills the watchdog while frozen)" grep -qx 'KillMode=process' "$unit"
+stop_s=$(sed -n 's/^TimeoutStopSec=\([0-9]*\)s$/\1/p' "$unit")
+check "unit: TimeoutStopSec (${stop_s}s) above the default freeze timeout (60s)" [ "${stop_s:-0}" -gt 60 ]
+mkdir -p "$T/b/sub" "$T/sb" "$T/nest"
+truncate -s 64M "$T/b/sub/in.img" && mkfs.ext4 -qF "$T/b/sub/in.img" >/dev/null
+mount --bind "$T/b/sub" "$T/sb"
+ln_dev=$(losetup -f --show "$T/sb/in.img")
+echo "$ln_dev $(fs_loop_key "$ln_dev") $T/b/sub/in.img" >>"$T/loops"
+mount "$ln_dev" "$T/nest" && echo "$T/nest" >>"$T/mnts"
+umount -l "$T/sb"
+umount "$T/b" && mount "$DEV_b" "$T/b"
+bf=$(cat "/sys/block/${ln_dev#/dev/}/loop/backing_file")
+check "precondition: the loop's backing_file path ($bf) no longer leads to the image" \
+	sh -c '[ ! -e "$1" ] || [ "$1" != "$2/b/sub/in.img" ]' sh "$bf" "$T"
+echo data >"$T/nest/dirty"
+VSS_TIMEOUT=4s vss_conf
+must "vssd starts (timeout 4s)" vss_start
+t0=$(fs_now_ms)
+r=$(qga -t 10 "$(freeze_list_json "$T/b" "$T/nest")")
+el=$(($(fs_now_ms) - t0))
+expect "freeze-list [b, nest] returns 2" '"return": *2[^0-9]' "$r"
+check "  ... at once (${el} ms < 2000), not stuck behind frozen b until the timeout" [ "$el" -lt 2000 ]
+order=$(qga '{"execute":"vssd-status"}' | "$VSST_PY" -c 'import json,sys; print(" ".join(json.loads(sys.stdin.read())["return"]["freeze_order"]))')
+check "freeze order: nest (loop) before b (its backing file's) (got: $order)" [ "$order" = "$T/nest $T/b" ]
+expect "thaw returns 2" '"return": *2[^0-9]' "$(qga -t 10 "$THAW")"
+check "nothing frozen at the end" eval 'none_frozen && fs_thawed "$T/nest"'
 end_test

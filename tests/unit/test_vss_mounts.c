@@ -459,6 +459,31 @@ static void test_loop_before_backing_fs(void **state)
 	mounts_free(&s);
 }
 
+/*
+ * dm over loop (dm-0 stands on loop1, whose backing file is on /srv): the
+ * dm filesystem is frozen before /srv, as a loop filesystem would be
+ * (found through sysfs slaves; defect 2 of the adversarial probe).
+ */
+static void test_dm_over_loop_before_backing_fs(void **state)
+{
+	struct select_opts o = opts();
+	struct mount_set s;
+	char err[256], *sys = tu_mkdtemp();
+
+	(void)state;
+	/* only the dm device stands on a loop here (loop0 has no backing file) */
+	tu_write(sys, "dev/block/7:1/loop/backing_file", "/srv/images/crypt.img\n");
+	tu_write(sys, "dev/block/253:0/slaves/loop1/dev", "7:1\n");
+	o.sysfs = sys;
+	o.skip_loop = false;
+	assert_int_equal(load("loop.mountinfo", &o, NULL, &s, err, sizeof(err)), 0);
+	check_order_consistent(&s);
+	/* mountinfo lists /srv last: reverse mountinfo order alone would freeze it first */
+	assert_true(pos(&s, "/mnt/crypt") < pos(&s, "/srv"));
+	mounts_free(&s);
+	tu_rmtree(sys);
+}
+
 /* a loop filesystem whose backing file lies on another (dm) filesystem: freeze it first */
 static void test_loop_backing_on_other_fs(void **state)
 {
@@ -802,6 +827,7 @@ int main(void)
 		cmocka_unit_test(test_loop_skipped),
 		cmocka_unit_test(test_loop_dm_needs_sysfs),
 		cmocka_unit_test(test_loop_before_backing_fs),
+		cmocka_unit_test(test_dm_over_loop_before_backing_fs),
 		cmocka_unit_test(test_loop_backing_on_other_fs),
 		cmocka_unit_test(test_loop_listed_allowed),
 		cmocka_unit_test(test_btrfs_on_loop_skipped),
