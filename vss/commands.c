@@ -279,6 +279,8 @@ json_object *commands_status(const struct engine *e)
 	json_object_object_add(st, "last_frozen_ms",
 			       json_object_new_int64((int64_t)es.last_frozen_ms));
 	json_object_object_add(st, "watchdog_fired", json_object_new_boolean(es.watchdog_fired));
+	json_object_object_add(st, "thawed_elsewhere",
+			       json_object_new_boolean(es.thawed_elsewhere));
 	json_object_object_add(st, "timeout_ms", json_object_new_int64((int64_t)es.timeout_ms));
 	if (es.last_error[0])
 		json_object_object_add(st, "last_error", json_object_new_string(es.last_error));

@@ -439,14 +439,23 @@ int engine_thaw(struct engine *e, const struct owner *by, char *err, size_t errl
 	upto = fired_report(e);
 	if (upto >= 0)
 		return (int)after_watchdog(e, (size_t)upto, WHY_TIMEOUT);
-	/* vssd's deadline is never later than the watchdog's: before it, the watchdog cannot have fired */
-	if (now_ms() >= e->deadline_ms)
-		e->watchdog_fired = true;
 	thawed = thaw_frozen(e, 0, false, &failed);
-	if (thawed + failed < nfrozen)
-		e->watchdog_fired = true; /* some were already thawed (EINVAL) */
 	disarm(e);
 	finish_thaw(e);
+	/*
+	 * Some were already thawed (EINVAL). vssd's deadline is never later than
+	 * the watchdog's: before it the watchdog cannot have fired, so someone else thawed.
+	 */
+	if (thawed + failed < nfrozen) {
+		if (now_ms() >= e->deadline_ms)
+			e->watchdog_fired = true;
+		else
+			e->thawed_elsewhere = true;
+		fail(e, 0, "%u filesystem(s) were thawed before this thaw, by %s",
+		     nfrozen - thawed - failed,
+		     e->watchdog_fired ? "the watchdog's timeout"
+				       : "someone else (not the watchdog)");
+	}
 	if (failed)
 		return done(
 			e,
@@ -465,6 +474,7 @@ void engine_status(const struct engine *e, struct engine_status *st)
 		.watchdog_pid = e->wd.pid,
 		.last_frozen_ms = e->last_frozen_ms,
 		.watchdog_fired = e->watchdog_fired,
+		.thawed_elsewhere = e->thawed_elsewhere,
 		.timeout_ms = e->cfg->timeout_ms,
 		.last_error = e->last_error,
 		.mounts = e->set.m,
@@ -593,6 +603,7 @@ int engine_freeze(struct engine *e, const struct owner *by, const char *const *l
 				 owner_describe(&e->holder, held, sizeof(held)));
 	e->last_error[0] = '\0';
 	e->watchdog_fired = false;
+	e->thawed_elsewhere = false;
 	r = plan(e, list);
 	if (r <= 0)
 		return done(e, r, err, errlen);

@@ -44,6 +44,7 @@ struct engine {
 	uint64_t last_frozen_ms; /* length of the last frozen window */
 	unsigned nfrozen;        /* filesystems vssd holds frozen */
 	bool watchdog_fired;     /* the last freeze ended by the watchdog */
+	bool thawed_elsewhere;   /* the last freeze: some were thawed by someone else */
 	char last_error[512];
 	int wd_fds[WATCHDOG_MAX_FDS]; /* the fds handed to the watchdog, in freeze order */
 };
@@ -88,6 +89,7 @@ struct engine_status {
 	pid_t watchdog_pid;             /* 0 when not running */
 	uint64_t last_frozen_ms;        /* the last frozen window */
 	bool watchdog_fired;            /* the last freeze ended by the watchdog */
+	bool thawed_elsewhere;          /* the last freeze: some were thawed by someone else */
 	uint64_t timeout_ms;            /* the configured freeze timeout */
 	const char *last_error;         /* "" when none */
 	const struct vss_mount *mounts; /* the last request's mounts, mountinfo order */

@@ -205,6 +205,8 @@ static int cmd_status(struct ctl *t)
 		printf("last frozen window: %lld ms%s\n", (long long)num(st, "last_frozen_ms"),
 		       json_object_get_boolean(json_object_object_get(st, "watchdog_fired"))
 			       ? " (ended by the watchdog)"
+		       : json_object_get_boolean(json_object_object_get(st, "thawed_elsewhere"))
+			       ? " (thawed by someone else before vssd's thaw)"
 			       : "");
 	if (*str(st, "last_error"))
 		printf("last error: %s\n", str(st, "last_error"));
@@ -347,7 +349,8 @@ struct backup {
 	const char *cmd;
 	int frozen, thawed, status; /* status: run_cmd()'s */
 	int64_t frozen_ms;
-	bool fired, reconnected, exact; /* exact: frozen_ms is vssd's, not ours */
+	bool fired, elsewhere, reconnected; /* ended by the watchdog, someone else, a restart */
+	bool exact;                         /* frozen_ms is vssd's, not ours */
 };
 
 /* Prints the result line; returns the exit status. */
@@ -368,14 +371,14 @@ static int backup_report(const struct ctl *t, const struct backup *b)
 		fprintf(stderr,
 			"vssctl: backup: the connection to the agent was closed while %s ran\n",
 			b->cmd);
-	if (b->fired || b->reconnected || b->thawed < b->frozen) {
+	if (b->fired || b->elsewhere || b->reconnected || b->thawed < b->frozen) {
 		fprintf(stderr,
 			"vssctl: backup: the filesystems were thawed before %s finished "
 			"(%s): the copy may be inconsistent\n",
 			b->cmd,
 			b->fired         ? "the watchdog's timeout; use a longer --timeout"
 			: b->reconnected ? "the agent restarted"
-					 : "thawed by someone else");
+					 : "thawed by someone else, not the watchdog");
 		return EXIT_FAILED;
 	}
 	if (b->status < 0)
@@ -415,6 +418,7 @@ static int cmd_backup(struct ctl *t)
 	}
 	st = try_status(t, &reply);
 	b.fired = st && json_object_get_boolean(json_object_object_get(st, "watchdog_fired"));
+	b.elsewhere = st && json_object_get_boolean(json_object_object_get(st, "thawed_elsewhere"));
 	b.exact = st != NULL;
 	if (st)
 		b.frozen_ms = num(st, "last_frozen_ms");

@@ -9,7 +9,8 @@
 #  - state_dir and the record are trusted only when root's and not writable by
 #    others, and no symlink is followed (defect 8);
 #  - a loop filesystem is frozen before the one holding its backing file, known by
-#    device, not by a (stale) path (defect 2).
+#    device, not by a (stale) path (defect 2);
+#  - a thaw by someone else is reported as such, not as the watchdog's (defect 13).
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/fs.sh"
 fs_require mkfs.ext4 setpriv mountpoint
@@ -144,5 +145,16 @@ check "  ... at once (${el} ms < 2000), not stuck behind frozen b until the time
 order=$(qga '{"execute":"vssd-status"}' | "$VSST_PY" -c 'import json,sys; print(" ".join(json.loads(sys.stdin.read())["return"]["freeze_order"]))')
 check "freeze order: nest (loop) before b (its backing file's) (got: $order)" [ "$order" = "$T/nest $T/b" ]
 expect "thaw returns 2" '"return": *2[^0-9]' "$(qga -t 10 "$THAW")"
+check "nothing frozen" eval 'none_frozen && fs_thawed "$T/nest"'
+
+# ---- defect 13: a thaw by someone else is not blamed on the watchdog
+out=$("$VSSCTL" -s "$SOCK" backup --timeout 30s "$T/a" -- fsfreeze -u "$T/a" 2>&1)
+rc=$?
+check "backup whose CMD thaws a itself exits 1 (rc $rc)" [ "$rc" -eq 1 ]
+expect "  ... and says someone else thawed" 'thawed by someone else' "$out"
+check "  ... not the watchdog's timeout" sh -c '! printf "%s" "$1" | grep -q "timeout"' sh "$out"
+st=$("$VSSCTL" -s "$SOCK" status 2>&1)
+expect "vssctl status: thawed by someone else" 'thawed by someone else' "$st"
+check "  ... not 'ended by the watchdog'" sh -c '! printf "%s" "$1" | grep -q "ended by the watchdog"' sh "$st"
 check "nothing frozen at the end" eval 'none_frozen && fs_thawed "$T/nest"'
 end_test
