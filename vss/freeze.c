@@ -636,6 +636,39 @@ void engine_watchdog_event(struct engine *e)
 		engine_reap_watchdog(e);
 }
 
+/* vssd's own deadline: the watchdog's, plus this much for its thaw and report */
+#define DEADLINE_GRACE_MS 1000
+
+int engine_timeout_ms(const struct engine *e)
+{
+	uint64_t now = now_ms(), end = e->deadline_ms + DEADLINE_GRACE_MS;
+
+	if (e->state != ENGINE_FROZEN)
+		return -1;
+	return end > now ? (int)(end - now > INT_MAX ? INT_MAX : end - now) : 0;
+}
+
+void engine_tick(struct engine *e)
+{
+	long upto;
+
+	if (engine_timeout_ms(e) != 0)
+		return;
+	upto = fired_report(e);
+	if (upto >= 0) {
+		after_watchdog(e, (size_t)upto, WHY_TIMEOUT);
+		return;
+	}
+	/* it missed its deadline (stopped, a frozen cgroup): end it, then read what it did */
+	watchdog_kill(&e->wd);
+	upto = fired_report(e);
+	after_watchdog(e, upto >= 0 ? (size_t)upto : 0,
+		       "the freeze timed out and the watchdog did not thaw (stopped?): vssd "
+		       "thawed the filesystems and replaced the watchdog");
+	if (watchdog_respawn(&e->wd) < 0)
+		log_err("cannot start a new watchdog: %m; the next freeze will try again");
+}
+
 bool engine_reap_watchdog(struct engine *e)
 {
 	if (!watchdog_reap(&e->wd))

@@ -116,6 +116,16 @@ int engine_watchdog_fd(const struct engine *e);
 void engine_watchdog_event(struct engine *e);
 
 /*
+ * vssd's own deadline, which holds even when the watchdog cannot act (it is
+ * stopped, or its cgroup frozen): ms until engine_tick() must run (the
+ * watchdog's deadline and a grace of 1 s); -1 when thawed.
+ */
+int engine_timeout_ms(const struct engine *e);
+
+/* Past that deadline and still frozen: vssd thaws itself and replaces the watchdog. */
+void engine_tick(struct engine *e);
+
+/*
  * Called when a child exited (SIGCHLD): if it was the watchdog, thaws what
  * vssd froze and starts a new one. Returns true when it was.
  */

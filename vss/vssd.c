@@ -260,6 +260,7 @@ static void dispatch(struct vssd *d, const struct pollfd *p, size_t n)
 	if (p[P_WATCHDOG].fd >= 0 && p[P_WATCHDOG].revents)
 		engine_watchdog_event(&d->engine);
 	control_dispatch(&d->ctl, p + P_CONTROL, n - P_CONTROL);
+	engine_tick(&d->engine);
 	if (d->reload_pending)
 		reload(d);
 	if (engine_frozen(&d->engine) != d->notified_frozen) {
@@ -277,6 +278,9 @@ static void run(struct vssd *d)
 		int timeout = hv_timeout_ms(&d->hv), vt = vport_timeout_ms(&d->vp);
 		size_t n = pollfds(d, p, ARRAY_SIZE(p));
 
+		if (vt >= 0 && (timeout < 0 || vt < timeout))
+			timeout = vt;
+		vt = engine_timeout_ms(&d->engine); /* vssd's own freeze deadline */
 		if (vt >= 0 && (timeout < 0 || vt < timeout))
 			timeout = vt;
 		if (poll(p, n, timeout) < 0) {

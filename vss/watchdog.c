@@ -232,14 +232,20 @@ int watchdog_event(struct watchdog *w, uint32_t *confirmed_upto)
 	return 0;
 }
 
+void watchdog_kill(struct watchdog *w)
+{
+	if (w->pid <= 0)
+		return;
+	kill(w->pid, SIGKILL);
+	waitpid(w->pid, NULL, 0);
+	w->pid = 0;
+}
+
 int watchdog_respawn(struct watchdog *w)
 {
-	if (w->pid > 0) {
-		kill(w->pid, SIGKILL);
-		waitpid(w->pid, NULL, 0);
+	watchdog_kill(w);
+	if (w->sock >= 0)
 		close(w->sock);
-	}
-	w->pid = 0;
 	w->sock = -1;
 	return watchdog_spawn(w);
 }

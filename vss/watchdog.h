@@ -74,6 +74,12 @@ int watchdog_disarm(struct watchdog *w);
 int watchdog_event(struct watchdog *w, uint32_t *confirmed_upto);
 
 /*
+ * SIGKILLs the watchdog (even a stopped one) and reaps it; its socket stays
+ * open, so the reports it sent can still be read (watchdog_event()).
+ */
+void watchdog_kill(struct watchdog *w);
+
+/*
  * Replaces the watchdog (SIGKILL, reap, spawn): after a failed send its
  * state is unknown. Only while nothing is frozen. Returns 0 or -errno.
  */

@@ -10,7 +10,8 @@
 #    others, and no symlink is followed (defect 8);
 #  - a loop filesystem is frozen before the one holding its backing file, known by
 #    device, not by a (stale) path (defect 2);
-#  - a thaw by someone else is reported as such, not as the watchdog's (defect 13).
+#  - a thaw by someone else is reported as such, not as the watchdog's (defect 13);
+#  - vssd thaws at its own deadline when the watchdog is stopped (defect 10).
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/fs.sh"
 fs_require mkfs.ext4 setpriv mountpoint
@@ -156,5 +157,29 @@ check "  ... not the watchdog's timeout" sh -c '! printf "%s" "$1" | grep -q "ti
 st=$("$VSSCTL" -s "$SOCK" status 2>&1)
 expect "vssctl status: thawed by someone else" 'thawed by someone else' "$st"
 check "  ... not 'ended by the watchdog'" sh -c '! printf "%s" "$1" | grep -q "ended by the watchdog"' sh "$st"
+check "nothing frozen" eval 'none_frozen && fs_thawed "$T/nest"'
+
+# ---- defect 10: vssd enforces its own deadline when the watchdog cannot (SIGSTOP)
+r=$(qga '{"execute":"guest-fsfreeze-freeze-list","arguments":{"mountpoints":["'"$T"'/a"],"timeout":1000}}')
+expect "freeze-list [a] with timeout 1000 ms returns 1" '"return": *1[^0-9]' "$r"
+wd=$(fs_children "$VSSD_PID")
+for k in $wd; do fs_track_pid "$k"; done
+check "one watchdog process (got '$wd')" [ "$(echo $wd | wc -w)" -eq 1 ]
+kill -STOP $wd
+t0=$(fs_now_ms)
+fs_writer w10 "$T/a/w10" data-w10
+check "write on a blocks" fs_writer_blocked w10
+if fs_writer_done w10 5000; then
+	el=$(($(fs_now_ms) - t0))
+	check "the watchdog stopped: vssd thawed a itself soon after the timeout (${el} ms <= 3000)" [ "$el" -le 3000 ]
+else
+	not_ok "the watchdog stopped: vssd thawed a itself (still blocked 5 s later)"
+fi
+expect "vssd-status says the watchdog did not thaw" '"last_error": *"the freeze timed out and the watchdog did not thaw' "$(qga '{"execute":"vssd-status"}')"
+wd2=$(fs_children "$VSSD_PID")
+for k in $wd2; do fs_track_pid "$k"; done
+check "the stopped watchdog was replaced (got '$wd2', was '$wd')" sh -c '[ -n "$1" ] && [ "$1" != "$2" ]' sh "$wd2" "$wd"
+expect "the next freeze works" '"return": *1[^0-9]' "$(qga "$(freeze_list_json "$T/a")")"
+expect "  ... and thaws" '"return": *1[^0-9]' "$(qga "$THAW")"
 check "nothing frozen at the end" eval 'none_frozen && fs_thawed "$T/nest"'
 end_test
