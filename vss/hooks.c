@@ -57,18 +57,55 @@ static void free_names(struct hook_run *run)
 	run->n = run->started = 0;
 }
 
-/* Lists executable regular files of dir, sorted by name (C locale). */
-static int list_hooks(struct hook_run *run, const char *dir)
+/*
+ * What runs as root must be root's and writable by nobody else, as sudoers
+ * and systemd require: path (a hook or the hooks directory, symlinks
+ * followed) owned by root (or by us) and not writable by group or others.
+ * Returns 0, or -EPERM (or -errno of stat) with err saying why.
+ */
+static int check_trusted(const char *what, const char *path, char *err, size_t errlen)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0) {
+		int r = -errno;
+
+		snprintf(err, errlen, "%s %s: %s", what, path, strerror(-r));
+		return r;
+	}
+	if ((st.st_uid == 0 || st.st_uid == geteuid()) && !(st.st_mode & (S_IWGRP | S_IWOTH)))
+		return 0;
+	snprintf(err, errlen,
+		 "%s %s is owned by uid %u with mode %04o: not run (it must be root's and not "
+		 "writable by group or others)",
+		 what, path, (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777));
+	return -EPERM;
+}
+
+/*
+ * Lists executable regular files of dir, sorted by name (C locale), if dir
+ * can be trusted. A missing dir means no hooks. Returns 0 or -errno with err.
+ */
+static int list_hooks(struct hook_run *run, const char *dir, char *err, size_t errlen)
 {
 	struct dirent *e;
 	size_t cap = 0;
 	DIR *d;
+	int r;
 
 	memset(run, 0, sizeof(*run));
 	snprintf(run->dir, sizeof(run->dir), "%s", dir);
 	d = opendir(dir);
-	if (!d)
-		return errno == ENOENT ? 0 : -errno;
+	if (!d) {
+		r = -errno;
+		snprintf(err, errlen, "cannot read hooks directory %s: %s", dir, strerror(-r));
+		return r == -ENOENT ? 0 : r;
+	}
+	r = check_trusted("hooks directory", dir, err, errlen);
+	if (r < 0) {
+		closedir(d);
+		return r;
+	}
 	while ((e = readdir(d))) {
 		char path[PATH_MAX];
 		struct stat st;
@@ -97,6 +134,7 @@ static int list_hooks(struct hook_run *run, const char *dir)
 oom:
 	closedir(d);
 	free_names(run);
+	snprintf(err, errlen, "cannot read hooks directory %s: %s", dir, strerror(ENOMEM));
 	return -ENOMEM;
 }
 
@@ -120,111 +158,134 @@ static void keep_tail(char *out, size_t outlen, size_t *used, const char *buf, s
 	out[*used] = '\0';
 }
 
-int hook_exec(const char *path, const char *arg, uint64_t timeout_ms, char *out, size_t outlen)
+/* In the child: its own process group, stdin from /dev/null, stdout and stderr to the pipe. */
+static void __attribute__((noreturn)) exec_child(const char *path, const char *arg, int out)
 {
-	uint64_t deadline = now_ms() + timeout_ms;
-	int pipefd[2], pidfd, status = 0, r;
-	size_t used = 0;
-	bool out_open = true, reaped = false;
+	char *argv[] = { (char *)path, (char *)arg, NULL };
+	sigset_t none;
+	int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGPIPE, SIG_DFL);
+	setpgid(0, 0);
+	if (devnull >= 0)
+		dup2(devnull, STDIN_FILENO);
+	dup2(out, STDOUT_FILENO);
+	dup2(out, STDERR_FILENO);
+	execve(path, argv, environ);
+	_exit(127);
+}
+
+/* A running hook: its pid, a pidfd (or -1), the read end of its output pipe. */
+struct child {
 	pid_t pid;
+	int pidfd, rd;
+	bool out_open, reaped;
+	int status;
+	char *out;
+	size_t outlen, used;
+};
 
-	if (outlen)
-		out[0] = '\0';
-	if (pipe2(pipefd, O_CLOEXEC) < 0)
-		return -errno;
-	pid = fork();
-	if (pid < 0) {
-		r = -errno;
-		close(pipefd[0]);
-		close(pipefd[1]);
-		return r;
-	}
-	if (pid == 0) {
-		char *argv[] = { (char *)path, (char *)arg, NULL };
-		sigset_t none;
-		int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+static void read_output(struct child *c)
+{
+	char buf[512];
+	ssize_t n = read(c->rd, buf, sizeof(buf));
 
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		signal(SIGPIPE, SIG_DFL);
-		setpgid(0, 0);
-		if (devnull >= 0)
-			dup2(devnull, STDIN_FILENO);
-		dup2(pipefd[1], STDOUT_FILENO);
-		dup2(pipefd[1], STDERR_FILENO);
-		execve(path, argv, environ);
-		_exit(127);
-	}
-	close(pipefd[1]);
-	setpgid(pid, pid); /* also in the parent: no race with the kill below */
-	/* pidfd_open (Linux 5.3) tells when the hook exits; without it, look every 20 ms */
-	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	r = 0;
+	if (n > 0)
+		keep_tail(c->out, c->outlen, &c->used, buf, (size_t)n);
+	else if (n == 0)
+		c->out_open = false;
+}
+
+/*
+ * Waits until the hook exits or the deadline passes (-ETIMEDOUT), keeping
+ * its output. A hook may leave a background process holding the pipe: only
+ * its exit counts. pidfd_open (Linux 5.3) tells when it exits; without it,
+ * look every 20 ms.
+ */
+static int wait_child(struct child *c, uint64_t deadline)
+{
 	for (;;) {
 		struct pollfd p[2] = {
-			{ .fd = pidfd, .events = POLLIN },
-			{ .fd = out_open ? pipefd[0] : -1, .events = POLLIN },
+			{ .fd = c->pidfd, .events = POLLIN },
+			{ .fd = c->out_open ? c->rd : -1, .events = POLLIN },
 		};
 		uint64_t t = now_ms();
 		int pr, slice;
 
-		if (t >= deadline) {
-			r = -ETIMEDOUT;
-			break;
-		}
+		if (t >= deadline)
+			return -ETIMEDOUT;
 		slice = (int)(deadline - t);
-		if (pidfd < 0) {
-			pid_t w = waitpid(pid, &status, WNOHANG);
-
-			if (w == pid) {
-				reaped = true;
-				break;
+		if (c->pidfd < 0) {
+			if (waitpid(c->pid, &c->status, WNOHANG) == c->pid) {
+				c->reaped = true;
+				return 0;
 			}
 			if (slice > 20)
 				slice = 20;
 		}
 		pr = poll(p, 2, slice);
-		if (pr < 0 && errno != EINTR) {
-			r = -errno;
-			break;
-		}
-		if (pr > 0 && (p[1].revents & (POLLIN | POLLHUP))) {
-			char buf[512];
-			ssize_t n = read(pipefd[0], buf, sizeof(buf));
-
-			if (n > 0)
-				keep_tail(out, outlen, &used, buf, (size_t)n);
-			else if (n == 0)
-				out_open = false;
-		}
-		/* a hook may leave a background process holding the pipe: wait for exit only */
+		if (pr < 0 && errno != EINTR)
+			return -errno;
+		if (pr > 0 && (p[1].revents & (POLLIN | POLLHUP)))
+			read_output(c);
 		if (pr > 0 && (p[0].revents & POLLIN))
-			break;
+			return 0;
 	}
-	if (r == -ETIMEDOUT)
-		kill(-pid, SIGKILL);
-	if (!reaped && waitpid(pid, &status, 0) < 0 && r == 0)
-		r = -errno;
-	/* collect what is already written, without waiting */
-	if (out_open) {
-		char buf[512];
-		ssize_t n;
+}
 
-		fcntl(pipefd[0], F_SETFL, O_NONBLOCK);
-		while ((n = read(pipefd[0], buf, sizeof(buf))) > 0)
-			keep_tail(out, outlen, &used, buf, (size_t)n);
+/* What is already written, without waiting; then trailing newlines trimmed. */
+static void drain_output(struct child *c)
+{
+	char buf[512];
+	ssize_t n;
+
+	if (c->out_open) {
+		fcntl(c->rd, F_SETFL, O_NONBLOCK);
+		while ((n = read(c->rd, buf, sizeof(buf))) > 0)
+			keep_tail(c->out, c->outlen, &c->used, buf, (size_t)n);
 	}
-	close(pipefd[0]);
-	if (pidfd >= 0)
-		close(pidfd);
-	/* trim trailing newlines for one-line messages */
-	while (used && (out[used - 1] == '\n' || out[used - 1] == '\r'))
-		out[--used] = '\0';
+	while (c->used && (c->out[c->used - 1] == '\n' || c->out[c->used - 1] == '\r'))
+		c->out[--c->used] = '\0';
+}
+
+int hook_exec(const char *path, const char *arg, uint64_t timeout_ms, char *out, size_t outlen)
+{
+	struct child c = { .out = out, .outlen = outlen, .out_open = true };
+	int pipefd[2], r;
+
+	if (outlen)
+		out[0] = '\0';
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		return -errno;
+	c.pid = fork();
+	if (c.pid < 0) {
+		r = -errno;
+		close(pipefd[0]);
+		close(pipefd[1]);
+		return r;
+	}
+	if (c.pid == 0)
+		exec_child(path, arg, pipefd[1]);
+	close(pipefd[1]);
+	c.rd = pipefd[0];
+	setpgid(c.pid, c.pid); /* also in the parent: no race with the kill below */
+	c.pidfd = (int)syscall(SYS_pidfd_open, c.pid, 0);
+	r = wait_child(&c, now_ms() + timeout_ms);
+	if (r == -ETIMEDOUT)
+		kill(-c.pid, SIGKILL);
+	if (!c.reaped && waitpid(c.pid, &c.status, 0) < 0 && r == 0)
+		r = -errno;
+	drain_output(&c);
+	close(c.rd);
+	if (c.pidfd >= 0)
+		close(c.pidfd);
 	if (r < 0)
 		return r;
-	if (WIFSIGNALED(status))
-		return 128 + WTERMSIG(status);
-	return WEXITSTATUS(status);
+	if (WIFSIGNALED(c.status))
+		return 128 + WTERMSIG(c.status);
+	return WEXITSTATUS(c.status);
 }
 
 static void describe(char *err, size_t errlen, const char *name, const char *arg, int r,
@@ -250,6 +311,8 @@ static int run_one(const char *dir, const char *name, const char *arg, uint64_t 
 	int r;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (check_trusted("hook", path, err, errlen) < 0)
+		return -1;
 	r = hook_exec(path, arg, timeout_ms, out, sizeof(out));
 	if (r == 0) {
 		log_info("hook %s %s: ok%s%s", name, arg, out[0] ? ": " : "", out);
@@ -273,12 +336,9 @@ int hooks_freeze(struct hook_run *run, const char *dir, uint64_t timeout_ms, cha
 		 size_t errlen)
 {
 	size_t i;
-	int r = list_hooks(run, dir);
 
-	if (r < 0) {
-		snprintf(err, errlen, "cannot read hooks directory %s: %s", dir, strerror(-r));
+	if (list_hooks(run, dir, err, errlen) < 0)
 		return -1;
-	}
 	for (i = 0; i < run->n; i++) {
 		run->started = i + 1;
 		if (run_one(dir, run->names[i], "freeze", timeout_ms, err, errlen) < 0) {
@@ -300,9 +360,12 @@ void hooks_thaw(struct hook_run *run, uint64_t timeout_ms)
 void hooks_thaw_all(const char *dir, uint64_t timeout_ms)
 {
 	struct hook_run run;
+	char err[512];
 
-	if (list_hooks(&run, dir) < 0)
+	if (list_hooks(&run, dir, err, sizeof(err)) < 0) {
+		log_err("%s: no thaw hook run", err);
 		return;
+	}
 	run.started = run.n;
 	hooks_thaw(&run, timeout_ms);
 }

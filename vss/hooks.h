@@ -21,7 +21,9 @@ struct hook_run {
  * Runs every hook with "freeze", each under timeout_ms. On the first
  * failure, runs "thaw" for every hook that was started (the failing one
  * too, in reverse) and returns -1 with err naming the hook and why.
- * A missing directory means no hooks. Returns 0 on success.
+ * A missing directory means no hooks. The directory and every hook must be
+ * root's and not writable by group or others (symlinks followed): else the
+ * hook is not run, and that is a failure. Returns 0 on success.
  */
 int hooks_freeze(struct hook_run *run, const char *dir, uint64_t timeout_ms, char *err,
 		 size_t errlen);

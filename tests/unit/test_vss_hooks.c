@@ -247,6 +247,50 @@ static void test_failing_hook(void **state)
 	expect_log(t, "");
 }
 
+/*
+ * Defect 11: a hook writable by group or others, or owned by another user,
+ * is not run (as root): the freeze fails, naming it; the started hooks get
+ * "thaw" (the refused one is not run for that either).
+ */
+static void test_untrusted_hook(void **state)
+{
+	struct tdir *t = *state;
+	struct hook_run run;
+	char err[512] = "", path[256];
+
+	hook(t, "10-a", 0755, NULL);
+	hook(t, "20-ww", 0777, NULL);
+	assert_int_equal(hooks_freeze(&run, t->dir, 5000, err, sizeof(err)), -1);
+	if (!strstr(err, "20-ww") || !strstr(err, "not run") || !strstr(err, "0777"))
+		fail_msg("error does not name the hook and its mode: %s", err);
+	expect_log(t, "10-a freeze\n10-a thaw\n");
+	if (geteuid() != 0)
+		return; /* the owner part needs chown */
+	snprintf(path, sizeof(path), "%s/20-ww", t->dir);
+	assert_int_equal(chmod(path, 0755), 0);
+	assert_int_equal(chown(path, 65534, 65534), 0);
+	assert_int_equal(hooks_freeze(&run, t->dir, 5000, err, sizeof(err)), -1);
+	if (!strstr(err, "20-ww") || !strstr(err, "uid 65534"))
+		fail_msg("error does not name the hook and its owner: %s", err);
+	expect_log(t, "10-a freeze\n10-a thaw\n");
+}
+
+/* Defect 11: a hooks directory writable by others: none of its hooks runs */
+static void test_untrusted_dir(void **state)
+{
+	struct tdir *t = *state;
+	struct hook_run run;
+	char err[512] = "";
+
+	hook(t, "10-a", 0755, NULL);
+	assert_int_equal(chmod(t->dir, 0777), 0);
+	assert_int_equal(hooks_freeze(&run, t->dir, 5000, err, sizeof(err)), -1);
+	if (!strstr(err, "hooks directory") || !strstr(err, "0777"))
+		fail_msg("error does not name the directory and its mode: %s", err);
+	expect_log(t, "");
+	assert_int_equal(chmod(t->dir, 0755), 0);
+}
+
 static void test_first_hook_fails(void **state)
 {
 	struct tdir *t = *state;
@@ -394,6 +438,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_missing_dir, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failing_hook, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_first_hook_fails, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_untrusted_hook, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_untrusted_dir, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hanging_hook, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_exec_status_and_output, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_exec_timeout, setup, teardown),
