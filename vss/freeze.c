@@ -238,7 +238,9 @@ static void unprepare(struct engine *e)
 		record_remove(e->record_fd, e->cfg->state_dir);
 	e->record_fd = -1;
 	close_fds(&e->set);
-	hooks_thaw(&e->hooks, e->cfg->hook_timeout_ms);
+	e->thaw_hook_error[0] = '\0';
+	hooks_thaw(&e->hooks, e->cfg->hook_timeout_ms, e->thaw_hook_error,
+		   sizeof(e->thaw_hook_error));
 }
 
 /* Everything that can still fail harmlessly, before the first FIFREEZE. Undoes itself. */
@@ -461,6 +463,12 @@ int engine_thaw(struct engine *e, const struct owner *by, char *err, size_t errl
 			e,
 			fail(e, -EIO, "%u filesystem(s) failed to thaw; see vssd-status", failed),
 			err, errlen);
+	/* as qemu-ga: the filesystems are thawed, but the thaw is not a success */
+	if (e->thaw_hook_error[0])
+		return done(e,
+			    fail(e, -EIO, "thawed %u filesystem(s), but a thaw hook failed: %s",
+				 thawed, e->thaw_hook_error),
+			    err, errlen);
 	return (int)thawed;
 }
 

@@ -46,6 +46,7 @@ struct engine {
 	bool watchdog_fired;     /* the last freeze ended by the watchdog */
 	bool thawed_elsewhere;   /* the last freeze: some were thawed by someone else */
 	char last_error[512];
+	char thaw_hook_error[384];    /* the last thaw's first failing thaw hook, "" when none */
 	int wd_fds[WATCHDOG_MAX_FDS]; /* the fds handed to the watchdog, in freeze order */
 };
 

@@ -322,14 +322,21 @@ static int run_one(const char *dir, const char *name, const char *arg, uint64_t 
 	return -1;
 }
 
-static void thaw_started(struct hook_run *run, uint64_t timeout_ms)
+/* "thaw" for the started hooks, in reverse; returns how many failed, the first in err */
+static unsigned thaw_started(struct hook_run *run, uint64_t timeout_ms, char *err, size_t errlen)
 {
 	size_t i = run->started;
-	char err[512];
+	unsigned failed = 0;
+	char e[512];
 
-	while (i-- > 0)
-		if (run_one(run->dir, run->names[i], "thaw", timeout_ms, err, sizeof(err)) < 0)
-			log_err("%s", err);
+	while (i-- > 0) {
+		if (run_one(run->dir, run->names[i], "thaw", timeout_ms, e, sizeof(e)) == 0)
+			continue;
+		log_err("%s", e);
+		if (failed++ == 0 && errlen)
+			snprintf(err, errlen, "%s", e);
+	}
+	return failed;
 }
 
 int hooks_freeze(struct hook_run *run, const char *dir, uint64_t timeout_ms, char *err,
@@ -343,7 +350,7 @@ int hooks_freeze(struct hook_run *run, const char *dir, uint64_t timeout_ms, cha
 		run->started = i + 1;
 		if (run_one(dir, run->names[i], "freeze", timeout_ms, err, errlen) < 0) {
 			log_err("%s; running thaw hooks", err);
-			thaw_started(run, timeout_ms);
+			thaw_started(run, timeout_ms, NULL, 0);
 			free_names(run);
 			return -1;
 		}
@@ -351,10 +358,12 @@ int hooks_freeze(struct hook_run *run, const char *dir, uint64_t timeout_ms, cha
 	return 0;
 }
 
-void hooks_thaw(struct hook_run *run, uint64_t timeout_ms)
+int hooks_thaw(struct hook_run *run, uint64_t timeout_ms, char *err, size_t errlen)
 {
-	thaw_started(run, timeout_ms);
+	unsigned failed = thaw_started(run, timeout_ms, err, errlen);
+
 	free_names(run);
+	return failed ? -1 : 0;
 }
 
 void hooks_thaw_all(const char *dir, uint64_t timeout_ms)
@@ -367,5 +376,5 @@ void hooks_thaw_all(const char *dir, uint64_t timeout_ms)
 		return;
 	}
 	run.started = run.n;
-	hooks_thaw(&run, timeout_ms);
+	hooks_thaw(&run, timeout_ms, NULL, 0);
 }

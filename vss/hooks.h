@@ -28,8 +28,11 @@ struct hook_run {
 int hooks_freeze(struct hook_run *run, const char *dir, uint64_t timeout_ms, char *err,
 		 size_t errlen);
 
-/* Runs "thaw" for the hooks started by hooks_freeze, in reverse; frees run. */
-void hooks_thaw(struct hook_run *run, uint64_t timeout_ms);
+/*
+ * Runs "thaw" for the hooks started by hooks_freeze, in reverse; frees run.
+ * Returns 0, or -1 when one failed, with err (if errlen) naming the first.
+ */
+int hooks_thaw(struct hook_run *run, uint64_t timeout_ms, char *err, size_t errlen);
 
 /* Runs "thaw" for every hook in dir, in reverse (recovery after a crash). */
 void hooks_thaw_all(const char *dir, uint64_t timeout_ms);

@@ -11,7 +11,8 @@
 #  - a loop filesystem is frozen before the one holding its backing file, known by
 #    device, not by a (stale) path (defect 2);
 #  - a thaw by someone else is reported as such, not as the watchdog's (defect 13);
-#  - vssd thaws at its own deadline when the watchdog is stopped (defect 10).
+#  - vssd thaws at its own deadline when the watchdog is stopped (defect 10);
+#  - a failing thaw hook makes the thaw an error (defect 12).
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/fs.sh"
 fs_require mkfs.ext4 setpriv mountpoint
@@ -181,5 +182,18 @@ for k in $wd2; do fs_track_pid "$k"; done
 check "the stopped watchdog was replaced (got '$wd2', was '$wd')" sh -c '[ -n "$1" ] && [ "$1" != "$2" ]' sh "$wd2" "$wd"
 expect "the next freeze works" '"return": *1[^0-9]' "$(qga "$(freeze_list_json "$T/a")")"
 expect "  ... and thaws" '"return": *1[^0-9]' "$(qga "$THAW")"
+check "nothing frozen" eval 'none_frozen && fs_thawed "$T/nest"'
+
+# ---- defect 12: a failing thaw hook makes the thaw an error (as qemu-ga), after thawing
+printf '#!/bin/sh\n[ "$1" = thaw ] && { echo "cannot resume the database" >&2; exit 3; }\nexit 0\n' >"$T/hooks/50-thawfail"
+chmod 755 "$T/hooks/50-thawfail"
+expect "freeze-list [a] returns 1" '"return": *1[^0-9]' "$(qga "$(freeze_list_json "$T/a")")"
+out=$("$VSSCTL" -s "$SOCK" thaw 2>&1)
+rc=$?
+check "vssctl thaw with a failing thaw hook exits 1 (rc $rc)" [ "$rc" -eq 1 ]
+expect "  ... naming the hook and its status" '50-thawfail thaw failed with status 3' "$out"
+check "  ... and a is thawed all the same" fs_thawed "$T/a"
+expect "vssd-status keeps it as last_error" '"last_error": *"thawed 1 filesystem\(s\), but a thaw hook failed' "$(qga '{"execute":"vssd-status"}')"
+rm -f "$T/hooks/50-thawfail"
 check "nothing frozen at the end" eval 'none_frozen && fs_thawed "$T/nest"'
 end_test

@@ -181,7 +181,7 @@ static void test_order_and_filter(void **state)
 	assert_string_equal(run.names[2], "30-c");
 	expect_log(t, "10-a freeze\n20-b freeze\n30-c freeze\n");
 
-	hooks_thaw(&run, 5000);
+	hooks_thaw(&run, 5000, NULL, 0);
 	expect_log(t, "30-c thaw\n20-b thaw\n10-a thaw\n");
 	assert_null(run.names);
 	assert_int_equal(run.n, 0);
@@ -205,7 +205,7 @@ static void test_name_order_bytes(void **state)
 	hook(t, "a-lower", 0755, NULL);
 	assert_int_equal(hooks_freeze(&run, t->dir, 5000, err, sizeof(err)), 0);
 	expect_log(t, "10-early freeze\n9-late freeze\nB-upper freeze\na-lower freeze\n");
-	hooks_thaw(&run, 5000);
+	hooks_thaw(&run, 5000, NULL, 0);
 	expect_log(t, "a-lower thaw\nB-upper thaw\n9-late thaw\n10-early thaw\n");
 }
 
@@ -218,7 +218,7 @@ static void test_missing_dir(void **state)
 	snprintf(dir, sizeof(dir), "%s/does-not-exist", t->dir);
 	assert_int_equal(hooks_freeze(&run, dir, 1000, err, sizeof(err)), 0);
 	assert_int_equal(run.n, 0);
-	hooks_thaw(&run, 1000);
+	hooks_thaw(&run, 1000, NULL, 0);
 	hooks_thaw_all(dir, 1000);
 	expect_log(t, "");
 }
@@ -243,7 +243,7 @@ static void test_failing_hook(void **state)
 	expect_log(t, "10-a freeze\n20-fail freeze\n20-fail thaw\n10-a thaw\n");
 	/* nothing left to thaw */
 	assert_int_equal(run.started, 0);
-	hooks_thaw(&run, 5000);
+	hooks_thaw(&run, 5000, NULL, 0);
 	expect_log(t, "");
 }
 
@@ -289,6 +289,22 @@ static void test_untrusted_dir(void **state)
 		fail_msg("error does not name the directory and its mode: %s", err);
 	expect_log(t, "");
 	assert_int_equal(chmod(t->dir, 0755), 0);
+}
+
+/* Defect 12: a failing thaw hook is reported, not swallowed */
+static void test_thaw_hook_fails(void **state)
+{
+	struct tdir *t = *state;
+	struct hook_run run;
+	char err[512] = "";
+
+	hook(t, "10-a", 0755, "[ \"$1\" = thaw ] && exit 3\nexit 0");
+	hook(t, "20-b", 0755, NULL);
+	assert_int_equal(hooks_freeze(&run, t->dir, 5000, err, sizeof(err)), 0);
+	assert_int_equal(hooks_thaw(&run, 5000, err, sizeof(err)), -1);
+	if (!strstr(err, "10-a thaw") || !strstr(err, "status 3"))
+		fail_msg("error does not name the thaw hook and its status: %s", err);
+	expect_log(t, "10-a freeze\n20-b freeze\n20-b thaw\n10-a thaw\n");
 }
 
 static void test_first_hook_fails(void **state)
@@ -440,6 +456,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_first_hook_fails, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_untrusted_hook, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_untrusted_dir, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_thaw_hook_fails, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hanging_hook, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_exec_status_and_output, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_exec_timeout, setup, teardown),
