@@ -83,6 +83,12 @@ static json_object *cmd_status(const struct request *rq)
 	return ret(json_object_new_string(engine_frozen(rq->e) ? "frozen" : "thawed"));
 }
 
+/* A JSON string with an embedded \u0000: C would see only the part before it. */
+static bool has_nul(json_object *s)
+{
+	return (size_t)json_object_get_string_len(s) != strlen(json_object_get_string(s));
+}
+
 /* optional extension argument "timeout" (ms) */
 static int get_timeout(json_object *args, uint64_t *ms, json_object **err)
 {
@@ -153,6 +159,9 @@ static json_object *cmd_freeze_list(const struct request *rq)
 					      "Invalid parameter type for 'mountpoints', expected: "
 					      "array of strings");
 		list[i] = json_object_get_string(s);
+		if (has_nul(s))
+			return commands_error("GenericError",
+					      "a mountpoint contains a NUL byte (\\u0000)");
 	}
 	list[n] = NULL;
 	return do_freeze(rq, list, timeout);
@@ -338,7 +347,8 @@ void commands_execute(struct engine *e, const struct owner *by, const char *text
 		goto reply;
 	}
 	name = json_object_get_string(exec);
-	for (i = 0; i < NCOMMANDS; i++)
+	/* a name with an embedded NUL is no command */
+	for (i = has_nul(exec) ? NCOMMANDS : 0; i < NCOMMANDS; i++)
 		if (strcmp(name, commands[i].name) == 0)
 			break;
 	if (i == NCOMMANDS) {

@@ -643,6 +643,23 @@ static void test_freeze_list_errors(void **state)
 	env_free(v);
 }
 
+/* Defect 14: an embedded \u0000 does not cut a string ("/var" is a mountpoint) */
+static void test_embedded_nul(void **state)
+{
+	struct env *v = env_new("nested.mountinfo");
+
+	(void)state;
+	expect_error(exec(v,
+			  "{\"execute\":\"guest-fsfreeze-freeze-list\",\"arguments\":"
+			  "{\"mountpoints\":[\"/var\\u0000junk\"]}}",
+			  NULL),
+		     "GenericError", "NUL byte");
+	assert_never_froze(v);
+	expect_error(exec(v, "{\"execute\":\"guest-ping\\u0000junk\"}", NULL), "CommandNotFound",
+		     "has not been found");
+	env_free(v);
+}
+
 static json_object *find_fs(json_object *fss, const char *mp)
 {
 	size_t i;
@@ -931,6 +948,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_bad_requests, cleanup),
 		cmocka_unit_test_teardown(test_id_echoed, cleanup),
 		cmocka_unit_test_teardown(test_freeze_list_errors, cleanup),
+		cmocka_unit_test_teardown(test_embedded_nul, cleanup),
 		cmocka_unit_test_teardown(test_freeze_nothing_eligible, cleanup),
 		cmocka_unit_test_teardown(test_status_lists_only_listed, cleanup),
 		cmocka_unit_test_teardown(test_frozen_state, cleanup),
