@@ -27,12 +27,63 @@ struct command {
 	bool allowed_frozen;
 };
 
+/* Length of the valid UTF-8 sequence at s (1..4), or 0 when the bytes there are not one. */
+static size_t utf8_seq(const unsigned char *s)
+{
+	unsigned char c = s[0];
+	size_t n, i;
+	unsigned char lo = 0x80, hi = 0xbf; /* the second byte's range */
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 2;
+	else if (c >= 0xe0 && c <= 0xef)
+		n = 3, lo = c == 0xe0 ? 0xa0 : 0x80, hi = c == 0xed ? 0x9f : 0xbf;
+	else if (c >= 0xf0 && c <= 0xf4)
+		n = 4, lo = c == 0xf0 ? 0x90 : 0x80, hi = c == 0xf4 ? 0x8f : 0xbf;
+	else
+		return 0;
+	if (s[1] < lo || s[1] > hi)
+		return 0;
+	for (i = 2; i < n; i++)
+		if (s[i] < 0x80 || s[i] > 0xbf)
+			return 0;
+	return n;
+}
+
+/*
+ * desc with every byte that is not part of valid UTF-8 replaced by '?':
+ * errors quote request text, and a reply must stay valid JSON text.
+ */
+static void utf8_clean(char *out, size_t size, const char *desc)
+{
+	const unsigned char *s = (const unsigned char *)desc;
+	size_t o = 0;
+
+	while (*s && o + 5 < size) {
+		size_t n = utf8_seq(s);
+
+		if (n == 0) {
+			out[o++] = '?';
+			s++;
+			continue;
+		}
+		memcpy(out + o, s, n);
+		o += n;
+		s += n;
+	}
+	out[o] = '\0';
+}
+
 json_object *commands_error(const char *klass, const char *desc)
 {
 	json_object *err = json_object_new_object(), *o = json_object_new_object();
+	char clean[1024];
 
+	utf8_clean(clean, sizeof(clean), desc);
 	json_object_object_add(err, "class", json_object_new_string(klass));
-	json_object_object_add(err, "desc", json_object_new_string(desc));
+	json_object_object_add(err, "desc", json_object_new_string(clean));
 	json_object_object_add(o, "error", err);
 	return o;
 }

@@ -660,6 +660,27 @@ static void test_embedded_nul(void **state)
 	env_free(v);
 }
 
+/* Defect 15: invalid UTF-8 in a request is not echoed: replies stay valid JSON text */
+static void test_invalid_utf8_not_echoed(void **state)
+{
+	struct env *v = env_new("nested.mountinfo");
+
+	(void)state;
+	expect_error(exec(v, "{\"execute\":\"guest-\xc3\x28\"}", NULL), "CommandNotFound",
+		     "guest-?(");
+	/* 0xff, 0xfe and a surrogate (ed a0 80) each become '?' */
+	expect_error(exec(v,
+			  "{\"execute\":\"guest-fsfreeze-freeze-list\",\"arguments\":"
+			  "{\"mountpoints\":[\"/mnt/\xff\xfe\xed\xa0\x80\"]}}",
+			  NULL),
+		     "GenericError", "/mnt/????? is not a mountpoint");
+	/* valid UTF-8 passes unchanged */
+	expect_error(exec(v, "{\"execute\":\"guest-\xc3\xa9t\xc3\xa9\"}", NULL), "CommandNotFound",
+		     "guest-\xc3\xa9t\xc3\xa9 has");
+	assert_never_froze(v);
+	env_free(v);
+}
+
 static json_object *find_fs(json_object *fss, const char *mp)
 {
 	size_t i;
@@ -949,6 +970,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_id_echoed, cleanup),
 		cmocka_unit_test_teardown(test_freeze_list_errors, cleanup),
 		cmocka_unit_test_teardown(test_embedded_nul, cleanup),
+		cmocka_unit_test_teardown(test_invalid_utf8_not_echoed, cleanup),
 		cmocka_unit_test_teardown(test_freeze_nothing_eligible, cleanup),
 		cmocka_unit_test_teardown(test_status_lists_only_listed, cleanup),
 		cmocka_unit_test_teardown(test_frozen_state, cleanup),
