@@ -35,6 +35,19 @@ void control_init(struct control *c, struct engine *e)
 	c->engine = e;
 }
 
+/* defined below: the peer check at accept, and closing a client */
+static bool peer_allowed(const struct listener *l, int fd, char *why, size_t len);
+static void drop(struct control *c, size_t i);
+
+/* The socket file's group and mode for have_gid/gid: root:gid 0660, or root:root 0600. */
+static int apply_mode(const struct listener *l)
+{
+	if (chown(l->path, 0, l->have_gid ? l->gid : 0) < 0 ||
+	    chmod(l->path, l->have_gid ? 0660 : 0600) < 0)
+		return -errno;
+	return 0;
+}
+
 int control_listen_unix(struct control *c, const char *path, bool have_gid, gid_t gid)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -65,7 +78,7 @@ int control_listen_unix(struct control *c, const char *path, bool have_gid, gid_
 	umask(old);
 	if (r < 0 || listen(l->fd, 16) < 0)
 		goto fail;
-	if (have_gid && (chown(path, 0, gid) < 0 || chmod(path, 0660) < 0))
+	if (have_gid && apply_mode(l) < 0)
 		goto fail;
 	c->nl++;
 	return 0;
@@ -73,6 +86,35 @@ fail:
 	r = -errno;
 	close(l->fd);
 	unlink(path);
+	return r;
+}
+
+int control_set_unix_group(struct control *c, bool have_gid, gid_t gid)
+{
+	char why[160];
+	size_t i, k;
+	int r = 0;
+
+	for (i = 0; i < c->nl; i++) {
+		struct listener *l = &c->l[i];
+
+		if (l->kind != LISTEN_UNIX)
+			continue;
+		/* the credential check takes it at once; the file mode follows */
+		l->have_gid = have_gid;
+		l->gid = gid;
+		if (apply_mode(l) < 0 && r == 0)
+			r = -errno;
+		for (k = 0; k < CONTROL_MAX_CLIENTS; k++) {
+			struct control_client *cl = c->clients[k];
+
+			if (!cl || cl->s.owner.channel != OWNER_UNIX ||
+			    peer_allowed(l, cl->fd, why, sizeof(why)))
+				continue;
+			log_notice("closing a connection whose group lost access to %s", l->path);
+			drop(c, k);
+		}
+	}
 	return r;
 }
 

@@ -57,6 +57,14 @@ int control_listen_unix(struct control *c, const char *path, bool have_gid, gid_
 /* AF_VSOCK on port, any local CID; peers must come from one of cids. */
 int control_listen_vsock(struct control *c, uint32_t port, const uint32_t *cids, size_t n_cids);
 
+/*
+ * Replaces the unix listener's group (socket_group, after a reload): the
+ * credential check at once, the socket file's group and mode, and connected
+ * clients no longer allowed are closed. Returns 0 or -errno (the file's mode
+ * could not be set; the credential check holds anyway).
+ */
+int control_set_unix_group(struct control *c, bool have_gid, gid_t gid);
+
 /* Replaces the vsock listeners' allowed CIDs (after a reload). */
 void control_set_vsock_cids(struct control *c, const uint32_t *cids, size_t n);
 

@@ -194,6 +194,22 @@ static int setup(struct vssd *d)
 	return 0;
 }
 
+/* socket_group changed: applied to the socket at once (a revoked group loses access) */
+static void reload_group(struct vssd *d, const struct vssd_config *next)
+{
+	int r = control_set_unix_group(&d->ctl, next->have_gid, next->socket_gid);
+
+	if (r < 0)
+		log_err("socket_group: cannot set the mode of %s: %s (only root and the new group "
+			"are let in all the same)",
+			next->socket, strerror(-r));
+	else if (next->have_gid)
+		log_notice("socket_group applied: root and gid %u may use %s",
+			   (unsigned)next->socket_gid, next->socket);
+	else
+		log_notice("socket_group removed: only root may use %s", next->socket);
+}
+
 /* SIGHUP: read the file again, after the thaw; a bad file keeps the running settings. */
 static void reload(struct vssd *d)
 {
@@ -213,6 +229,8 @@ static void reload(struct vssd *d)
 	d->cur = !d->cur;
 	engine_set_config(&d->engine, next);
 	control_set_vsock_cids(&d->ctl, next->vsock_cids, next->n_vsock_cids);
+	if (next->have_gid != old->have_gid || next->socket_gid != old->socket_gid)
+		reload_group(d, next);
 	if (strcmp(next->socket, old->socket) || next->vsock_port != old->vsock_port ||
 	    strcmp(next->virtio_port, old->virtio_port) || next->hyperv != old->hyperv ||
 	    strcmp(next->hyperv_device, old->hyperv_device))

@@ -12,7 +12,8 @@
 #    device, not by a (stale) path (defect 2);
 #  - a thaw by someone else is reported as such, not as the watchdog's (defect 13);
 #  - vssd thaws at its own deadline when the watchdog is stopped (defect 10);
-#  - a failing thaw hook makes the thaw an error (defect 12).
+#  - a failing thaw hook makes the thaw an error (defect 12);
+#  - SIGHUP applies socket_group, a revoked group loses access (defect 5).
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/fs.sh"
 fs_require mkfs.ext4 setpriv mountpoint
@@ -195,5 +196,31 @@ expect "  ... naming the hook and its status" '50-thawfail thaw failed with stat
 check "  ... and a is thawed all the same" fs_thawed "$T/a"
 expect "vssd-status keeps it as last_error" '"last_error": *"thawed 1 filesystem\(s\), but a thaw hook failed' "$(qga '{"execute":"vssd-status"}')"
 rm -f "$T/hooks/50-thawfail"
+check "nothing frozen" eval 'none_frozen && fs_thawed "$T/nest"'
+
+# ---- defect 5: SIGHUP applies socket_group; a revoked group loses access at once
+ng=$(getent group nogroup | cut -d: -f3)
+[ -n "$ng" ] || skip_all "needs the group nogroup"
+chmod 711 "$T" "$T/run"
+nobody_freeze() {
+	setpriv --reuid=65534 --regid="$ng" --clear-groups "$VSSCTL" -s "$SOCK" freeze "$T/a" >"$T/nobody.out" 2>&1
+}
+sock_is() { [ "$(stat -c %g:%a "$SOCK")" = "$1" ]; }
+sed -i "/^state_dir = /a socket_group = nogroup" "$T/vssd.conf"
+kill -HUP "$VSSD_PID"
+check "SIGHUP adding socket_group: the socket becomes group $ng, mode 0660" wait_until 3000 sock_is "$ng:660"
+nobody_freeze
+check "  ... a member of the group may freeze" fs_frozen "$T/a"
+expect "  ... (thaw)" '"return": *1[^0-9]' "$(qga "$THAW")"
+sed -i '/^socket_group = /d' "$T/vssd.conf"
+kill -HUP "$VSSD_PID"
+check "SIGHUP removing socket_group: the socket becomes root's, mode 0600" wait_until 3000 sock_is "0:600"
+chmod 666 "$SOCK"  # only the credential check stands in the way now
+nobody_freeze
+rc=$?
+check "  ... the revoked group may not freeze any more (rc $rc)" [ "$rc" -ne 0 ]
+check "  ... and nothing is frozen" fs_thawed "$T/a"
+chmod 600 "$SOCK"
+chmod 700 "$T" "$T/run"
 check "nothing frozen at the end" eval 'none_frozen && fs_thawed "$T/nest"'
 end_test
