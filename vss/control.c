@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,28 @@ void control_init(struct control *c, struct engine *e)
 	c->engine = e;
 }
 
+/*
+ * The socket's directory must be root's and not writable by group or others:
+ * else its owner could move vssd's socket away and answer in its place.
+ */
+static int trusted_dir(const char *path)
+{
+	char dir[PATH_MAX];
+	struct stat st;
+
+	if (path_dirname(path, dir, sizeof(dir)) < 0)
+		return -ENAMETOOLONG;
+	if (stat(dir, &st) < 0)
+		return -errno;
+	if ((st.st_uid != 0 && st.st_uid != geteuid()) || (st.st_mode & (S_IWGRP | S_IWOTH))) {
+		log_err("the socket's directory %s is owned by uid %u with mode %04o: it must be "
+			"root's and not writable by group or others",
+			dir, (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777));
+		return -EPERM;
+	}
+	return 0;
+}
+
 /* defined below: the peer check at accept, and closing a client */
 static bool peer_allowed(const struct listener *l, int fd, char *why, size_t len);
 static void drop(struct control *c, size_t i);
@@ -60,6 +83,9 @@ int control_listen_unix(struct control *c, const char *path, bool have_gid, gid_
 	if (strlen(path) >= sizeof(sa.sun_path))
 		return -ENAMETOOLONG;
 	strcpy(sa.sun_path, path);
+	r = trusted_dir(path);
+	if (r < 0)
+		return r;
 	if (another_listener(&sa))
 		return -EADDRINUSE;
 	if (unlink(path) < 0 && errno != ENOENT)

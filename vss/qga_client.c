@@ -67,6 +67,21 @@ int qga_connect_unix(struct qga_client *c, const char *path)
 	return 0;
 }
 
+int qga_check_peer_uid(struct qga_client *c, uid_t uid)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+
+	if (getsockopt(c->fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
+		return fail(c, -errno, "cannot read the server's credentials: %s", strerror(errno));
+	if (cred.uid == uid)
+		return 0;
+	return fail(c, -EPERM,
+		    "the socket is served by uid %u (pid %d), not by uid %u: refusing to talk to "
+		    "it (is it an impostor? is the socket directory writable by others?)",
+		    (unsigned)cred.uid, (int)cred.pid, (unsigned)uid);
+}
+
 int qga_connect_vsock(struct qga_client *c, const char *spec)
 {
 	struct sockaddr_vm sa = { .svm_family = AF_VSOCK };

@@ -12,6 +12,7 @@
 #include <json-c/json.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #define QGA_REPLY_MAX (1 << 20)
 
@@ -26,6 +27,13 @@ void qga_init(struct qga_client *c);
 
 /* The unix socket at path (vssd's, or a QEMU chardev's on the host). */
 int qga_connect_unix(struct qga_client *c, const char *path);
+
+/*
+ * After qga_connect_unix(): the server must run as uid (vssd: root), by
+ * SO_PEERCRED; else -EPERM. A client that trusts the replies (backup says
+ * "frozen") must not take them from whoever can bind the socket's path.
+ */
+int qga_check_peer_uid(struct qga_client *c, uid_t uid);
 
 /* "CID:PORT" over AF_VSOCK. */
 int qga_connect_vsock(struct qga_client *c, const char *cid_port);

@@ -23,6 +23,7 @@
 /* what the command line asked for, and the connection */
 struct ctl {
 	const char *path, *vsock, *fc; /* the target: a unix socket, vsock CID:PORT, Firecracker */
+	bool qga;                      /* path is a QEMU chardev (--qga), not vssd's socket */
 	bool json;                     /* print vssd's replies as JSON */
 	struct qga_client qc;
 	/* the command's arguments, checked before connecting */
@@ -80,6 +81,9 @@ static void connect_target(struct ctl *t)
 	check(t, t->vsock ? qga_connect_vsock(&t->qc, t->vsock)
 		 : t->fc  ? qga_connect_firecracker(&t->qc, t->fc)
 			  : qga_connect_unix(&t->qc, t->path));
+	/* vssd runs as root: anything else on its socket is not vssd */
+	if (!t->vsock && !t->fc && !t->qga)
+		check(t, qga_check_peer_uid(&t->qc, 0));
 	check(t, qga_sync(&t->qc, 10000));
 }
 
@@ -468,7 +472,10 @@ static int parse_options(struct ctl *t, int argc, char **argv)
 		switch (o) {
 		case 's': t->path = optarg; break;
 		case 'j': t->json = true; break;
-		case 'q': t->path = optarg; break;
+		case 'q':
+			t->path = optarg;
+			t->qga = true;
+			break;
 		case 'k': t->vsock = optarg; break;
 		case 'F': t->fc = optarg; break;
 		case 'h': usage(stdout); exit(0);

@@ -13,7 +13,8 @@
 #  - a thaw by someone else is reported as such, not as the watchdog's (defect 13);
 #  - vssd thaws at its own deadline when the watchdog is stopped (defect 10);
 #  - a failing thaw hook makes the thaw an error (defect 12);
-#  - SIGHUP applies socket_group, a revoked group loses access (defect 5).
+#  - SIGHUP applies socket_group, a revoked group loses access (defect 5);
+#  - the socket's directory must be root's, and vssctl talks only to a root peer (defect 9).
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/fs.sh"
 fs_require mkfs.ext4 setpriv mountpoint
@@ -222,5 +223,44 @@ check "  ... the revoked group may not freeze any more (rc $rc)" [ "$rc" -ne 0 ]
 check "  ... and nothing is frozen" fs_thawed "$T/a"
 chmod 600 "$SOCK"
 chmod 700 "$T" "$T/run"
+check "nothing frozen" eval 'none_frozen && fs_thawed "$T/nest"'
+
+# ---- defect 9: the socket's directory must be root's; vssctl checks its peer is root
+mkdir -p "$T/sd"
+chown 65534 "$T/sd"
+sed "s#^socket = .*#socket = $T/sd/vssd.sock#; s#^state_dir = .*#state_dir = $T/sdstate#" "$T/vssd.conf" >"$T/sd.conf"
+vssd_once "$T/sd.conf"
+rc=$?
+check "vssd refuses a socket directory owned by uid 65534 (rc $rc)" [ "$rc" -eq 1 ]
+expect "  ... and says why" "socket's directory .* owned by uid 65534" "$(cat "$T/once.log")"
+check "  ... and binds nothing there" [ ! -e "$T/sd/vssd.sock" ]
+# an impostor (uid 65534) answering like vssd on a socket it can bind
+IMPOSTOR='
+import socket, json, os, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind(sys.argv[1]); s.listen(4); s.settimeout(20)
+while True:
+    c, _ = s.accept()
+    f = c.makefile("rwb")
+    for line in f:
+        line = line.lstrip(b"\xff").strip()
+        if not line: continue
+        r = json.loads(line)
+        if r.get("execute") == "guest-sync-delimited":
+            f.write(b"\xff" + json.dumps({"return": r["arguments"]["id"]}).encode() + b"\n")
+        else:
+            f.write(json.dumps({"return": 1}).encode() + b"\n")
+        f.flush()
+'
+chmod 711 "$T"
+setpriv --reuid=65534 --regid=65534 --clear-groups "$VSST_PY" -c "$IMPOSTOR" "$T/sd/imp.sock" 2>/dev/null &
+fs_track_pid $!
+wait_until 3000 test -S "$T/sd/imp.sock"
+out=$("$VSSCTL" -s "$T/sd/imp.sock" backup "$T/a" -- true 2>&1)
+rc=$?
+chmod 700 "$T"
+check "vssctl backup against an impostor's socket exits non-zero (rc $rc)" [ "$rc" -ne 0 ]
+expect "  ... saying the socket is not served by root" 'served by uid 65534' "$out"
+check "  ... (a was never frozen)" fs_thawed "$T/a"
 check "nothing frozen at the end" eval 'none_frozen && fs_thawed "$T/nest"'
 end_test
