@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * selfballoond: the guest sizes its own memory. One poll() loop over a
- * timerfd (the tick), a PSI trigger fd, the udev monitor, the balloon
+ * selfballoond: the guest sizes its own memory. One event loop (common/loop.h)
+ * over a timerfd (the tick), a PSI trigger fd, the udev monitor, the balloon
  * driver's fd and a signalfd. See selfballoond(8).
  */
 
@@ -25,6 +25,7 @@
 #include "hotplug.h"
 #include "log.h"
 #include "logonce.h"
+#include "loop.h"
 #include "metrics.h"
 #include "notify.h"
 #include "plausible.h"
@@ -45,6 +46,16 @@ struct opts {
 	int nsets;
 };
 
+/* What the callbacks of one loop round gathered. */
+struct round {
+	struct policy_events ev;
+	bool now;   /* decide at the end of the round */
+	uint64_t t; /* the timer fired at t ms: the textfile may be due */
+};
+
+/* signalfd, timerfd, PSI trigger, udev monitor, the driver's fd, and room to spare */
+#define AGENT_LOOP_FDS 8
+
 struct agent {
 	struct opts o;
 	struct agent_conf conf;
@@ -61,9 +72,12 @@ struct agent {
 	uint64_t totalreserve_kb;
 	uint64_t last_decide_ms, last_textfile_ms;
 	int last_set_err, last_metrics_err;
-	int tfd, sfd, psifd;
+	int tfd, sfd, psifd, drvfd; /* drvfd: the driver's fd the loop watches */
 	struct plausible intake;              /* the last believed meminfo */
 	struct logonce meminfo_err, view_err; /* read failures, logged once per condition */
+	struct loop loop;
+	struct round round;
+	bool stop;
 };
 
 static void usage(FILE *f)
@@ -312,12 +326,38 @@ static void check_metrics_fs(const struct agent *a)
 			a->conf.textfile, type);
 }
 
+/* A watch on the loop; a failure only costs that source's wake-ups (logged). */
+static void watch(struct agent *a, int fd, short events, loop_fn *fn)
+{
+	int r = loop_add(&a->loop, fd, events, fn, a);
+
+	if (r < 0)
+		log_err("event loop: watching fd %d: %s", fd, strerror(-r));
+}
+
+static void on_psi(int fd, short revents, void *arg)
+{
+	struct agent *a = arg;
+
+	if (revents & (POLLERR | POLLNVAL)) {
+		log_warn("PSI trigger went away");
+		loop_del(&a->loop, fd);
+		close(fd);
+		a->psifd = -1;
+		return;
+	}
+	a->round.ev.psi_trigger = true;
+	a->round.now = true;
+}
+
 static int open_psi(struct agent *a)
 {
 	int fd;
 
-	if (a->psifd >= 0)
+	if (a->psifd >= 0) {
+		loop_del(&a->loop, a->psifd);
 		close(a->psifd);
+	}
 	a->psifd = -1;
 	if (a->conf.mode != MODE_ADAPTIVE)
 		return 0;
@@ -339,6 +379,7 @@ static int open_psi(struct agent *a)
 		return fd;
 	}
 	a->psifd = fd;
+	watch(a, fd, POLLPRI, on_psi);
 	return 0;
 }
 
@@ -433,16 +474,93 @@ static int run_once(struct agent *a)
 	return 0;
 }
 
-static int run_daemon(struct agent *a)
+static void on_signal(int fd, short revents, void *arg)
 {
-	struct policy_events none = { 0 };
-	sigset_t mask;
-	bool stop = false;
-	int r;
+	struct agent *a = arg;
+	struct signalfd_siginfo si;
 
-	if (mlockall(MCL_CURRENT | MCL_FUTURE) < 0)
-		log_warn("mlockall: %s", strerror(errno));
-	set_own_oom_score(a);
+	(void)revents;
+	while (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		if (si.ssi_signo == SIGHUP) {
+			reload(a);
+		} else {
+			a->stop = true;
+			loop_quit(&a->loop); /* nothing else in this round */
+		}
+	}
+}
+
+static void on_driver(int fd, short revents, void *arg)
+{
+	struct agent *a = arg;
+	struct driver_report rep;
+
+	(void)fd;
+	(void)revents;
+	if (a->drv.ops->handle(&a->drv, &rep) <= 0)
+		return;
+	if (rep.balloon_oom) {
+		a->m.oom_deflates++;
+		a->m.oom_deflated_kb += rep.freed_kb;
+		a->round.ev.balloon_oom = true;
+		a->round.now = true;
+		log_warn("balloon OOM-killed: %llu kB went back to the guest at once",
+			 (unsigned long long)rep.freed_kb);
+	} else {
+		log_err("balloon child exited (status 0x%x); it is restarted when needed",
+			rep.status);
+	}
+}
+
+static void on_hotplug(int fd, short revents, void *arg)
+{
+	struct agent *a = arg;
+
+	(void)fd;
+	(void)revents;
+	hotplug_handle_events(&a->hp);
+	read_totalreserve(a); /* new zones change the watermarks */
+}
+
+static void on_timer(int fd, short revents, void *arg)
+{
+	struct agent *a = arg;
+	uint64_t exp;
+	ssize_t rd = read(fd, &exp, sizeof(exp));
+
+	(void)rd;
+	(void)revents;
+	a->round.t = now_ms();
+	if (a->round.t - a->last_decide_ms + 5 >= a->conf.interval_ms) {
+		a->round.now = true;
+		if (hotplug_tick(&a->hp) > 0)
+			read_totalreserve(a);
+	} else if (a->conf.mode == MODE_ADAPTIVE) {
+		/* The fast watch: only meminfo, a full decision when it is short. */
+		struct meminfo mi;
+
+		if (sample_read_meminfo(&a->sp, &mi) == 0 && policy_avail_short(&a->pc, &mi))
+			a->round.now = true;
+	}
+}
+
+/* The driver's fd comes and goes with its child: watch the one it has now. */
+static void watch_driver(struct agent *a)
+{
+	int fd = a->drv.ops->poll_fd ? a->drv.ops->poll_fd(&a->drv) : -1;
+
+	if (fd == a->drvfd)
+		return;
+	if (a->drvfd >= 0)
+		loop_del(&a->loop, a->drvfd);
+	a->drvfd = fd;
+	if (fd >= 0)
+		watch(a, fd, POLLIN, on_driver);
+}
+
+static int open_signals(struct agent *a)
+{
+	sigset_t mask;
 
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGHUP);
@@ -451,17 +569,38 @@ static int run_daemon(struct agent *a)
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	a->sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-	a->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	if (a->sfd < 0 || a->tfd < 0 || arm_timer(a) < 0) {
-		log_err("signalfd/timerfd: %s", strerror(errno));
-		return 1;
+	return a->sfd < 0 ? -errno : 0;
+}
+
+/* Locks, signals, the timer, PSI, hotplug and the loop's watches; then the first decision. */
+static int start(struct agent *a)
+{
+	struct policy_events none = { 0 };
+	int r;
+
+	if (mlockall(MCL_CURRENT | MCL_FUTURE) < 0)
+		log_warn("mlockall: %s", strerror(errno));
+	set_own_oom_score(a);
+	r = loop_init(&a->loop, AGENT_LOOP_FDS);
+	if (r < 0 || open_signals(a) < 0) {
+		log_err("%s: %s", r < 0 ? "event loop" : "signalfd", strerror(r < 0 ? -r : errno));
+		return -1;
 	}
+	a->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (a->tfd < 0 || arm_timer(a) < 0) {
+		log_err("timerfd: %s", strerror(errno));
+		return -1;
+	}
+	watch(a, a->sfd, POLLIN, on_signal);
+	watch(a, a->tfd, POLLIN, on_timer);
 	open_psi(a);
 	hotplug_open(&a->hp, a->o.root, a->conf.online, a->conf.online_retries,
 		     strcmp(a->o.root, "/") == 0);
 	r = hotplug_scan(&a->hp);
 	if (r < 0 && a->conf.online != ONLINE_OFF)
 		log_warn("memory blocks: %s", strerror(-r));
+	if (hotplug_fd(&a->hp) >= 0)
+		watch(a, hotplug_fd(&a->hp), POLLIN, on_hotplug);
 
 	check_metrics_fs(a);
 	decide(a, &none);
@@ -469,99 +608,41 @@ static int run_daemon(struct agent *a)
 	notify_send("READY=1");
 	log_notice("started: driver %s, mode %s, interval %llums", driver_name(&a->drv),
 		   mode_name(a->conf.mode), (unsigned long long)a->conf.interval_ms);
+	return 0;
+}
 
-	while (!stop) {
-		struct pollfd p[5];
-		int n = 0, ip_sig, ip_tim, ip_psi = -1, ip_hp = -1, ip_drv = -1;
-		int dfd = a->drv.ops->poll_fd ? a->drv.ops->poll_fd(&a->drv) : -1;
-		struct policy_events ev = { 0 };
-		bool now = false;
-		uint64_t t = 0;
+/* Until SIGTERM or SIGINT: wait, let the callbacks gather what happened, decide once. */
+static int serve(struct agent *a)
+{
+	int r;
 
-		p[ip_sig = n++] = (struct pollfd){ .fd = a->sfd, .events = POLLIN };
-		p[ip_tim = n++] = (struct pollfd){ .fd = a->tfd, .events = POLLIN };
-		if (a->psifd >= 0)
-			p[ip_psi = n++] = (struct pollfd){ .fd = a->psifd, .events = POLLPRI };
-		if (hotplug_fd(&a->hp) >= 0)
-			p[ip_hp = n++] =
-				(struct pollfd){ .fd = hotplug_fd(&a->hp), .events = POLLIN };
-		if (dfd >= 0)
-			p[ip_drv = n++] = (struct pollfd){ .fd = dfd, .events = POLLIN };
-		if (poll(p, (nfds_t)n, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			log_err("poll: %s", strerror(errno));
+	while (!a->stop) {
+		watch_driver(a);
+		a->round = (struct round){ 0 };
+		r = loop_run_once(&a->loop, -1);
+		if (r < 0) {
+			log_err("poll: %s", strerror(-r));
 			return 1;
 		}
-		if (p[ip_sig].revents) {
-			struct signalfd_siginfo si;
-
-			while (read(a->sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-				if (si.ssi_signo == SIGHUP)
-					reload(a);
-				else
-					stop = true;
-			}
-		}
-		if (stop)
+		if (a->stop)
 			break;
-		if (ip_drv >= 0 && p[ip_drv].revents) {
-			struct driver_report rep;
-
-			if (a->drv.ops->handle(&a->drv, &rep) > 0) {
-				if (rep.balloon_oom) {
-					a->m.oom_deflates++;
-					a->m.oom_deflated_kb += rep.freed_kb;
-					ev.balloon_oom = true;
-					now = true;
-					log_warn(
-						"balloon OOM-killed: %llu kB went back to the guest at once",
-						(unsigned long long)rep.freed_kb);
-				} else {
-					log_err("balloon child exited (status 0x%x); it is restarted when needed",
-						rep.status);
-				}
-			}
-		}
-		if (ip_psi >= 0 && p[ip_psi].revents) {
-			if (p[ip_psi].revents & POLLERR) {
-				log_warn("PSI trigger went away");
-				close(a->psifd);
-				a->psifd = -1;
-			} else {
-				ev.psi_trigger = true;
-				now = true;
-			}
-		}
-		if (ip_hp >= 0 && p[ip_hp].revents) {
-			hotplug_handle_events(&a->hp);
-			read_totalreserve(a); /* new zones change the watermarks */
-		}
-		if (p[ip_tim].revents) {
-			uint64_t exp;
-			ssize_t rd = read(a->tfd, &exp, sizeof(exp));
-
-			(void)rd;
-			t = now_ms();
-			if (t - a->last_decide_ms + 5 >= a->conf.interval_ms) {
-				now = true;
-				if (hotplug_tick(&a->hp) > 0)
-					read_totalreserve(a);
-			} else if (a->conf.mode == MODE_ADAPTIVE) {
-				/* The fast watch: only meminfo, a full decision when it is short. */
-				struct meminfo mi;
-
-				if (sample_read_meminfo(&a->sp, &mi) == 0 &&
-				    policy_avail_short(&a->pc, &mi))
-					now = true;
-			}
-		}
-		if (now)
-			decide(a, &ev);
-		if (t)
-			write_metrics(a, t);
+		if (a->round.now)
+			decide(a, &a->round.ev);
+		if (a->round.t)
+			write_metrics(a, a->round.t);
 	}
+	return 0;
+}
 
+static int run_daemon(struct agent *a)
+{
+	int r;
+
+	if (start(a) < 0)
+		return 1;
+	r = serve(a);
+	if (r)
+		return r;
 	notify_send("STOPPING=1");
 	log_notice("stopping: %s", a->drv.ops == &driver_userspace_ops ? "releasing the balloon"
 				   : !a->drv.writes                    ? "nothing was applied"
@@ -579,7 +660,7 @@ int main(int argc, char **argv)
 	int r;
 	long ps;
 
-	a.psifd = a.tfd = a.sfd = -1;
+	a.psifd = a.tfd = a.sfd = a.drvfd = -1;
 	r = parse_opts(argc, argv, &a.o);
 	if (r)
 		return r;

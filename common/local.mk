@@ -9,6 +9,7 @@ common_libcommon_a_SOURCES = \
 	common/conf.c common/conf.h \
 	common/confkey.c common/confset.c common/confkey.h \
 	common/util.c common/util.h \
+	common/loop.c common/loop.h \
 	common/balloonproto.c common/balloonproto.h
 common_libcommon_a_CFLAGS = $(AM_CFLAGS) $(INIH_CFLAGS)
 
@@ -29,4 +30,9 @@ TESTS += tests/unit/test_common_conf
 tests_unit_test_common_conf_SOURCES = tests/unit/test_common_conf.c
 tests_unit_test_common_conf_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_common_conf_LDADD = common/libcommon.a $(CMOCKA_LIBS) $(INIH_LIBS)
+check_PROGRAMS += tests/unit/test_common_loop
+TESTS += tests/unit/test_common_loop
+tests_unit_test_common_loop_SOURCES = tests/unit/test_common_loop.c
+tests_unit_test_common_loop_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_common_loop_LDADD = common/libcommon.a $(CMOCKA_LIBS)
 endif
