@@ -19,6 +19,7 @@
 #include "hooks.h"
 #include "hyperv.h"
 #include "log.h"
+#include "loop.h"
 #include "notify.h"
 #include "record.h"
 #include "util.h"
@@ -27,6 +28,14 @@
 struct opts {
 	const char *config;
 	bool explicit_config, foreground, check, thaw_record, verbose;
+};
+
+/* Hyper-V, the virtio port, the watchdog, the control listeners and clients */
+#define VSSD_DYN_FDS (3 + CONTROL_MAX_LISTENERS + CONTROL_MAX_CLIENTS)
+
+struct dyn_watch {
+	int fd;
+	loop_fn *fn;
 };
 
 /* The daemon: its settings (the running ones and a reload's), engine and channels. */
@@ -40,6 +49,9 @@ struct vssd {
 	struct vport vp;
 	int sfd; /* signalfd: TERM, INT, HUP, CHLD */
 	bool running, reload_pending, notified_frozen;
+	struct loop loop;
+	struct dyn_watch dyn[VSSD_DYN_FDS]; /* the channels' fds the loop watches */
+	size_t ndyn;
 };
 
 static void usage(FILE *out)
@@ -157,6 +169,27 @@ static void open_channels(struct vssd *d)
 		hv_open(&d->hv);
 }
 
+static void on_signals(struct vssd *d)
+{
+	struct signalfd_siginfo si;
+
+	while (read(d->sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGTERM:
+		case SIGINT: d->running = false; break;
+		case SIGCHLD: engine_reap_watchdog(&d->engine); break;
+		case SIGHUP: d->reload_pending = true; break;
+		}
+	}
+}
+
+static void on_signalfd(int fd, short revents, void *arg)
+{
+	(void)fd;
+	if (revents & POLLIN)
+		on_signals(arg);
+}
+
 /* Everything before serving: memory lock, signals, recovery, the watchdog, the socket. */
 static int setup(struct vssd *d)
 {
@@ -168,8 +201,11 @@ static int setup(struct vssd *d)
 		log_warn("mlockall: %m (vssd may be paged out while filesystems are frozen)");
 	signal(SIGPIPE, SIG_IGN);
 	d->sfd = open_signals();
-	if (d->sfd < 0) {
-		log_err("signalfd: %s", strerror(-d->sfd));
+	r = d->sfd < 0 ? d->sfd : loop_init(&d->loop, 1 + VSSD_DYN_FDS);
+	if (r == 0)
+		r = loop_add(&d->loop, d->sfd, POLLIN, on_signalfd, d);
+	if (r < 0) {
+		log_err("%s: %s", d->sfd < 0 ? "signalfd" : "event loop", strerror(-r));
 		return -1;
 	}
 	recover(c);
@@ -239,45 +275,92 @@ static void reload(struct vssd *d)
 	log_info("configuration reloaded");
 }
 
-static void on_signals(struct vssd *d)
+static void on_hyperv(int fd, short revents, void *arg)
 {
-	struct signalfd_siginfo si;
+	struct vssd *d = arg;
 
-	while (read(d->sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-		switch (si.ssi_signo) {
-		case SIGTERM:
-		case SIGINT: d->running = false; break;
-		case SIGCHLD: engine_reap_watchdog(&d->engine); break;
-		case SIGHUP: d->reload_pending = true; break;
-		}
+	if (fd == d->hv.fd) /* not a number the device had before a reset */
+		hv_event(&d->hv, revents);
+}
+
+static void on_vport(int fd, short revents, void *arg)
+{
+	struct vssd *d = arg;
+
+	if (fd == d->vp.fd)
+		vport_event(&d->vp, revents);
+}
+
+/* A FIRED report (a timeout thaw to finish) or the watchdog gone: handled in the round it comes. */
+static void on_watchdog(int fd, short revents, void *arg)
+{
+	struct vssd *d = arg;
+
+	(void)fd;
+	(void)revents;
+	engine_watchdog_event(&d->engine);
+}
+
+static void on_control(int fd, short revents, void *arg)
+{
+	struct vssd *d = arg;
+	struct pollfd p = { .fd = fd, .revents = revents };
+
+	control_dispatch(&d->ctl, &p, 1);
+}
+
+static bool wanted(const struct pollfd *p, loop_fn *const *fn, size_t n, const struct dyn_watch *w)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (p[i].fd == w->fd && fn[i] == w->fn)
+			return true;
+	return false;
+}
+
+/*
+ * The channels open and close their fds themselves (a client accepted or
+ * dropped, the watchdog restarted, the virtio port resting): before each wait
+ * the loop is given the fds they have now. Stale watches go first, since an
+ * fd number may have moved from one channel to another.
+ */
+static void watch_channels(struct vssd *d)
+{
+	struct pollfd p[VSSD_DYN_FDS];
+	loop_fn *fn[VSSD_DYN_FDS];
+	size_t n = 0, i, k;
+
+	p[n] = (struct pollfd){ .fd = d->hv.fd, .events = POLLIN };
+	fn[n++] = on_hyperv;
+	p[n] = vport_pollfd(&d->vp);
+	fn[n++] = on_vport;
+	p[n] = (struct pollfd){ .fd = engine_watchdog_fd(&d->engine), .events = POLLIN };
+	fn[n++] = on_watchdog;
+	k = control_pollfds(&d->ctl, p + n, ARRAY_SIZE(p) - n);
+	for (i = n; i < n + k; i++)
+		fn[i] = on_control;
+	n += k;
+	for (i = 0; i < d->ndyn; i++)
+		if (!wanted(p, fn, n, &d->dyn[i]))
+			loop_del(&d->loop, d->dyn[i].fd);
+	d->ndyn = 0;
+	for (i = 0; i < n; i++) {
+		if (p[i].fd < 0)
+			continue;
+		if (loop_mod(&d->loop, p[i].fd, p[i].events) < 0 &&
+		    loop_add(&d->loop, p[i].fd, p[i].events, fn[i], d) < 0)
+			log_err("event loop: cannot watch fd %d", p[i].fd);
+		else
+			d->dyn[d->ndyn++] = (struct dyn_watch){ .fd = p[i].fd, .fn = fn[i] };
 	}
 }
 
-/* The fds to wait on: signals, Hyper-V, the virtio port, the watchdog, then the control socket's. */
-enum { P_SIGNALS, P_HYPERV, P_VPORT, P_WATCHDOG, P_CONTROL };
-
-static size_t pollfds(struct vssd *d, struct pollfd *p, size_t max)
+/* After the callbacks: the channels' timers, a reload put off by a freeze, the status. */
+static void after_round(struct vssd *d)
 {
-	p[P_SIGNALS] = (struct pollfd){ .fd = d->sfd, .events = POLLIN };
-	p[P_HYPERV] = (struct pollfd){ .fd = d->hv.fd, .events = POLLIN };
-	p[P_VPORT] = vport_pollfd(&d->vp);
-	p[P_WATCHDOG] = (struct pollfd){ .fd = engine_watchdog_fd(&d->engine), .events = POLLIN };
-	return P_CONTROL + control_pollfds(&d->ctl, p + P_CONTROL, max - P_CONTROL);
-}
-
-static void dispatch(struct vssd *d, const struct pollfd *p, size_t n)
-{
-	if (p[P_SIGNALS].revents & POLLIN)
-		on_signals(d);
-	if (d->hv.fd >= 0 && p[P_HYPERV].fd == d->hv.fd && p[P_HYPERV].revents)
-		hv_event(&d->hv, p[P_HYPERV].revents);
 	hv_tick(&d->hv);
-	if (p[P_VPORT].fd >= 0 && p[P_VPORT].revents)
-		vport_event(&d->vp, p[P_VPORT].revents);
 	vport_tick(&d->vp);
-	if (p[P_WATCHDOG].fd >= 0 && p[P_WATCHDOG].revents)
-		engine_watchdog_event(&d->engine);
-	control_dispatch(&d->ctl, p + P_CONTROL, n - P_CONTROL);
 	engine_tick(&d->engine);
 	if (d->reload_pending)
 		reload(d);
@@ -289,25 +372,22 @@ static void dispatch(struct vssd *d, const struct pollfd *p, size_t n)
 
 static void run(struct vssd *d)
 {
-	struct pollfd p[P_CONTROL + CONTROL_MAX_CLIENTS + CONTROL_MAX_LISTENERS];
-
 	d->running = true;
 	while (d->running) {
-		int timeout = hv_timeout_ms(&d->hv), vt = vport_timeout_ms(&d->vp);
-		size_t n = pollfds(d, p, ARRAY_SIZE(p));
+		int timeout = hv_timeout_ms(&d->hv), vt = vport_timeout_ms(&d->vp), r;
 
 		if (vt >= 0 && (timeout < 0 || vt < timeout))
 			timeout = vt;
 		vt = engine_timeout_ms(&d->engine); /* vssd's own freeze deadline */
 		if (vt >= 0 && (timeout < 0 || vt < timeout))
 			timeout = vt;
-		if (poll(p, n, timeout) < 0) {
-			if (errno == EINTR)
-				continue;
-			log_err("poll: %m");
+		watch_channels(d);
+		r = loop_run_once(&d->loop, timeout);
+		if (r < 0) {
+			log_err("poll: %s", strerror(-r));
 			break;
 		}
-		dispatch(d, p, n);
+		after_round(d);
 	}
 }
 
@@ -325,6 +405,7 @@ static void stop(struct vssd *d)
 	vport_close(&d->vp);
 	control_close(&d->ctl);
 	engine_free(&d->engine);
+	loop_free(&d->loop);
 	log_info("vssd stopped");
 }
 
