@@ -27,6 +27,7 @@ void agent_conf_defaults(struct agent_conf *c)
 	c->sysfs_unit = UNIT_KB;
 	c->chunk_bytes = 64ULL << 20;
 	c->watch_interval_ms = 100;
+	c->fill_rate = (struct size_pct){ .bytes = 6000ULL << 20 }; /* earlyoom's mem_fill_rate */
 	c->psi_stall_us = 100000;
 	c->psi_window_us = 1000000;
 	c->psi_threshold = 1000; /* 10.00 % */
@@ -162,6 +163,7 @@ static const struct conf_key keys[] = {
 	K("balloon", "chunk", set_chunk, chunk_bytes),
 	K("pressure", "watch_interval", conf_set_duration, watch_interval_ms, .min = 10,
 	  .max = 60000),
+	SIZE_PCT("pressure", "fill_rate", fill_rate),
 	K("pressure", "psi_stall", conf_set_duration_us, psi_stall_us, .min = 1, .max = 10000),
 	K("pressure", "psi_window", conf_set_duration_us, psi_window_us, .min = 500, .max = 10000),
 	K("pressure", "psi_threshold", set_psi_threshold, psi_threshold),

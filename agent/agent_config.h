@@ -33,6 +33,7 @@ struct agent_conf {
 	uint64_t chunk_bytes; /* userspace driver */
 	/* [pressure] (mode adaptive) */
 	uint64_t watch_interval_ms;
+	struct size_pct fill_rate; /* per second: the sleep rule's assumed fastest fill */
 	uint64_t psi_stall_us, psi_window_us;
 	unsigned psi_threshold; /* percent x 100 of time stalled ("some") */
 	uint64_t refault_rate;  /* pages/s */

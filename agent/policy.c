@@ -47,6 +47,7 @@ void policy_conf_resolve(struct policy_conf *pc, const struct agent_conf *c, uin
 	pc->avail_floor_kb = size_pct_kb(&c->avail_floor, mem_total_kb);
 	pc->headroom_kb = size_pct_kb(&c->headroom, mem_total_kb);
 	pc->inflate_rate_kb = size_pct_kb(&c->inflate_rate, mem_total_kb);
+	pc->fill_rate_kb = size_pct_kb(&c->fill_rate, mem_total_kb);
 	pc->cooldown_ms = c->cooldown_ms;
 }
 
@@ -70,6 +71,21 @@ uint64_t policy_auto_floor_kb(uint64_t boot_kb, uint64_t totalreserve_kb, unsign
 bool policy_avail_short(const struct policy_conf *pc, const struct meminfo *mi)
 {
 	return pc->mode == MODE_ADAPTIVE && mi->mem_available < pc->avail_floor_kb;
+}
+
+uint64_t policy_watch_sleep_ms(const struct policy_conf *pc, const struct meminfo *mi,
+			       uint64_t min_ms, uint64_t max_ms)
+{
+	uint64_t ms;
+
+	if (pc->mode != MODE_ADAPTIVE)
+		return max_ms;
+	if (!pc->fill_rate_kb || mi->mem_available <= pc->avail_floor_kb)
+		return min_ms < max_ms ? min_ms : max_ms;
+	ms = sat_mul(mi->mem_available - pc->avail_floor_kb, 1000) / pc->fill_rate_kb;
+	if (ms < min_ms)
+		ms = min_ms;
+	return ms < max_ms ? ms : max_ms;
 }
 
 static unsigned pressure_signals(const struct policy_conf *pc, struct policy_state *st,

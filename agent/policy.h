@@ -43,6 +43,7 @@ struct policy_conf {
 	unsigned psi_threshold;                                /* percent x 100 */
 	uint64_t refault_rate, swapin_rate;                    /* pages/s; 0 = ignore */
 	uint64_t avail_floor_kb, headroom_kb, inflate_rate_kb; /* rate per second */
+	uint64_t fill_rate_kb;                                 /* per second; 0: no sleep rule */
 	uint64_t cooldown_ms;
 };
 
@@ -121,6 +122,16 @@ bool policy_may_lower(const struct policy_conf *pc, const struct policy_state *s
 
 /* Cheap check for the fast watch: is MemAvailable under the floor? */
 bool policy_avail_short(const struct policy_conf *pc, const struct meminfo *mi);
+
+/*
+ * The sleep rule (mode adaptive): how long the agent may sleep before it
+ * reads MemAvailable again. As long as memory filling at fill_rate needs to
+ * bring MemAvailable down to avail_floor, but at least min_ms (the fast
+ * watch) and at most max_ms (the next full decision). Mode xen, or no
+ * fill_rate: max_ms and min_ms.
+ */
+uint64_t policy_watch_sleep_ms(const struct policy_conf *pc, const struct meminfo *mi,
+			       uint64_t min_ms, uint64_t max_ms);
 
 /* The xen-selfballoon automatic floor for a guest of boot_kb (kB). */
 uint64_t policy_auto_floor_kb(uint64_t boot_kb, uint64_t totalreserve_kb, unsigned page_kb);

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * selfballoond: the guest sizes its own memory. One event loop (common/loop.h)
- * over a timerfd (the tick), a PSI trigger fd, the udev monitor, the balloon
- * driver's fd and a signalfd. See selfballoond(8).
+ * over a PSI trigger fd, the kernel log (OOM kills), the udev monitor, the
+ * balloon driver's fd and a signalfd; between events it sleeps by the sleep
+ * rule (policy_watch_sleep_ms). See selfballoond(8).
  */
 
 #include "agent_config.h"
@@ -18,7 +19,6 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/signalfd.h>
-#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include "driver.h"
@@ -50,10 +50,10 @@ struct opts {
 struct round {
 	struct policy_events ev;
 	bool now;   /* decide at the end of the round */
-	uint64_t t; /* the timer fired at t ms: the textfile may be due */
+	uint64_t t; /* a decision or a look was due at t ms: the textfile may be too */
 };
 
-/* signalfd, timerfd, PSI trigger, udev monitor, the driver's fd, and room to spare */
+/* signalfd, PSI trigger, kernel log, udev monitor, the driver's fd, and room to spare */
 #define AGENT_LOOP_FDS 8
 
 struct agent {
@@ -71,8 +71,9 @@ struct agent {
 	unsigned page_kb;
 	uint64_t totalreserve_kb;
 	uint64_t last_decide_ms, last_textfile_ms;
+	uint64_t next_full_ms, next_watch_ms; /* when the next decision, the next look are due */
 	int last_set_err, last_metrics_err;
-	int tfd, sfd, psifd, drvfd; /* drvfd: the driver's fd the loop watches */
+	int kfd, sfd, psifd, drvfd; /* kfd: /dev/kmsg; drvfd: the driver's fd the loop watches */
 	struct plausible intake;              /* the last believed meminfo */
 	struct logonce meminfo_err, view_err; /* read failures, logged once per condition */
 	struct loop loop;
@@ -213,6 +214,14 @@ static void print_decision(const struct agent *a, const struct balloon_view *bv,
 	       reason_name(d->reason), pressure_names(d->pressure, pb, sizeof(pb)));
 }
 
+/* The next look at MemAvailable after seeing mi at t: the sleep rule, never past the next decision. */
+static void plan_watch(struct agent *a, const struct meminfo *mi, uint64_t t)
+{
+	uint64_t left = a->next_full_ms > t ? a->next_full_ms - t : 0;
+
+	a->next_watch_ms = t + policy_watch_sleep_ms(&a->pc, mi, a->conf.watch_interval_ms, left);
+}
+
 /* One decision: sample, ask the policy, apply. No allocation, no stdio. */
 static void decide(struct agent *a, const struct policy_events *ev)
 {
@@ -283,6 +292,8 @@ static void decide(struct agent *a, const struct policy_events *ev)
 	a->last = d;
 	a->have_last = true;
 	a->last_decide_ms = a->s.now_ms;
+	a->next_full_ms = a->s.now_ms + a->conf.interval_ms;
+	plan_watch(a, &a->s.mi, a->s.now_ms);
 }
 
 /*
@@ -383,19 +394,6 @@ static int open_psi(struct agent *a)
 	return 0;
 }
 
-static int arm_timer(struct agent *a)
-{
-	uint64_t ms =
-		a->conf.mode == MODE_ADAPTIVE && a->conf.watch_interval_ms < a->conf.interval_ms
-			? a->conf.watch_interval_ms
-			: a->conf.interval_ms;
-	struct itimerspec its = {
-		.it_interval = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000 },
-		.it_value = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000 },
-	};
-	return timerfd_settime(a->tfd, 0, &its, NULL) < 0 ? -errno : 0;
-}
-
 static void reload(struct agent *a)
 {
 	struct agent_conf c;
@@ -419,7 +417,8 @@ static void reload(struct agent *a)
 	a->hp.policy = c.online;
 	a->hp.retries = c.online_retries;
 	open_psi(a);
-	arm_timer(a);
+	a->next_full_ms = a->last_decide_ms + a->conf.interval_ms;
+	a->next_watch_ms = now_ms(); /* the new rule from the next round on */
 	check_metrics_fs(a);
 	a->last_textfile_ms = 0; /* a new path gets a file at the next tick */
 	log_notice("configuration reloaded (mode %s)", mode_name(c.mode));
@@ -522,26 +521,91 @@ static void on_hotplug(int fd, short revents, void *arg)
 	read_totalreserve(a); /* new zones change the watermarks */
 }
 
-static void on_timer(int fd, short revents, void *arg)
+/*
+ * The loop's timeout ran out: a full decision when one is due (retried after
+ * watch_interval if it fails), else a look at MemAvailable alone (the fast
+ * watch), a decision at once when it is under the floor.
+ */
+static void on_time(struct agent *a, uint64_t t)
 {
-	struct agent *a = arg;
-	uint64_t exp;
-	ssize_t rd = read(fd, &exp, sizeof(exp));
+	struct meminfo mi;
 
-	(void)rd;
-	(void)revents;
-	a->round.t = now_ms();
-	if (a->round.t - a->last_decide_ms + 5 >= a->conf.interval_ms) {
+	if (t + 5 >= a->next_full_ms) {
+		a->round.t = t;
 		a->round.now = true;
+		a->next_full_ms = t + a->conf.watch_interval_ms;
+		a->next_watch_ms = a->next_full_ms;
 		if (hotplug_tick(&a->hp) > 0)
 			read_totalreserve(a);
-	} else if (a->conf.mode == MODE_ADAPTIVE) {
-		/* The fast watch: only meminfo, a full decision when it is short. */
-		struct meminfo mi;
+	} else if (t >= a->next_watch_ms) {
+		a->round.t = t;
+		a->next_watch_ms = t + a->conf.watch_interval_ms;
+		if (sample_read_meminfo(&a->sp, &mi) < 0)
+			return;
+		if (policy_avail_short(&a->pc, &mi))
+			a->round.now = true;
+		else
+			plan_watch(a, &mi, t);
+	}
+}
 
-		if (sample_read_meminfo(&a->sp, &mi) == 0 && policy_avail_short(&a->pc, &mi))
+/* ms until the next decision or look is due, for the loop's timeout */
+static int sleep_ms(const struct agent *a)
+{
+	uint64_t t = now_ms();
+	uint64_t due = a->next_watch_ms < a->next_full_ms ? a->next_watch_ms : a->next_full_ms;
+
+	if (due <= t)
+		return 0;
+	return due - t > INT_MAX ? INT_MAX : (int)(due - t);
+}
+
+/*
+ * The kernel log as the OOM killer's doorbell: any record wakes the agent,
+ * one from the OOM killer makes it decide at once (the policy then reads
+ * vmstat's oom_kill, the count it acts on). Old records are skipped.
+ */
+static void on_kmsg(int fd, short revents, void *arg)
+{
+	struct agent *a = arg;
+	char rec[8192]; /* the longest record the kernel makes (CONSOLE_EXT_LOG_MAX) */
+	ssize_t n;
+
+	(void)revents;
+	while ((n = read(fd, rec, sizeof(rec) - 1)) != 0) {
+		if (n < 0 && errno == EPIPE)
+			continue; /* records overwritten before we read them */
+		if (n < 0 && errno != EAGAIN && lseek(fd, 0, SEEK_END) < 0) {
+			log_warn("/dev/kmsg: %s; an OOM kill is seen at the next decision",
+				 strerror(errno));
+			loop_del(&a->loop, fd);
+			close(fd);
+			a->kfd = -1;
+		}
+		if (n < 0)
+			break; /* EAGAIN: all read (or the rest skipped) */
+		rec[n] = '\0';
+		if (strstr(rec, "Out of memory") || strstr(rec, "oom-kill:"))
 			a->round.now = true;
 	}
+}
+
+static void open_kmsg(struct agent *a)
+{
+	int e;
+
+	if (strcmp(a->o.root, "/") != 0)
+		return; /* tests on fake trees: no kernel log */
+	a->kfd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (a->kfd < 0 || lseek(a->kfd, 0, SEEK_END) < 0) {
+		e = errno;
+		if (a->kfd >= 0)
+			close(a->kfd);
+		a->kfd = -1;
+		log_notice("/dev/kmsg: %s; an OOM kill is seen at the next decision", strerror(e));
+		return;
+	}
+	watch(a, a->kfd, POLLIN, on_kmsg);
 }
 
 /* The driver's fd comes and goes with its child: watch the one it has now. */
@@ -586,13 +650,8 @@ static int start(struct agent *a)
 		log_err("%s: %s", r < 0 ? "event loop" : "signalfd", strerror(r < 0 ? -r : errno));
 		return -1;
 	}
-	a->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	if (a->tfd < 0 || arm_timer(a) < 0) {
-		log_err("timerfd: %s", strerror(errno));
-		return -1;
-	}
 	watch(a, a->sfd, POLLIN, on_signal);
-	watch(a, a->tfd, POLLIN, on_timer);
+	open_kmsg(a);
 	open_psi(a);
 	hotplug_open(&a->hp, a->o.root, a->conf.online, a->conf.online_retries,
 		     strcmp(a->o.root, "/") == 0);
@@ -619,13 +678,14 @@ static int serve(struct agent *a)
 	while (!a->stop) {
 		watch_driver(a);
 		a->round = (struct round){ 0 };
-		r = loop_run_once(&a->loop, -1);
+		r = loop_run_once(&a->loop, sleep_ms(a));
 		if (r < 0) {
 			log_err("poll: %s", strerror(-r));
 			return 1;
 		}
 		if (a->stop)
 			break;
+		on_time(a, now_ms());
 		if (a->round.now)
 			decide(a, &a->round.ev);
 		if (a->round.t)
@@ -660,7 +720,7 @@ int main(int argc, char **argv)
 	int r;
 	long ps;
 
-	a.psifd = a.tfd = a.sfd = a.drvfd = -1;
+	a.psifd = a.kfd = a.sfd = a.drvfd = -1;
 	r = parse_opts(argc, argv, &a.o);
 	if (r)
 		return r;

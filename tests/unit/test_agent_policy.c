@@ -232,6 +232,10 @@ static void test_config_values(void **state)
 	assert_int_equal(pc.max_kb, 4 * GiB);
 	assert_int_equal(pc.avail_floor_kb, 300 * MiB);
 	assert_false(pc.min_auto);
+	assert_int_equal(
+		agent_conf_load_string(&c, "[pressure]\nfill_rate = 10%\n", err, sizeof(err)), 0);
+	policy_conf_resolve(&pc, &c, 8 * GiB, 4);
+	assert_int_equal(pc.fill_rate_kb, 8 * GiB / 10);
 }
 
 /* ---- adaptive ---- */
@@ -346,6 +350,40 @@ static void test_adaptive_memavailable(void **state)
 	assert_deflates(&a, P_AVAILABLE);
 	need = a.pc.avail_floor_kb + a.pc.headroom_kb - 50 * MiB;
 	assert_int_equal(a.d.target_kb, 3 * GiB + need);
+}
+
+/*
+ * The sleep rule: far from avail_floor the agent sleeps as long as memory
+ * filling at fill_rate needs to reach it, near it the fast watch, never past
+ * the next decision; mode xen and fill_rate = 0 keep the old schedule.
+ */
+static void test_watch_sleep(void **state)
+{
+	struct adapt a;
+	struct meminfo mi = { .mem_total = 4 * GiB };
+	(void)state;
+	adapt_init(&a);
+	assert_int_equal(a.pc.fill_rate_kb, 6000 * MiB); /* the default, earlyoom's */
+	a.pc.fill_rate_kb = 1 * GiB;                     /* 1 GiB/s */
+	mi.mem_available = a.pc.avail_floor_kb + 512 * MiB;
+	assert_int_equal(policy_watch_sleep_ms(&a.pc, &mi, 100, 5000), 500);
+	mi.mem_available = a.pc.avail_floor_kb + 2 * GiB;
+	assert_int_equal(policy_watch_sleep_ms(&a.pc, &mi, 100, 5000), 2000);
+	assert_int_equal(policy_watch_sleep_ms(&a.pc, &mi, 100, 1500),
+			 1500); /* the next decision */
+	mi.mem_available = a.pc.avail_floor_kb + 10 * MiB;
+	assert_int_equal(policy_watch_sleep_ms(&a.pc, &mi, 100, 5000),
+			 100); /* near: the fast watch */
+	mi.mem_available = a.pc.avail_floor_kb - 1;
+	assert_int_equal(policy_watch_sleep_ms(&a.pc, &mi, 100, 5000), 100);
+	assert_int_equal(policy_watch_sleep_ms(&a.pc, &mi, 100, 30), 30);
+	mi.mem_available = UINT64_MAX; /* saturates, stays bounded */
+	assert_int_equal(policy_watch_sleep_ms(&a.pc, &mi, 100, 5000), 5000);
+	mi.mem_available = a.pc.avail_floor_kb + 2 * GiB;
+	a.pc.fill_rate_kb = 0; /* no rule: every watch_interval */
+	assert_int_equal(policy_watch_sleep_ms(&a.pc, &mi, 100, 5000), 100);
+	a.pc.mode = MODE_XEN; /* no fast watch at all */
+	assert_int_equal(policy_watch_sleep_ms(&a.pc, &mi, 100, 5000), 5000);
 }
 
 static void test_adaptive_oom(void **state)
@@ -570,6 +608,7 @@ int main(void)
 		cmocka_unit_test(test_adaptive_swapin),
 		cmocka_unit_test(test_adaptive_memavailable),
 		cmocka_unit_test(test_adaptive_oom),
+		cmocka_unit_test(test_watch_sleep),
 		cmocka_unit_test(test_adaptive_rates_need_a_second),
 		cmocka_unit_test(test_adaptive_cooldown),
 		cmocka_unit_test(test_adaptive_available_floor_limits_inflation),
