@@ -489,14 +489,37 @@ static void on_signal(int fd, short revents, void *arg)
 	}
 }
 
+static loop_fn on_driver;
+
+/*
+ * The driver's fd comes and goes with its child: watch the one it has now,
+ * right after each driver call that may change it, so that no other source
+ * can get the old number while the loop still holds it.
+ */
+static void watch_driver(struct agent *a)
+{
+	int fd = a->drv.ops->poll_fd ? a->drv.ops->poll_fd(&a->drv) : -1;
+
+	if (fd == a->drvfd)
+		return;
+	if (a->drvfd >= 0)
+		loop_del(&a->loop, a->drvfd);
+	a->drvfd = fd;
+	if (fd >= 0)
+		watch(a, fd, POLLIN, on_driver);
+}
+
 static void on_driver(int fd, short revents, void *arg)
 {
 	struct agent *a = arg;
 	struct driver_report rep;
+	int r;
 
 	(void)fd;
 	(void)revents;
-	if (a->drv.ops->handle(&a->drv, &rep) <= 0)
+	r = a->drv.ops->handle(&a->drv, &rep);
+	watch_driver(a); /* handle() may have closed it (the child exited) */
+	if (r <= 0)
 		return;
 	if (rep.balloon_oom) {
 		a->m.oom_deflates++;
@@ -608,20 +631,6 @@ static void open_kmsg(struct agent *a)
 	watch(a, a->kfd, POLLIN, on_kmsg);
 }
 
-/* The driver's fd comes and goes with its child: watch the one it has now. */
-static void watch_driver(struct agent *a)
-{
-	int fd = a->drv.ops->poll_fd ? a->drv.ops->poll_fd(&a->drv) : -1;
-
-	if (fd == a->drvfd)
-		return;
-	if (a->drvfd >= 0)
-		loop_del(&a->loop, a->drvfd);
-	a->drvfd = fd;
-	if (fd >= 0)
-		watch(a, fd, POLLIN, on_driver);
-}
-
 static int open_signals(struct agent *a)
 {
 	sigset_t mask;
@@ -686,8 +695,10 @@ static int serve(struct agent *a)
 		if (a->stop)
 			break;
 		on_time(a, now_ms());
-		if (a->round.now)
+		if (a->round.now) {
 			decide(a, &a->round.ev);
+			watch_driver(a); /* set_target() may have started a child */
+		}
 		if (a->round.t)
 			write_metrics(a, a->round.t);
 	}
