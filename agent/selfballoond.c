@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -731,6 +732,8 @@ int main(int argc, char **argv)
 	int r;
 	long ps;
 
+	/* a heap grown by what it needs, not 128 KiB ahead: mlockall keeps all of it resident */
+	mallopt(M_TOP_PAD, 16 * 1024);
 	a.psifd = a.kfd = a.sfd = a.drvfd = -1;
 	r = parse_opts(argc, argv, &a.o);
 	if (r)

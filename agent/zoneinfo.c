@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "fileio.h"
 #include "plausible.h"
@@ -116,22 +117,29 @@ int zoneinfo_totalreserve(const char *buf, uint64_t *pages)
 	return r;
 }
 
-/* zoneinfo grows with the number of CPUs (per-cpu pagesets); 256 KiB covers large guests. */
-static char zi_buf[256 * 1024];
+/*
+ * zoneinfo grows with the number of CPUs (per-cpu pagesets); 256 KiB covers
+ * large guests. Read at start, reload and hot-add only: the buffer is mapped
+ * for the read and unmapped after, not kept (and, under mlockall, kept
+ * resident) for the daemon's life.
+ */
+#define ZI_SIZE (256 * 1024)
 
 int zoneinfo_read(const char *root, unsigned page_kb, uint64_t *reserve_kb, uint64_t *present_kb)
 {
 	struct zoneinfo_sum sum;
-	char path[256];
+	char path[256], *buf;
 	ssize_t n;
 	int r;
 
 	if (path_join(path, sizeof(path), root, "proc/zoneinfo"))
 		return -ENAMETOOLONG;
-	n = read_file(path, zi_buf, sizeof(zi_buf));
-	if (n < 0)
-		return (int)n;
-	r = zoneinfo_parse(zi_buf, &sum);
+	buf = mmap(NULL, ZI_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (buf == MAP_FAILED)
+		return -errno;
+	n = read_file(path, buf, ZI_SIZE);
+	r = n < 0 ? (int)n : zoneinfo_parse(buf, &sum);
+	munmap(buf, ZI_SIZE);
 	if (r < 0)
 		return r;
 	*reserve_kb = sat_mul(sum.reserve_pages, page_kb);
