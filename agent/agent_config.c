@@ -54,7 +54,8 @@ const char *mode_name(enum policy_mode m)
 	return m == MODE_XEN ? "xen" : "adaptive";
 }
 
-static const char *const driver_names[] = { "auto", "xen", "sysfs", "userspace", "none", NULL };
+static const char *const driver_names[] = { "auto",    "xen",  "sysfs", "userspace",
+					    "reclaim", "none", NULL };
 static const char *const mode_names[] = { "adaptive", "xen", NULL };
 static const char *const on_exit_names[] = { "keep", "restore", NULL };
 static const char *const unit_names[] = { "kB", "pages", "bytes", NULL };

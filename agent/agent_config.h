@@ -18,7 +18,7 @@ enum sysfs_unit { UNIT_KB, UNIT_PAGES, UNIT_BYTES };
 
 struct agent_conf {
 	/* [balloon] */
-	char driver[16]; /* auto xen sysfs userspace none */
+	char driver[16]; /* auto xen sysfs userspace reclaim none */
 	enum policy_mode mode;
 	uint64_t interval_ms;
 	struct size_pct reserved;
@@ -30,7 +30,7 @@ struct agent_conf {
 	enum on_exit on_exit;
 	char sysfs_target[256], sysfs_current[256];
 	enum sysfs_unit sysfs_unit;
-	uint64_t chunk_bytes; /* userspace driver */
+	uint64_t chunk_bytes; /* userspace driver's chunk; reclaim's largest write */
 	/* [pressure] (mode adaptive) */
 	uint64_t watch_interval_ms;
 	struct size_pct fill_rate; /* per second: the sleep rule's assumed fastest fill */

@@ -118,10 +118,8 @@ int driver_write_u64(const char *path, uint64_t v)
 int driver_open(struct balloon_driver *d, const struct driver_params *p, char *why, size_t whylen)
 {
 	static const struct driver_ops *const all[] = {
-		&driver_xen_ops,
-		&driver_sysfs_ops,
-		&driver_userspace_ops,
-		&driver_none_ops,
+		&driver_xen_ops,     &driver_sysfs_ops, &driver_userspace_ops,
+		&driver_reclaim_ops, &driver_none_ops,
 	};
 	const char *name = p->conf->driver;
 	size_t i;

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "agent_config.h"
+#include "metrics.h"
 #include "policy.h"
 #include "sample.h"
 
@@ -19,6 +20,7 @@ struct driver_params {
 	unsigned page_kb;
 	const struct meminfo *mi; /* at open time (believed: see plausible.h) */
 	uint64_t present_kb;      /* zoneinfo's present memory, 0 when unknown */
+	bool sync;                /* --once: no worker thread, set_target does the work */
 };
 
 /* Something a driver noticed on its own fd. */
@@ -40,6 +42,8 @@ struct driver_ops {
 	/* Optional: an fd to poll (POLLIN) and its handler. */
 	int (*poll_fd)(struct balloon_driver *d);
 	int (*handle)(struct balloon_driver *d, struct driver_report *r);
+	/* Optional: the driver's own numbers (metrics, --once). */
+	int (*stats)(struct balloon_driver *d, struct driver_stats *st);
 	/* restore: put back what was there at open (sysfs/xen); the userspace balloon is always released. */
 	void (*close)(struct balloon_driver *d, bool restore);
 };
@@ -63,6 +67,17 @@ extern const struct driver_ops driver_xen_ops;
 extern const struct driver_ops driver_sysfs_ops;
 extern const struct driver_ops driver_userspace_ops;
 extern const struct driver_ops driver_none_ops;
+extern const struct driver_ops driver_reclaim_ops;
+
+/* The reclaim driver's writes go through this (write_file; tests replace it). */
+extern int (*driver_reclaim_write)(const char *path, const char *data, size_t len);
+
+/*
+ * Free memory in blocks of at least 2^order pages, from a /proc/buddyinfo
+ * file, in kB. Returns 0 or -errno.
+ */
+int driver_reclaim_reportable(const char *buddyinfo, unsigned order, unsigned page_kb,
+			      uint64_t *kb);
 
 /*
  * Opens the driver named in the config; "auto" picks xen when its sysfs

@@ -11,6 +11,7 @@ agent_libagent_a_SOURCES = \
 	agent/agent_config.c agent/agent_config.h \
 	agent/driver.c agent/driver.h \
 	agent/driver_xen.c agent/driver_sysfs.c agent/driver_userspace.c agent/driver_none.c \
+	agent/driver_reclaim.c \
 	agent/hotplug.c agent/hotplug.h \
 	agent/psi.c agent/psi.h \
 	agent/metrics.c agent/metrics.h \
@@ -20,7 +21,7 @@ agent_libagent_a_CFLAGS = $(AM_CFLAGS) $(UDEV_CFLAGS) $(INIH_CFLAGS)
 
 agent_selfballoond_SOURCES = agent/selfballoond.c
 agent_selfballoond_CFLAGS = $(AM_CFLAGS) $(UDEV_CFLAGS)
-agent_selfballoond_LDADD = agent/libagent.a common/libcommon.a $(UDEV_LIBS) $(INIH_LIBS)
+agent_selfballoond_LDADD = agent/libagent.a common/libcommon.a $(UDEV_LIBS) $(INIH_LIBS) -lpthread
 
 # Workload for the agent's integration tests and benches.
 check_PROGRAMS += tests/integration/sb-memhog
@@ -31,7 +32,7 @@ tests_integration_sb_memhog_LDADD = -lpthread
 check_PROGRAMS += bench/agent-tick
 bench_agent_tick_SOURCES = bench/agent-tick.c
 bench_agent_tick_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/agent
-bench_agent_tick_LDADD = agent/libagent.a common/libcommon.a $(INIH_LIBS)
+bench_agent_tick_LDADD = agent/libagent.a common/libcommon.a $(INIH_LIBS) -lpthread
 
 TESTS += tests/integration/agent-cli.sh tests/integration/agent-balloon.sh
 EXTRA_DIST += tests/integration/agent-cli.sh tests/integration/agent-balloon.sh
@@ -40,7 +41,7 @@ TESTS += tests/integration/agent-faults.sh
 EXTRA_DIST += tests/integration/agent-faults.sh tests/integration/fault-shim.c
 
 if HAVE_CMOCKA
-AGENT_TEST_LIBS = agent/libagent.a common/libcommon.a $(CMOCKA_LIBS) $(UDEV_LIBS) $(INIH_LIBS)
+AGENT_TEST_LIBS = agent/libagent.a common/libcommon.a $(CMOCKA_LIBS) $(UDEV_LIBS) $(INIH_LIBS) -lpthread
 AGENT_TEST_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) -I$(top_srcdir)/agent
 check_PROGRAMS += tests/unit/test_agent_sample
 TESTS += tests/unit/test_agent_sample
@@ -57,6 +58,11 @@ TESTS += tests/unit/test_agent_drivers
 tests_unit_test_agent_drivers_SOURCES = tests/unit/test_agent_drivers.c
 tests_unit_test_agent_drivers_CFLAGS = $(AGENT_TEST_CFLAGS)
 tests_unit_test_agent_drivers_LDADD = $(AGENT_TEST_LIBS)
+check_PROGRAMS += tests/unit/test_agent_reclaim
+TESTS += tests/unit/test_agent_reclaim
+tests_unit_test_agent_reclaim_SOURCES = tests/unit/test_agent_reclaim.c
+tests_unit_test_agent_reclaim_CFLAGS = $(AGENT_TEST_CFLAGS)
+tests_unit_test_agent_reclaim_LDADD = $(AGENT_TEST_LIBS)
 # the adversarial probe's regressions, and the safety rule as a property (tests/unit/agent_rule.h)
 check_PROGRAMS += tests/unit/test_agent_safety tests/unit/test_agent_property
 TESTS += tests/unit/test_agent_safety tests/unit/test_agent_property
@@ -82,7 +88,7 @@ tests/integration/agent-balloon.log: $(filter-out tests/integration/agent-balloo
 # tests/fuzz/fuzz-run.sh runs each for a bounded time (CI).
 AGENT_FUZZ = meminfo vmstat psi zoneinfo policy
 AGENT_FUZZ_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/agent -I$(top_srcdir)/tests/unit -I$(top_srcdir)/tests/fuzz
-AGENT_FUZZ_LIBS = agent/libagent.a common/libcommon.a $(UDEV_LIBS) $(INIH_LIBS)
+AGENT_FUZZ_LIBS = agent/libagent.a common/libcommon.a $(UDEV_LIBS) $(INIH_LIBS) -lpthread
 check_PROGRAMS += tests/fuzz/replay_meminfo tests/fuzz/replay_vmstat tests/fuzz/replay_psi \
 	tests/fuzz/replay_zoneinfo tests/fuzz/replay_policy
 tests_fuzz_replay_meminfo_SOURCES = tests/fuzz/fuzz_meminfo.c tests/fuzz/replay.c tests/fuzz/fuzz_agent.h
@@ -112,6 +118,6 @@ fuzz-agent:
 			-DSYSCONFDIR=\"$(sysconfdir)\" -DRUNSTATEDIR=\"$(runstatedir)\" $(UDEV_CFLAGS) \
 			$(top_srcdir)/tests/fuzz/fuzz_$$t.c \
 			$(addprefix $(top_srcdir)/,$(filter %.c,$(agent_libagent_a_SOURCES) $(common_libcommon_a_SOURCES))) \
-			$(UDEV_LIBS) $(INIH_LIBS) -o tests/fuzz/fuzz_$$t || exit 1; \
+			$(UDEV_LIBS) $(INIH_LIBS) -lpthread -o tests/fuzz/fuzz_$$t || exit 1; \
 	done
 .PHONY: fuzz-agent

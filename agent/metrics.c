@@ -28,6 +28,42 @@
 		n += (unsigned)w_;                                 \
 	} while (0)
 
+/* The driver's own numbers (reclaim, host), after the rest; returns the new length. */
+static unsigned format_driver(char *buf, unsigned size, unsigned n, const struct driver_stats *ds)
+{
+	if (ds->kind && !ds->host) {
+		ADD("# HELP selfballoond_reclaimed_bytes_total Memory freed by proactive reclaim.\n"
+		    "# TYPE selfballoond_reclaimed_bytes_total counter\n"
+		    "selfballoond_reclaimed_bytes_total{method=\"%s\"} %llu\n",
+		    ds->kind, (unsigned long long)ds->reclaimed_kb * 1024);
+		ADD("# HELP selfballoond_reclaim_writes_total Reclaim writes, and those that fell short.\n"
+		    "# TYPE selfballoond_reclaim_writes_total counter\n"
+		    "selfballoond_reclaim_writes_total %llu\nselfballoond_reclaim_partial_total %llu\n",
+		    (unsigned long long)ds->reclaim_chunks,
+		    (unsigned long long)ds->reclaim_partial);
+		ADD("# HELP selfballoond_reclaim_swapout_bytes_total Swapped out while reclaiming.\n"
+		    "# TYPE selfballoond_reclaim_swapout_bytes_total counter\n"
+		    "selfballoond_reclaim_swapout_bytes_total %llu\n"
+		    "selfballoond_compactions_total %llu\n",
+		    (unsigned long long)ds->reclaim_swapout_kb * 1024,
+		    (unsigned long long)ds->compactions);
+	}
+	if (ds->have_reportable)
+		ADD("# HELP selfballoond_reportable_bytes Free memory in blocks free page reporting returns.\n"
+		    "# TYPE selfballoond_reportable_bytes gauge\nselfballoond_reportable_bytes %llu\n",
+		    (unsigned long long)ds->reportable_kb * 1024);
+	if (ds->host)
+		ADD("# HELP selfballoond_host_balloon_bytes Balloon asked of the host, and applied.\n"
+		    "# TYPE selfballoond_host_balloon_bytes gauge\n"
+		    "selfballoond_host_balloon_bytes{what=\"wanted\"} %llu\n"
+		    "selfballoond_host_balloon_bytes{what=\"applied\"} %llu\n"
+		    "selfballoond_host_connected %u\nselfballoond_host_errors_total %llu\n",
+		    (unsigned long long)ds->wanted_kb * 1024,
+		    (unsigned long long)ds->applied_kb * 1024, ds->connected ? 1u : 0u,
+		    (unsigned long long)ds->host_errors);
+	return n;
+}
+
 int metrics_format(char *buf, unsigned size, const struct metrics *m, const struct decision *d,
 		   const struct sample *s, const char *driver, const char *mode)
 {
@@ -73,7 +109,7 @@ int metrics_format(char *buf, unsigned size, const struct metrics *m, const stru
 	ADD("# HELP selfballoond_set_errors_total Failed driver writes.\n"
 	    "# TYPE selfballoond_set_errors_total counter\nselfballoond_set_errors_total %llu\n",
 	    (unsigned long long)m->set_errors);
-	return (int)n;
+	return (int)format_driver(buf, size, n, &m->drv);
 }
 
 static char metrics_buf[8192];

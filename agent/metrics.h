@@ -3,11 +3,33 @@
 #ifndef SB_AGENT_METRICS_H
 #define SB_AGENT_METRICS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "policy.h"
 #include "sample.h"
+
+/* What a driver reports on its own (driver_reclaim, driver_host); all 0 when it has nothing. */
+struct driver_stats {
+	const char *kind; /* reclaim: "memory.reclaim" or "drop_caches"; host: the transport */
+	/* reclaim */
+	uint64_t reclaimed_kb;    /* freed by memory.reclaim (the kernel's word) or drop_caches */
+	uint64_t reclaim_chunks;  /* writes */
+	uint64_t reclaim_partial; /* writes that could not reclaim all (EAGAIN) */
+	uint64_t reclaim_swapout_kb; /* pswpout while reclaiming */
+	uint64_t compactions;
+	uint64_t reportable_kb; /* free memory in blocks free page reporting hands back */
+	bool have_reportable;
+	/* host */
+	bool host;
+	bool connected;          /* the port or socket is open */
+	uint64_t wanted_kb;      /* the balloon last asked for */
+	uint64_t applied_kb;     /* the host's last "applied" */
+	uint64_t host_actual_kb; /* the host's last "state actual_kb" */
+	uint64_t min_kb, max_kb; /* the host's "limits" (0: not heard) */
+	uint64_t requests, host_errors;
+};
 
 struct metrics {
 	uint64_t decisions[REASON_COUNT];
@@ -15,7 +37,8 @@ struct metrics {
 	uint64_t oom_deflates;
 	uint64_t oom_deflated_kb;
 	uint64_t set_errors;
-	uint64_t balloon_kb; /* memory taken from the guest (boot - current) */
+	uint64_t balloon_kb;     /* memory taken from the guest (boot - current) */
+	struct driver_stats drv; /* the driver's own, at the last decision */
 };
 
 /* Formats into buf; returns the length (truncated output is still valid text). */

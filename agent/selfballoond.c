@@ -223,6 +223,30 @@ static void plan_watch(struct agent *a, const struct meminfo *mi, uint64_t t)
 	a->next_watch_ms = t + policy_watch_sleep_ms(&a->pc, mi, a->conf.watch_interval_ms, left);
 }
 
+/* The driver's own numbers after --once applied (reclaim, host). */
+static void print_driver_stats(struct agent *a)
+{
+	struct driver_stats ds = { 0 };
+
+	if (!a->drv.ops->stats || a->drv.ops->stats(&a->drv, &ds) < 0)
+		return;
+	if (ds.kind && !ds.host)
+		printf("reclaim_method=%s\nreclaimed_kb=%llu\nreclaim_writes=%llu\n"
+		       "reclaim_partial=%llu\nreclaim_swapout_kb=%llu\ncompactions=%llu\n",
+		       ds.kind, (unsigned long long)ds.reclaimed_kb,
+		       (unsigned long long)ds.reclaim_chunks,
+		       (unsigned long long)ds.reclaim_partial,
+		       (unsigned long long)ds.reclaim_swapout_kb,
+		       (unsigned long long)ds.compactions);
+	if (ds.have_reportable)
+		printf("reportable_kb=%llu\n", (unsigned long long)ds.reportable_kb);
+	if (ds.host)
+		printf("host_transport=%s\nhost_connected=%s\nhost_wanted_kb=%llu\n"
+		       "host_applied_kb=%llu\n",
+		       ds.kind ? ds.kind : "?", ds.connected ? "yes" : "no",
+		       (unsigned long long)ds.wanted_kb, (unsigned long long)ds.applied_kb);
+}
+
 /* One decision: sample, ask the policy, apply. No allocation, no stdio. */
 static void decide(struct agent *a, const struct policy_events *ev)
 {
@@ -259,6 +283,8 @@ static void decide(struct agent *a, const struct policy_events *ev)
 	if (d.pressure)
 		a->m.pressure_events++;
 	a->m.balloon_kb = bv.boot_kb > bv.current_kb ? bv.boot_kb - bv.current_kb : 0;
+	if (a->drv.ops->stats)
+		a->drv.ops->stats(&a->drv, &a->m.drv);
 	/* Info when something changed that matters (reason, pressure, a move of 1/256 of memory); else debug. */
 	moved = d.target_kb > a->last.target_kb ? d.target_kb - a->last.target_kb
 						: a->last.target_kb - d.target_kb;
@@ -466,6 +492,7 @@ static int run_once(struct agent *a)
 	} else {
 		r = a->drv.ops->set_target(&a->drv, &a->s.mi, d.target_kb);
 		printf("applied=%s\n", r < 0 ? "failed" : "yes");
+		print_driver_stats(a);
 		if (r < 0) {
 			log_err("driver %s: %s", driver_name(&a->drv), strerror(-r));
 			return 1;
@@ -767,9 +794,11 @@ int main(int argc, char **argv)
 		log_err("daemon: %s", strerror(errno));
 		return 1;
 	}
-	dp = (struct driver_params){
-		.root = a.o.root, .conf = &a.conf, .page_kb = a.page_kb, .mi = &a.s.mi
-	};
+	dp = (struct driver_params){ .root = a.o.root,
+				     .conf = &a.conf,
+				     .page_kb = a.page_kb,
+				     .mi = &a.s.mi,
+				     .sync = a.o.once };
 	r = driver_open(&a.drv, &dp, why, sizeof(why));
 	if (why[0])
 		log_msg(r < 0 ? LOG_ERR : LOG_INFO, "%s", why);
