@@ -37,6 +37,7 @@ void agent_conf_defaults(struct agent_conf *c)
 	c->headroom = (struct size_pct){ .permille = 30, .is_percent = true };
 	c->cooldown_ms = 30000;
 	c->inflate_rate = (struct size_pct){ .permille = 50, .is_percent = true };
+	snprintf(c->host_port, sizeof(c->host_port), "org.selfballoon.balloon.0");
 	c->online = ONLINE_AUTO;
 	c->online_retries = 3;
 	c->oom_score_adj = -900;
@@ -174,6 +175,8 @@ static const struct conf_key keys[] = {
 	SIZE_PCT("pressure", "headroom", headroom),
 	K("pressure", "cooldown", conf_set_duration, cooldown_ms, .max = 3600000),
 	SIZE_PCT("pressure", "inflate_rate", inflate_rate),
+	K("host", "virtio_port", conf_set_string, host_port),
+	K("host", "vsock_port", conf_set_uint, vsock_port, .max = UINT32_MAX),
 	K("hotplug", "online", conf_set_enum, online, .names = online_names),
 	K("hotplug", "retries", conf_set_uint, online_retries, .max = 100),
 	K("metrics", "textfile", set_optional_path, textfile),

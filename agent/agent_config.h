@@ -18,7 +18,7 @@ enum sysfs_unit { UNIT_KB, UNIT_PAGES, UNIT_BYTES };
 
 struct agent_conf {
 	/* [balloon] */
-	char driver[16]; /* auto xen sysfs userspace reclaim none */
+	char driver[16]; /* auto xen sysfs userspace reclaim host none */
 	enum policy_mode mode;
 	uint64_t interval_ms;
 	struct size_pct reserved;
@@ -42,6 +42,9 @@ struct agent_conf {
 	struct size_pct headroom;
 	uint64_t cooldown_ms;
 	struct size_pct inflate_rate; /* per second */
+	/* [host] (driver = host) */
+	char host_port[256]; /* virtio-serial port name or path */
+	unsigned vsock_port; /* 0: the virtio port */
 	/* [hotplug] */
 	enum online_policy online;
 	unsigned online_retries;

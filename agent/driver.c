@@ -3,8 +3,11 @@
 
 #include "driver.h"
 
+#include <dirent.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "fileio.h"
@@ -115,11 +118,57 @@ int driver_write_u64(const char *path, uint64_t v)
 	return write_file(path, buf, (size_t)n);
 }
 
+int driver_sysfs_scan(const char *root, const char *rel, const char *file,
+		      bool (*match)(const char *value, const void *arg), const void *arg,
+		      char *entry, size_t len)
+{
+	char dir[256], p[512], v[128];
+	struct dirent *e;
+	DIR *dp;
+	int r = -ENOENT;
+
+	if (path_join(dir, sizeof(dir), root, rel))
+		return -ENAMETOOLONG;
+	dp = opendir(dir);
+	if (!dp)
+		return -ENOENT;
+	while (r == -ENOENT && (e = readdir(dp))) {
+		if (e->d_name[0] == '.' ||
+		    snprintf(p, sizeof(p), "%s/%s/%s", dir, e->d_name, file) >= (int)sizeof(p) ||
+		    read_file(p, v, sizeof(v)) < 0)
+			continue;
+		v[strcspn(v, "\n")] = '\0';
+		if (match(v, arg) && snprintf(entry, len, "%s", e->d_name) < (int)len)
+			r = 0;
+	}
+	closedir(dp);
+	return r;
+}
+
+static bool is_balloon(const char *id, const void *arg)
+{
+	(void)arg;
+	return strtoul(id, NULL, 16) == 5; /* VIRTIO_ID_BALLOON */
+}
+
+int driver_virtio_balloon_features(const char *root, char *feat, size_t len)
+{
+	char dev[256], p[512];
+
+	if (driver_sysfs_scan(root, "sys/bus/virtio/devices", "device", is_balloon, NULL, dev,
+			      sizeof(dev)) < 0 ||
+	    snprintf(p, sizeof(p), "sys/bus/virtio/devices/%s/features", dev) >= (int)sizeof(p) ||
+	    path_join(dev, sizeof(dev), root, p) || read_file(dev, feat, len) < 0)
+		return -ENODEV;
+	feat[strcspn(feat, "\n")] = '\0';
+	return 0;
+}
+
 int driver_open(struct balloon_driver *d, const struct driver_params *p, char *why, size_t whylen)
 {
 	static const struct driver_ops *const all[] = {
 		&driver_xen_ops,     &driver_sysfs_ops, &driver_userspace_ops,
-		&driver_reclaim_ops, &driver_none_ops,
+		&driver_reclaim_ops, &driver_host_ops,  &driver_none_ops,
 	};
 	const char *name = p->conf->driver;
 	size_t i;

@@ -68,6 +68,29 @@ extern const struct driver_ops driver_sysfs_ops;
 extern const struct driver_ops driver_userspace_ops;
 extern const struct driver_ops driver_none_ops;
 extern const struct driver_ops driver_reclaim_ops;
+extern const struct driver_ops driver_host_ops;
+
+/*
+ * The virtio-serial port named name ([host] virtio_port): a path when it
+ * holds a '/', else /dev/virtio-ports/NAME, else the /dev/vportNpM whose
+ * /sys/class/virtio-ports entry has that name (no udev). Under root.
+ * Returns 0 or -ENOENT.
+ */
+int driver_host_find_port(const char *root, const char *name, char *out, size_t len);
+
+/*
+ * The first entry of root/rel (a sysfs class or bus directory) whose file
+ * (its first line) match() accepts; its name into entry. 0 or -ENOENT.
+ */
+int driver_sysfs_scan(const char *root, const char *rel, const char *file,
+		      bool (*match)(const char *value, const void *arg), const void *arg,
+		      char *entry, size_t len);
+
+/*
+ * The virtio balloon device's feature bits as sysfs shows them ("0110...",
+ * bit 0 first) into feat; -ENODEV when the guest has no virtio balloon.
+ */
+int driver_virtio_balloon_features(const char *root, char *feat, size_t len);
 
 /* The reclaim driver's writes go through this (write_file; tests replace it). */
 extern int (*driver_reclaim_write)(const char *path, const char *data, size_t len);

@@ -11,7 +11,7 @@ agent_libagent_a_SOURCES = \
 	agent/agent_config.c agent/agent_config.h \
 	agent/driver.c agent/driver.h \
 	agent/driver_xen.c agent/driver_sysfs.c agent/driver_userspace.c agent/driver_none.c \
-	agent/driver_reclaim.c \
+	agent/driver_reclaim.c agent/driver_host.c \
 	agent/hotplug.c agent/hotplug.h \
 	agent/psi.c agent/psi.h \
 	agent/metrics.c agent/metrics.h \
@@ -63,6 +63,11 @@ TESTS += tests/unit/test_agent_reclaim
 tests_unit_test_agent_reclaim_SOURCES = tests/unit/test_agent_reclaim.c
 tests_unit_test_agent_reclaim_CFLAGS = $(AGENT_TEST_CFLAGS)
 tests_unit_test_agent_reclaim_LDADD = $(AGENT_TEST_LIBS)
+check_PROGRAMS += tests/unit/test_agent_host
+TESTS += tests/unit/test_agent_host
+tests_unit_test_agent_host_SOURCES = tests/unit/test_agent_host.c
+tests_unit_test_agent_host_CFLAGS = $(AGENT_TEST_CFLAGS)
+tests_unit_test_agent_host_LDADD = $(AGENT_TEST_LIBS)
 # the adversarial probe's regressions, and the safety rule as a property (tests/unit/agent_rule.h)
 check_PROGRAMS += tests/unit/test_agent_safety tests/unit/test_agent_property
 TESTS += tests/unit/test_agent_safety tests/unit/test_agent_property

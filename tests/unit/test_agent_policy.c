@@ -181,7 +181,7 @@ static void test_config_vocabulary(void **state)
 	assert_int_equal(agent_conf_load_string(&c, "[balloon]\n[ballon]\n", err, sizeof(err)),
 			 -EINVAL);
 	assert_string_equal(err, "<string>:2: unknown section [ballon] (expected [balloon], "
-				 "[pressure], [hotplug], [metrics] or [daemon])");
+				 "[pressure], [host], [hotplug], [metrics] or [daemon])");
 	agent_conf_defaults(&c);
 	assert_int_equal(agent_conf_set(&c, "balloon.interval=250ms", err, sizeof(err)), 0);
 	assert_int_equal(c.interval_ms, 250);

@@ -1,0 +1,301 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The host driver against a fake relay on a unix socket at the virtio port's
+ * path in a fake tree (--root): the balloon it asks for in balloon KiB (with
+ * and without deflate-on-oom), hello and the relay's answers, latest request
+ * wins and nothing repeated, the relay going away and coming back, garbage
+ * from the relay, the agent's rule (never a bigger balloon under pressure),
+ * and driver = auto's choice.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include "testutil.h"
+#include "driver.h"
+#include "policy.h"
+#include "util.h"
+
+#define MiB 1024ULL /* in kB */
+#define PORT "dev/virtio-ports/org.selfballoon.balloon.0"
+#define VIRTIO "sys/bus/virtio/devices/virtio3/"
+
+struct relay {
+	int lfd, fd;
+	char buf[4096];
+	size_t len;
+};
+
+static void set_balloon(const char *root, unsigned long long kb)
+{
+	char b[128];
+
+	snprintf(b, sizeof(b), "nr_free_pages 1\nballoon_inflate %llu\nballoon_deflate 100\n",
+		 kb / 4 + 100);
+	tu_write(root, "proc/vmstat", b);
+}
+
+static void relay_listen(struct relay *r, const char *root)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+
+	tu_write(root, PORT, "");
+	snprintf(a.sun_path, sizeof(a.sun_path), "%s/%s", root, PORT);
+	unlink(a.sun_path);
+	r->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(r->lfd >= 0);
+	assert_int_equal(bind(r->lfd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(listen(r->lfd, 4), 0);
+	r->fd = -1;
+	r->len = 0;
+}
+
+static void relay_accept(struct relay *r)
+{
+	struct pollfd p = { .fd = r->lfd, .events = POLLIN };
+
+	assert_int_equal(poll(&p, 1, 2000), 1);
+	r->fd = accept(r->lfd, NULL, NULL);
+	assert_true(r->fd >= 0);
+	r->len = 0;
+}
+
+/* The next line the agent sent (waits up to 2 s), or "" when none came in 100 ms and !wait. */
+static const char *relay_line(struct relay *r, bool wait, char *out, size_t size)
+{
+	char *nl;
+	ssize_t n;
+
+	while (!(nl = memchr(r->buf, '\n', r->len))) {
+		struct pollfd p = { .fd = r->fd, .events = POLLIN };
+
+		if (poll(&p, 1, wait ? 2000 : 100) != 1) {
+			assert_false(wait);
+			out[0] = '\0';
+			return out;
+		}
+		n = read(r->fd, r->buf + r->len, sizeof(r->buf) - r->len);
+		assert_true(n > 0);
+		r->len += (size_t)n;
+	}
+	*nl = '\0';
+	assert_true((size_t)(nl - r->buf) < size);
+	memcpy(out, r->buf, (size_t)(nl - r->buf) + 1);
+	r->len -= (size_t)(nl + 1 - r->buf);
+	memmove(r->buf, nl + 1, r->len);
+	return out;
+}
+
+static void relay_say(struct relay *r, const char *s)
+{
+	assert_int_equal(write(r->fd, s, strlen(s)), (ssize_t)strlen(s));
+}
+
+/* Lets the driver read what the relay said (as the poll loop would). */
+static void pump(struct balloon_driver *d)
+{
+	struct driver_report rep;
+	struct pollfd p = { .fd = d->ops->poll_fd(d), .events = POLLIN };
+
+	assert_true(p.fd >= 0);
+	assert_int_equal(poll(&p, 1, 2000), 1);
+	assert_int_equal(d->ops->handle(d, &rep), 0);
+}
+
+static char *host_guest(struct agent_conf *c, bool doom)
+{
+	char *root = tu_mkdtemp();
+
+	agent_conf_defaults(c);
+	snprintf(c->driver, sizeof(c->driver), "host");
+	tu_write(root, VIRTIO "device", "0x0005\n");
+	tu_write(root, VIRTIO "features", doom ? "0110010000000000\n" : "0100010000000000\n");
+	set_balloon(root, 0);
+	return root;
+}
+
+/* The driver opened with the relay listening: the relay has its connection and hello. */
+static void open_with_relay(struct balloon_driver *d, struct relay *r, const char *root,
+			    struct agent_conf *c, struct meminfo *mi)
+{
+	struct driver_params p = { .root = root, .conf = c, .page_kb = 4, .mi = mi };
+	char why[256], l[256];
+
+	relay_listen(r, root);
+	assert_int_equal(driver_open(d, &p, why, sizeof(why)), 0);
+	relay_accept(r);
+	assert_string_equal(relay_line(r, true, l, sizeof(l)), "hello version=1");
+}
+
+static void test_host_requests_and_answers(void **state)
+{
+	struct agent_conf c;
+	char *root = host_guest(&c, false);
+	struct meminfo mi = { .mem_total = 1024 * MiB };
+	struct balloon_driver d;
+	struct balloon_view bv;
+	struct driver_stats st;
+	struct relay r;
+	char l[256];
+	(void)state;
+
+	open_with_relay(&d, &r, root, &c, &mi);
+	/* the guest keeps 640 MiB: a balloon of 384 MiB, in balloon KiB */
+	assert_int_equal(d.ops->set_target(&d, &mi, 640 * MiB), 0);
+	assert_string_equal(relay_line(&r, true, l, sizeof(l)), "balloon seq=1 kb=393216");
+	/* the same target again: nothing repeated */
+	assert_int_equal(d.ops->set_target(&d, &mi, 640 * MiB), 0);
+	assert_string_equal(relay_line(&r, false, l, sizeof(l)), "");
+	/* the balloon took 384 MiB (no deflate-on-oom: MemTotal fell with it) */
+	set_balloon(root, 384 * MiB);
+	mi.mem_total = 640 * MiB;
+	assert_int_equal(d.ops->read(&d, &mi, &bv), 0);
+	assert_int_equal(bv.current_kb, 640 * MiB);
+	assert_int_equal(bv.boot_kb, 1024 * MiB);
+	/* the relay's answers */
+	relay_say(&r,
+		  "hello version=1\nlimits min_kb=0 max_kb=655360\n"
+		  "applied seq=1 kb=393216 limit=none\nstate target_kb=393216 actual_kb=393216\n");
+	pump(&d);
+	assert_int_equal(d.ops->stats(&d, &st), 0);
+	assert_true(st.host && st.connected);
+	assert_string_equal(st.kind, "virtio-serial");
+	assert_int_equal(st.applied_kb, 393216);
+	assert_int_equal(st.host_actual_kb, 393216);
+	assert_int_equal(st.max_kb, 655360);
+	assert_int_equal(st.wanted_kb, 393216);
+	/* garbage from the relay is dropped, never believed */
+	memset(l, 'x', sizeof(l));
+	l[sizeof(l) - 1] = '\0';
+	relay_say(&r, l);
+	relay_say(&r, "\napplied seq=2 kb=99999999999999999999999 limit=none\n\x01\x02\n");
+	pump(&d);
+	d.ops->stats(&d, &st);
+	assert_int_equal(st.applied_kb, 393216);
+	/* give everything back */
+	assert_int_equal(d.ops->set_target(&d, &mi, 1024 * MiB), 0);
+	assert_string_equal(relay_line(&r, true, l, sizeof(l)), "balloon seq=2 kb=0");
+	d.ops->close(&d, false);
+	close(r.fd);
+	close(r.lfd);
+	tu_rmtree(root);
+}
+
+static void test_host_relay_goes_and_comes_back(void **state)
+{
+	struct agent_conf c;
+	char *root = host_guest(&c, true);
+	struct meminfo mi = { .mem_total = 1024 * MiB };
+	struct balloon_driver d;
+	struct balloon_view bv;
+	struct relay r;
+	char l[256];
+	(void)state;
+
+	open_with_relay(&d, &r, root, &c, &mi);
+	/* deflate-on-oom: MemTotal stays, the balloon shows in vmstat only */
+	set_balloon(root, 256 * MiB);
+	assert_int_equal(d.ops->read(&d, &mi, &bv), 0);
+	assert_int_equal(bv.current_kb, 768 * MiB);
+	assert_int_equal(bv.boot_kb, 1024 * MiB);
+	assert_int_equal(d.ops->set_target(&d, &mi, 512 * MiB), 0);
+	assert_string_equal(relay_line(&r, true, l, sizeof(l)), "balloon seq=1 kb=524288");
+	/* the relay goes away: the driver closes its end (never spins on a hang-up) */
+	close(r.fd);
+	pump(&d);
+	assert_int_equal(d.ops->poll_fd(&d), -1);
+	/* a new target while it is away, then it is back: hello and the latest request */
+	assert_int_equal(d.ops->set_target(&d, &mi, 600 * MiB), 0);
+	relay_accept(&r);
+	assert_string_equal(relay_line(&r, true, l, sizeof(l)), "hello version=1");
+	assert_string_equal(relay_line(&r, true, l, sizeof(l)), "balloon seq=2 kb=434176");
+	/* no relay at all: set_target does not fail the agent, the channel stays closed */
+	close(r.fd);
+	pump(&d);
+	close(r.lfd);
+	assert_int_equal(d.ops->set_target(&d, &mi, 700 * MiB), 0);
+	assert_int_equal(d.ops->poll_fd(&d), -1);
+	d.ops->close(&d, false);
+	tu_rmtree(root);
+}
+
+/* The agent's rule: under pressure the balloon asked for is never larger than the one held. */
+static void test_host_never_inflates_under_pressure(void **state)
+{
+	struct agent_conf c;
+	char *root = host_guest(&c, true);
+	struct sample s = { 0 };
+	struct balloon_driver d;
+	struct balloon_view bv;
+	struct policy_conf pc;
+	struct policy_state pst = { 0 };
+	struct policy_events ev = { 0 };
+	struct decision dec;
+	struct relay r;
+	char l[256];
+	unsigned long long kb;
+	unsigned i;
+	(void)state;
+
+	s.mi = (struct meminfo){ .mem_total = 1024 * MiB,
+				 .mem_available = 20 * MiB,
+				 .committed_as = 100 * MiB };
+	set_balloon(root, 300 * MiB);
+	open_with_relay(&d, &r, root, &c, &s.mi);
+	policy_conf_resolve(&pc, &c, s.mi.mem_total, 4);
+	s.now_ms = 100000;
+	for (i = 0; i < 5; i++) {
+		ev.psi_trigger = i & 1;
+		assert_int_equal(d.ops->read(&d, &s.mi, &bv), 0);
+		policy_decide(&pc, &pst, &s, &bv, &ev, &dec);
+		assert_true(dec.pressure != 0);
+		assert_int_equal(d.ops->set_target(&d, &s.mi, dec.target_kb), 0);
+		s.now_ms += 1000;
+		usleep(110000); /* past the send gap */
+		if (relay_line(&r, false, l, sizeof(l))[0]) {
+			assert_int_equal(sscanf(l, "balloon seq=%*u kb=%llu", &kb), 1);
+			assert_true(kb <= 300 * MiB);
+		}
+	}
+	d.ops->close(&d, false);
+	close(r.fd);
+	close(r.lfd);
+	tu_rmtree(root);
+}
+
+static void test_host_port_by_sysfs_name(void **state)
+{
+	char *root = tu_mkdtemp();
+	char out[512], want[512];
+	(void)state;
+
+	assert_int_equal(driver_host_find_port(root, "org.selfballoon.balloon.0", out, sizeof(out)),
+			 -ENOENT);
+	tu_write(root, "sys/class/virtio-ports/vport0p1/name", "org.selfballoon.test.0\n");
+	tu_write(root, "sys/class/virtio-ports/vport0p2/name", "org.selfballoon.balloon.0\n");
+	assert_int_equal(driver_host_find_port(root, "org.selfballoon.balloon.0", out, sizeof(out)),
+			 0);
+	snprintf(want, sizeof(want), "%s/dev/vport0p2", root);
+	assert_string_equal(out, want);
+	assert_int_equal(driver_host_find_port(root, "/dev/vport9p9", out, sizeof(out)), 0);
+	snprintf(want, sizeof(want), "%s/dev/vport9p9", root);
+	assert_string_equal(out, want);
+	tu_rmtree(root);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_host_requests_and_answers),
+		cmocka_unit_test(test_host_relay_goes_and_comes_back),
+		cmocka_unit_test(test_host_never_inflates_under_pressure),
+		cmocka_unit_test(test_host_port_by_sysfs_name),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
