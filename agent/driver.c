@@ -164,6 +164,62 @@ int driver_virtio_balloon_features(const char *root, char *feat, size_t len)
 	return 0;
 }
 
+/* Opens ops; on failure leaves d cleared. */
+static int try_open(struct balloon_driver *d, const struct driver_params *p,
+		    const struct driver_ops *ops)
+{
+	int r;
+
+	memset(d, 0, sizeof(*d));
+	d->ops = ops;
+	r = ops->open(d, p);
+	if (r < 0)
+		memset(d, 0, sizeof(*d));
+	return r;
+}
+
+/*
+ * auto: xen where the Xen balloon is; host where the relay's port is (or a
+ * vsock_port is set); reclaim where the virtio balloon offers free page
+ * reporting (feature bit 5); else none. why[] says which and why.
+ */
+static int driver_open_auto(struct balloon_driver *d, const struct driver_params *p, char *why,
+			    size_t whylen)
+{
+	char feat[160], port[256];
+	bool fpr;
+	int r;
+
+	r = try_open(d, p, &driver_xen_ops);
+	if (r == 0) {
+		snprintf(why, whylen, "driver auto: xen (the Xen balloon is there)");
+		return 0;
+	}
+	if (p->conf->vsock_port ||
+	    driver_host_find_port(p->root, p->conf->host_port, port, sizeof(port)) == 0) {
+		r = try_open(d, p, &driver_host_ops);
+		if (r == 0) {
+			snprintf(why, whylen, "driver auto: host (the relay's %s %s is there)",
+				 p->conf->vsock_port ? "vsock port" : "virtio port",
+				 p->conf->vsock_port ? "" : p->conf->host_port);
+			return 0;
+		}
+	}
+	fpr = driver_virtio_balloon_features(p->root, feat, sizeof(feat)) == 0 &&
+	      strlen(feat) > 5 && feat[5] == '1';
+	if (fpr && (r = try_open(d, p, &driver_reclaim_ops)) == 0) {
+		snprintf(why, whylen,
+			 "driver auto: reclaim (the virtio balloon offers free page reporting)");
+		return 0;
+	}
+	snprintf(
+		why, whylen,
+		"driver auto: none, decisions are not applied (no Xen balloon, no relay port %s, %s)",
+		p->conf->host_port,
+		fpr ? "reclaim could not start" : "no virtio balloon with free page reporting");
+	return try_open(d, p, &driver_none_ops);
+}
+
 int driver_open(struct balloon_driver *d, const struct driver_params *p, char *why, size_t whylen)
 {
 	static const struct driver_ops *const all[] = {
@@ -176,21 +232,8 @@ int driver_open(struct balloon_driver *d, const struct driver_params *p, char *w
 
 	memset(d, 0, sizeof(*d));
 	why[0] = '\0';
-	if (strcmp(name, "auto") == 0) {
-		d->ops = &driver_xen_ops;
-		r = d->ops->open(d, p);
-		if (r == 0) {
-			snprintf(why, whylen, "driver auto: Xen balloon found");
-			return 0;
-		}
-		snprintf(
-			why, whylen,
-			"driver auto: no Xen balloon (%s: %s); using none (decisions are not applied)",
-			"sys/devices/system/xen_memory/xen_memory0/target_kb", strerror(-r));
-		memset(d, 0, sizeof(*d));
-		d->ops = &driver_none_ops;
-		return d->ops->open(d, p);
-	}
+	if (strcmp(name, "auto") == 0)
+		return driver_open_auto(d, p, why, whylen);
 	for (i = 0; i < ARRAY_SIZE(all); i++) {
 		if (strcmp(all[i]->name, name) != 0)
 			continue;

@@ -289,6 +289,47 @@ static void test_host_port_by_sysfs_name(void **state)
 	tu_rmtree(root);
 }
 
+static void expect_auto(const char *root, const char *name, const char *why_has)
+{
+	struct agent_conf c;
+	struct meminfo mi = { .mem_total = 1024 * MiB };
+	struct driver_params p = {
+		.root = root, .conf = &c, .page_kb = 4, .mi = &mi, .sync = true
+	};
+	struct balloon_driver d;
+	char why[512];
+
+	agent_conf_defaults(&c);
+	assert_int_equal(driver_open(&d, &p, why, sizeof(why)), 0);
+	assert_string_equal(driver_name(&d), name);
+	if (!strstr(why, why_has))
+		fail_msg("why '%s' lacks '%s'", why, why_has);
+	d.ops->close(&d, false);
+}
+
+static void test_auto_picks(void **state)
+{
+	char *root = tu_mkdtemp();
+	struct relay r;
+	(void)state;
+
+	tu_write(root, "proc/vmstat", "balloon_inflate 0\nballoon_deflate 0\n");
+	tu_write(root, "sys/fs/cgroup/memory.reclaim", "");
+	expect_auto(root, "none", "no virtio balloon with free page reporting");
+	tu_write(root, VIRTIO "device", "0x0005\n");
+	tu_write(root, VIRTIO "features", "0110000000000000\n");
+	expect_auto(root, "none", "no virtio balloon with free page reporting");
+	tu_write(root, VIRTIO "features", "0110010000000000\n");
+	expect_auto(root, "reclaim", "free page reporting");
+	relay_listen(&r, root);
+	expect_auto(root, "host", "virtio port org.selfballoon.balloon.0");
+	close(r.lfd);
+	tu_write(root, "sys/devices/system/xen_memory/xen_memory0/target_kb", "1048576\n");
+	tu_write(root, "sys/devices/system/xen_memory/xen_memory0/info/current_kb", "1048576\n");
+	expect_auto(root, "xen", "xen");
+	tu_rmtree(root);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -296,6 +337,7 @@ int main(void)
 		cmocka_unit_test(test_host_relay_goes_and_comes_back),
 		cmocka_unit_test(test_host_never_inflates_under_pressure),
 		cmocka_unit_test(test_host_port_by_sysfs_name),
+		cmocka_unit_test(test_auto_picks),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
