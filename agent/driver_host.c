@@ -235,10 +235,6 @@ static int host_connect(struct host *h)
 		snprintf(line, sizeof(line), "hello version=%d\n", BP_VERSION);
 		queue_line(h, line);
 		h->hello_sent = true;
-		if (h->warned_open)
-			log_notice("host: the channel to the relay is open");
-		h->warned_open = false;
-		h->st.connected = true;
 	}
 	return 1;
 }
@@ -274,6 +270,12 @@ static void host_line(struct host *h, const char *line)
 
 	if (bp_parse(line, &m) < 0)
 		return;
+	if (!h->st.connected) { /* the relay answers on this connection */
+		if (h->warned_open)
+			log_notice("host: the relay answers");
+		h->warned_open = false;
+		h->st.connected = true;
+	}
 	if (strcmp(m.verb, "limits") == 0) {
 		if (bp_get_u64(&m, "min_kb", BP_KB_MAX, &v) == 0)
 			h->st.min_kb = v;
@@ -289,6 +291,20 @@ static void host_line(struct host *h, const char *line)
 		h->st.host_errors++;
 		log_debug("host: the relay answered an error");
 	}
+}
+
+/* The host end closed (a virtio port with nobody there polls as hung up): closed until the next decision. */
+static void channel_ended(struct host *h, int err)
+{
+	if (h->st.connected)
+		log_notice("host: the relay went away (%s); reopened at each decision",
+			   err ? strerror(err) : "end of file");
+	else if (!h->warned_open)
+		log_warn("host: nobody answers at the host end of %s%s; retried at each decision",
+			 h->vsock_port ? "the vsock port" : h->port_path,
+			 err ? " (connection refused or reset)" : "");
+	h->warned_open = true;
+	host_disconnect(h);
 }
 
 /* The relay's lines (bounded per call); the channel's end closes it until the next decision. */
@@ -308,10 +324,7 @@ static int host_handle(struct balloon_driver *d, struct driver_report *rep)
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			break;
 		if (n <= 0) {
-			log_notice("host: the relay went away (%s); reopened at the next decision",
-				   n < 0 ? strerror(errno) : "end of file");
-			h->warned_open = true;
-			host_disconnect(h);
+			channel_ended(h, n < 0 ? errno : 0);
 			break;
 		}
 		for (off = 0; off < (size_t)n; off += used)
