@@ -3,8 +3,9 @@
  * The freeze sequence and its exact undo, one phase per function:
  *
  *   plan      which filesystems, in what order; the state_dir check  (touches nothing)
- *   prepare   freeze hooks, open + syncfs, freeze record, arm the    (undone by unprepare)
- *             watchdog and wait for its acknowledgement
+ *   prepare   freeze hooks, open, hand the fds to the watchdog,      (undone by unprepare)
+ *             syncfs (overlapping the watchdog's work), freeze
+ *             record, its acknowledgement, start its clock
  *   freeze    FIFREEZE each one, children first, log held            (undone by abort_freeze)
  *   commit    the engine is FROZEN, or, nothing was frozen, released again
  *
@@ -164,7 +165,7 @@ static int plan(struct engine *e, const char *const *list)
 
 /* ---- prepare --------------------------------------------------------- */
 
-static int open_and_sync(struct engine *e)
+static int open_all(struct engine *e)
 {
 	size_t k;
 
@@ -179,7 +180,14 @@ static int open_and_sync(struct engine *e)
 		}
 		m->fd = fd;
 	}
-	/* flush while writes are still allowed: shrinks the frozen window */
+	return 0;
+}
+
+/* flush while writes are still allowed: shrinks the frozen window */
+static void sync_all(struct engine *e)
+{
+	size_t k;
+
 	for (k = 0; k < e->set.norder; k++) {
 		struct vss_mount *m = mount_at(e, k);
 		uint64_t t0 = now_us();
@@ -189,7 +197,6 @@ static int open_and_sync(struct engine *e)
 			log_warn("syncfs %s: %s (FIFREEZE will flush)", m->target, strerror(-r));
 		m->sync_us = now_us() - t0;
 	}
-	return 0;
 }
 
 static int create_record(struct engine *e)
@@ -203,33 +210,47 @@ static int create_record(struct engine *e)
 	return 0;
 }
 
-/*
- * Hands the fds to the watchdog, which acknowledges it holds every one.
- * vssd's deadline is fixed before the watchdog's: a FIFREEZE that ends by
- * it was announced in time.
- */
-static int arm(struct engine *e, uint64_t timeout_ms)
+static int arm_failed(struct engine *e, int r)
+{
+	/* its state is unknown: replace it (nothing is frozen) */
+	watchdog_respawn(&e->wd);
+	return fail(e, r, "cannot arm the watchdog: %s", strerror(-r));
+}
+
+/* Hands the fds to the watchdog; it takes them while vssd flushes. */
+static int arm_send(struct engine *e, uint64_t timeout_ms)
 {
 	size_t k;
 	int r = engine_start(e);
 
-	if (timeout_ms == 0)
-		timeout_ms = e->cfg->timeout_ms;
-	e->frozen_at_ms = now_ms();
-	e->deadline_ms = e->frozen_at_ms + timeout_ms;
 	for (k = 0; k < e->set.norder; k++)
 		e->wd_fds[k] = mount_at(e, k)->fd;
 	if (r == 0)
-		r = watchdog_record(&e->wd, e->record_fd);
-	if (r == 0)
-		r = watchdog_arm(&e->wd, e->wd_fds, e->set.norder, timeout_ms);
-	if (r < 0) {
-		/* its state is unknown: replace it (nothing is frozen) */
-		watchdog_respawn(&e->wd);
-		return fail(e, r, "cannot arm the watchdog: %s", strerror(-r));
-	}
-	return 0;
+		r = watchdog_arm_send(&e->wd, e->wd_fds, e->set.norder, timeout_ms);
+	return r < 0 ? arm_failed(e, r) : 0;
 }
+
+/*
+ * The record to the watchdog, its acknowledgement that it holds every fd,
+ * then the clock: vssd's deadline is fixed before the watchdog's starts, so
+ * a FIFREEZE that ends by it was announced in time.
+ */
+static int arm_finish(struct engine *e, uint64_t timeout_ms)
+{
+	/* the record goes along: after thawing at vssd's death the watchdog empties it */
+	int r = watchdog_record(&e->wd, e->record_fd);
+
+	if (r == 0)
+		r = watchdog_arm_wait(&e->wd);
+	if (r == 0) {
+		e->frozen_at_ms = now_ms();
+		e->deadline_ms = e->frozen_at_ms + timeout_ms;
+		r = watchdog_start(&e->wd);
+	}
+	return r < 0 ? arm_failed(e, r) : 0;
+}
+
+static void disarm(struct engine *e);
 
 /* Undoes prepare() (nothing is frozen): the record, the fds, then the thaw hooks. */
 static void unprepare(struct engine *e)
@@ -252,11 +273,19 @@ static int prepare(struct engine *e, uint64_t timeout_ms)
 	if (hooks_freeze(&e->hooks, c->hooks_dir, c->hook_timeout_ms, e->last_error,
 			 sizeof(e->last_error)) < 0)
 		return -ECANCELED; /* the hooks that ran got "thaw" already */
-	r = open_and_sync(e);
+	if (timeout_ms == 0)
+		timeout_ms = c->timeout_ms;
+	r = open_all(e);
 	if (r == 0)
+		r = arm_send(e, timeout_ms);
+	if (r == 0) {
+		sync_all(e); /* the watchdog takes the fds meanwhile */
 		r = create_record(e);
-	if (r == 0)
-		r = arm(e, timeout_ms);
+		if (r == 0)
+			r = arm_finish(e, timeout_ms);
+		else
+			disarm(e);
+	}
 	if (r < 0)
 		unprepare(e);
 	return r;

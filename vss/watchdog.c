@@ -154,7 +154,7 @@ static int wait_armed(struct watchdog *w)
 	}
 }
 
-int watchdog_arm(struct watchdog *w, const int *fds, size_t n, uint64_t timeout_ms)
+int watchdog_arm_send(struct watchdog *w, const int *fds, size_t n, uint64_t timeout_ms)
 {
 	struct wd_msg m = { .op = WD_FDS };
 	size_t off;
@@ -173,8 +173,28 @@ int watchdog_arm(struct watchdog *w, const int *fds, size_t n, uint64_t timeout_
 	m = (struct wd_msg){
 		.op = WD_ARM, .arg = (uint32_t)n, .gen = ++w->gen, .arg64 = timeout_ms
 	};
-	r = send_msg(w, &m, NULL, 0);
-	return r < 0 ? r : wait_armed(w);
+	return send_msg(w, &m, NULL, 0);
+}
+
+int watchdog_arm_wait(struct watchdog *w)
+{
+	return wait_armed(w);
+}
+
+int watchdog_start(struct watchdog *w)
+{
+	struct wd_msg m = { .op = WD_START, .gen = w->gen };
+
+	return send_msg(w, &m, NULL, 0);
+}
+
+int watchdog_arm(struct watchdog *w, const int *fds, size_t n, uint64_t timeout_ms)
+{
+	int r = watchdog_arm_send(w, fds, n, timeout_ms);
+
+	if (r == 0)
+		r = wait_armed(w);
+	return r < 0 ? r : watchdog_start(w);
 }
 
 int watchdog_record(struct watchdog *w, int fd)

@@ -40,10 +40,18 @@ const char *watchdog_helper(void);
 int watchdog_spawn(struct watchdog *w);
 
 /*
- * Hands over fds[0..n) (the directories about to be frozen, by index),
- * starts the timeout and waits (bounded) until the watchdog says it holds
- * every one. Returns 0 or -errno (then respawn it: its state is unknown).
+ * Arming in three steps, so that vssd's syncfs overlaps the watchdog's work:
+ * watchdog_arm_send() hands over fds[0..n) (the directories about to be
+ * frozen, by index) and the timeout; watchdog_arm_wait() waits (bounded)
+ * until the watchdog says it holds every one; watchdog_start() starts the
+ * timeout (fix vssd's own deadline before it: the watchdog's is never
+ * earlier). Each returns 0 or -errno (then respawn it: its state is unknown).
  */
+int watchdog_arm_send(struct watchdog *w, const int *fds, size_t n, uint64_t timeout_ms);
+int watchdog_arm_wait(struct watchdog *w);
+int watchdog_start(struct watchdog *w);
+
+/* The three at once. */
 int watchdog_arm(struct watchdog *w, const int *fds, size_t n, uint64_t timeout_ms);
 
 /*

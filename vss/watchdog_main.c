@@ -28,7 +28,8 @@ struct wd_state {
 	const struct fs_ops *ops;
 	size_t nheld, nann;
 	uint32_t confirmed_upto; /* 1 + the highest index confirmed FROZEN */
-	uint64_t deadline;
+	uint64_t deadline;       /* UINT64_MAX: armed, the clock not started */
+	uint64_t timeout;        /* of the current arming, from ARM */
 	uint32_t gen;
 	int record; /* the freeze record (write end), -1 when none */
 	bool armed;
@@ -132,13 +133,21 @@ static void arm(int sock, struct wd_state *st, const struct wd_msg *m)
 	st->confirmed_upto = 0;
 	st->gen = m->gen;
 	if (ok) {
-		st->deadline = now_ms() + m->arg64;
+		st->timeout = m->arg64;
+		st->deadline = UINT64_MAX;
 		st->armed = true;
 	} else {
 		release(st);
 		st->gen = m->gen;
 	}
 	reply(sock, WD_ARMED, m->gen, ok);
+}
+
+/* The timeout runs from now, once per arming. */
+static void start_clock(struct wd_state *st)
+{
+	if (st->armed && st->deadline == UINT64_MAX)
+		st->deadline = now_ms() + st->timeout;
 }
 
 /* Receives and handles one message. Returns its op, 0 when none is waiting, -1 on EOF. */
@@ -165,7 +174,12 @@ static int receive(int sock, struct wd_state *st, bool wait)
 	take_fds(st, &mh, m.op == WD_RECORD);
 	switch (m.op) {
 	case WD_ARM: arm(sock, st, &m); break;
+	case WD_START:
+		if (st->armed && m.gen == st->gen)
+			start_clock(st);
+		break;
 	case WD_FREEZING:
+		start_clock(st); /* a FREEZING without START never goes unguarded */
 		if (st->armed && m.arg < st->nheld && st->nann < WATCHDOG_MAX_FDS) {
 			fstate[m.arg] = ANNOUNCED;
 			announced[st->nann++] = m.arg;

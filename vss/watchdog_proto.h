@@ -12,23 +12,25 @@
 #define FDS_PER_MSG 250 /* below the kernel's SCM_MAX_FD (253) */
 
 /*
- * vssd -> watchdog: FDS (fds ride along), ARM, then per filesystem k in
- * freeze order FREEZING k (before FIFREEZE), FROZEN k (it succeeded) or
- * DISOWN k (not ours), and DISARM when vssd has thawed. RECORD, before ARM,
- * hands over the freeze record: after thawing at vssd's death the watchdog
- * empties it, so a later vssd does not thaw what others froze since.
+ * vssd -> watchdog: FDS (fds ride along), ARM (the watchdog holds them and
+ * acknowledges; vssd flushes meanwhile), RECORD (the freeze record's fd: after
+ * thawing at vssd's death the watchdog empties it, so a later vssd does not
+ * thaw what others froze since), START (the timeout runs from here), then per
+ * filesystem k in freeze order FREEZING k (before FIFREEZE), FROZEN k (it
+ * succeeded) or DISOWN k (not ours), and DISARM when vssd has thawed.
  * watchdog -> vssd: ARMED (ok or not) and FIRED (the timeout thawed).
  */
 enum wd_op {
 	WD_FDS = 1,  /* arg: how many fds ride along (SCM_RIGHTS) */
-	WD_ARM,      /* arg: total fds, gen, arg64: timeout ms */
+	WD_ARM,      /* arg: total fds, gen, arg64: timeout ms (the clock starts at START) */
 	WD_FREEZING, /* arg: index */
 	WD_FROZEN,   /* arg: index */
 	WD_DISOWN,   /* arg: index */
 	WD_DISARM,   /* gen */
 	WD_ARMED,    /* child -> parent: gen, arg: 1 = holds every fd, 0 = failed */
 	WD_FIRED,    /* child -> parent: gen, arg: confirmations seen (indexes below are thawed) */
-	WD_RECORD,   /* before ARM: the freeze record's fd rides along (SCM_RIGHTS) */
+	WD_RECORD,   /* before START: the freeze record's fd rides along (SCM_RIGHTS) */
+	WD_START,    /* gen: the timeout starts now (at the latest with the first FREEZING) */
 };
 
 struct wd_msg {

@@ -97,6 +97,51 @@ static void test_disarm_prevents_fire(void **state)
 	assert_int_equal(next_event(600, &upto), -ETIMEDOUT); /* no FIRED after the deadline */
 }
 
+static uint64_t mono_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
+}
+
+/*
+ * vssd flushes between handing over the fds and starting the clock: the
+ * timeout counts from START, not from ARM (else a long syncfs would eat it).
+ */
+static void test_clock_starts_at_start(void **state)
+{
+	uint64_t t0;
+	uint32_t upto = 99;
+
+	(void)state;
+	assert_int_equal(watchdog_arm_send(&wd, dirs, 2, 150), 0);
+	assert_int_equal(watchdog_arm_wait(&wd), 0);
+	/* a flush longer than the timeout: no FIRED before the clock starts */
+	assert_int_equal(next_event(450, &upto), -ETIMEDOUT);
+	t0 = mono_ms();
+	assert_int_equal(watchdog_start(&wd), 0);
+	assert_int_equal(watchdog_freezing(&wd, 0), 0);
+	assert_int_equal(watchdog_frozen(&wd, 0), 0);
+	assert_int_equal(next_event(3000, &upto), 1);
+	assert_true(mono_ms() - t0 >= 150);
+	assert_int_equal(upto, 1);
+}
+
+/* a FREEZING without START (not what vssd sends) starts the clock too: never unguarded */
+static void test_freezing_starts_clock(void **state)
+{
+	uint32_t upto = 99;
+
+	(void)state;
+	assert_int_equal(watchdog_arm_send(&wd, dirs, 2, 150), 0);
+	assert_int_equal(watchdog_arm_wait(&wd), 0);
+	assert_int_equal(watchdog_freezing(&wd, 0), 0);
+	assert_int_equal(watchdog_frozen(&wd, 0), 0);
+	assert_int_equal(next_event(3000, &upto), 1);
+	assert_int_equal(upto, 1);
+}
+
 /*
  * The watchdog is held up past its deadline while vssd, which never heard of
  * a timeout, arms the next freeze: the next arming must keep its own deadline.
@@ -187,6 +232,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		BOTH(test_fired_reports_confirmations),
 		BOTH(test_disarm_prevents_fire),
+		BOTH(test_clock_starts_at_start),
+		BOTH(test_freezing_starts_clock),
 		BOTH(test_late_watchdog_does_not_fire_next_arming),
 		{ "test_helper_maps_only_libc", test_helper_maps_only_libc, setup, teardown,
 		  helper },
