@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * vssd-watchdog: vssd's freeze watchdog as its own small executable (only
- * libc, all of it locked), so that it does not carry vssd's libraries and heap.
+ * libc, every page it uses locked), so that it does not carry vssd's libraries
+ * and heap.
  * vssd starts it with its socket as fd 3; see vss/watchdog.h.
  */
 #include <string.h>

@@ -2,7 +2,8 @@
 /*
  * The freeze watchdog: one process, spawned when vssd starts, that never
  * does anything but wait and call FITHAW: the small vssd-watchdog executable
- * (only libc, its memory locked), or a fork of vssd when that is missing. For each freeze vssd hands it the
+ * (only libc; what it uses is touched at start and locked), or a fork of vssd
+ * when that is missing. For each freeze vssd hands it the
  * directory fds (SCM_RIGHTS) and arms it with a timeout; it thaws, in the
  * reverse order of freezing, every fd announced and not disowned, when the
  * timeout passes (and reports it) or the moment vssd goes away (EOF).

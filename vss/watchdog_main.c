@@ -205,6 +205,57 @@ static int receive(int sock, struct wd_state *st, bool wait)
 	return (int)m.op;
 }
 
+#define STACK_WARM (64 * 1024) /* far more than the loop's deepest call (recvmsg's cbuf) */
+#define PAGE_STEP 4096
+
+/* Faults in (and so locks) this much stack below here. */
+static void __attribute__((noinline)) warm_stack(void)
+{
+	volatile char stack[STACK_WARM];
+	size_t i;
+
+	for (i = 0; i < sizeof(stack); i += PAGE_STEP)
+		stack[i] = 0;
+}
+
+static void warm_pages(void *p, size_t len)
+{
+	volatile char *c = p;
+	size_t i;
+
+	for (i = 0; i < len; i += PAGE_STEP)
+		c[i] = 0;
+	c[len - 1] = 0;
+}
+
+/*
+ * Only what is touched is locked (MCL_ONFAULT: libc is not locked whole), so
+ * everything the loop can need once filesystems are frozen is touched now:
+ * the tables, the stack, and the system call wrappers of the thaw path.
+ * Nothing of it may have to be read from a disk, or allocated, while frozen.
+ */
+static void lock_memory(const struct fs_ops *ops)
+{
+	struct pollfd p = { .fd = -1 };
+	struct wd_msg m = { 0 };
+	struct iovec iov = { .iov_base = &m, .iov_len = sizeof(m) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+	if (mlockall(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT) < 0)
+		mlockall(MCL_CURRENT | MCL_FUTURE); /* before Linux 4.4: lock it all */
+	warm_pages(held, sizeof(held));
+	warm_pages(announced, sizeof(announced));
+	warm_pages(fstate, sizeof(fstate));
+	warm_stack();
+	(void)now_ms();
+	(void)poll(&p, 1, 0);
+	(void)send(-1, &m, sizeof(m), MSG_NOSIGNAL);
+	(void)recvmsg(-1, &mh, MSG_DONTWAIT);
+	(void)close(-1);
+	if (ops == &fs_ops_kernel)
+		(void)ops->thaw(-1); /* EBADF: the ioctl wrapper (a test's fake is not called) */
+}
+
 void watchdog_main(int sock, const struct fs_ops *ops)
 {
 	struct wd_state st = { .ops = ops, .record = -1 };
@@ -215,12 +266,12 @@ void watchdog_main(int sock, const struct fs_ops *ops)
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, NULL); /* only SIGKILL stops us */
 	prctl(PR_SET_NAME, "vssd-watchdog", 0, 0, 0);
-	mlockall(MCL_CURRENT | MCL_FUTURE);
 	/* room for every fd vssd may hand over */
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
+	lock_memory(ops);
 
 	for (;;) {
 		struct pollfd p = { .fd = sock, .events = POLLIN };

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -176,19 +177,16 @@ static void test_late_watchdog_does_not_fire_next_arming(void **state)
 	assert_int_equal(watchdog_disarm(&wd), 0);
 }
 
-/* The executable maps libc and nothing of vssd's libraries, and its memory is locked. */
-static void test_helper_maps_only_libc(void **state)
+/* waits (up to 2 s) until the forked child has executed vssd-watchdog */
+static void wait_exec(void)
 {
 	struct timespec tick = { 0, 10 * 1000000L };
-	char path[64], line[512], exe[4096];
-	bool locked = false;
-	int i;
+	char path[64], exe[4096];
 	ssize_t n;
-	FILE *f;
+	int i;
 
-	(void)state;
 	snprintf(path, sizeof(path), "/proc/%d/exe", (int)wd.pid);
-	for (i = 0; i < 200; i++) { /* the forked child execs it: up to 2 s */
+	for (i = 0; i < 200; i++) {
 		n = readlink(path, exe, sizeof(exe) - 1);
 		assert_true(n > 0);
 		exe[n] = '\0';
@@ -197,6 +195,75 @@ static void test_helper_maps_only_libc(void **state)
 		nanosleep(&tick, NULL);
 	}
 	assert_string_equal(strrchr(exe, '/'), "/vssd-watchdog");
+}
+
+/* the watchdog's page faults so far, minor + major (/proc/PID/stat fields 10 and 12) */
+static unsigned long faults(void)
+{
+	unsigned long minflt, majflt;
+	char path[64], buf[1024], *p;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)wd.pid);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	assert_non_null(fgets(buf, sizeof(buf), f));
+	fclose(f);
+	p = strrchr(buf, ')');
+	assert_non_null(p);
+	assert_int_equal(sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %lu %*u %lu", &minflt, &majflt),
+			 2);
+	return minflt + majflt;
+}
+
+#define MANY 1100 /* announcements over more than one page of its tables */
+
+/*
+ * Only the pages it touched are locked (MCL_ONFAULT), so it touches at start
+ * whatever the frozen window needs: from the clock's start to FIRED (MANY
+ * announcements and confirmations, the FITHAW of every fd, the report) it
+ * must not fault in a single page.
+ */
+static void test_frozen_window_resident(void **state)
+{
+	static int fds[MANY];
+	unsigned long before;
+	uint32_t upto = 99;
+	struct rlimit rl;
+	size_t i;
+
+	(void)state;
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_max < MANY + 64)
+		tu_skip("RLIMIT_NOFILE's hard limit is below 1164");
+	rl.rlim_cur = rl.rlim_max;
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	for (i = 0; i < MANY; i++)
+		assert_true((fds[i] = dup(dirs[0])) >= 0);
+	wait_exec();
+	assert_int_equal(watchdog_arm_send(&wd, fds, MANY, 300), 0);
+	assert_int_equal(watchdog_arm_wait(&wd), 0);
+	before = faults();
+	assert_int_equal(watchdog_start(&wd), 0);
+	for (i = 0; i < MANY; i++) {
+		assert_int_equal(watchdog_freezing(&wd, i), 0);
+		assert_int_equal(watchdog_frozen(&wd, i), 0);
+	}
+	assert_int_equal(next_event(3000, &upto), 1);
+	assert_int_equal(upto, MANY);
+	assert_int_equal(faults(), before);
+	for (i = 0; i < MANY; i++)
+		close(fds[i]);
+}
+
+/* The executable maps libc and nothing of vssd's libraries, and its memory is locked. */
+static void test_helper_maps_only_libc(void **state)
+{
+	char path[64], line[512];
+	bool locked = false;
+	FILE *f;
+
+	(void)state;
+	wait_exec();
 	/* it has its own memory once it is armed: an arming is acknowledged after the exec */
 	assert_int_equal(watchdog_arm(&wd, dirs, 1, 10000), 0);
 	assert_int_equal(watchdog_disarm(&wd), 0);
@@ -236,6 +303,8 @@ int main(void)
 		BOTH(test_freezing_starts_clock),
 		BOTH(test_late_watchdog_does_not_fire_next_arming),
 		{ "test_helper_maps_only_libc", test_helper_maps_only_libc, setup, teardown,
+		  helper },
+		{ "test_frozen_window_resident", test_frozen_window_resident, setup, teardown,
 		  helper },
 	};
 	const char *b = getenv("top_builddir");
