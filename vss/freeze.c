@@ -17,18 +17,22 @@
 #include <errno.h>
 #include <limits.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "log.h"
 #include "record.h"
 #include "util.h"
 
-#define THAW_TRIES 3 /* a failing FITHAW is tried this often before it is reported */
-#define WD_REPORTS 4 /* reports the watchdog can have queued: ARMED, FIRED and stale ones */
+#define THAW_TRIES 3   /* a failing FITHAW is tried this often before it is reported */
+#define WD_REPORTS 4   /* reports the watchdog can have queued: ARMED, FIRED and stale ones */
+#define SYNC_THREADS 8 /* syncfs calls at once (vssd's thread among them) */
+#define SYNC_STACK (64 * 1024) /* a helper's stack, ours: glibc would cache (and lock) its own */
 
 /* Formats a reason into buf and returns r: the one way errors are reported here. */
 static int __attribute__((format(printf, 4, 5)))
@@ -183,20 +187,77 @@ static int open_all(struct engine *e)
 	return 0;
 }
 
+struct sync_job {
+	struct engine *e;
+	size_t next; /* the next freeze-order index to flush (atomic) */
+	int *err;    /* per index: syncfs's result */
+};
+
+/* Flushes filesystems until none is left; in vssd's thread and in the helpers. */
+static void *sync_some(void *arg)
+{
+	struct sync_job *j = arg;
+	size_t k;
+
+	while ((k = __atomic_fetch_add(&j->next, 1, __ATOMIC_RELAXED)) < j->e->set.norder) {
+		struct vss_mount *m = mount_at(j->e, k);
+		uint64_t t0 = now_us();
+
+		j->err[k] = j->e->ops->syncfs(m->fd);
+		m->sync_us = now_us() - t0;
+	}
+	return NULL;
+}
+
+/*
+ * Helper threads for a flush of several filesystems (the kernel's syncfs
+ * waits for each one's I/O; together they overlap). A test's fake ops are
+ * called from vssd's thread only. Returns how many were started.
+ */
+static size_t start_helpers(struct sync_job *j, pthread_t *tid, void **stack)
+{
+	size_t want = j->e->set.norder < SYNC_THREADS ? j->e->set.norder : SYNC_THREADS, n;
+	pthread_attr_t a;
+
+	if (j->e->ops != &fs_ops_kernel || want < 2 || pthread_attr_init(&a) != 0)
+		return 0;
+	for (n = 0; n + 1 < want; n++) {
+		stack[n] = mmap(NULL, SYNC_STACK, PROT_READ | PROT_WRITE,
+				MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+		if (stack[n] == MAP_FAILED)
+			break;
+		if (pthread_attr_setstack(&a, stack[n], SYNC_STACK) != 0 ||
+		    pthread_create(&tid[n], &a, sync_some, j) != 0) {
+			munmap(stack[n], SYNC_STACK);
+			break;
+		}
+	}
+	pthread_attr_destroy(&a);
+	return n;
+}
+
 /* flush while writes are still allowed: shrinks the frozen window */
 static void sync_all(struct engine *e)
 {
-	size_t k;
+	struct sync_job j = { .e = e, .err = calloc(e->set.norder, sizeof(int)) };
+	pthread_t tid[SYNC_THREADS];
+	void *stack[SYNC_THREADS];
+	size_t n = 0, k;
 
-	for (k = 0; k < e->set.norder; k++) {
-		struct vss_mount *m = mount_at(e, k);
-		uint64_t t0 = now_us();
-		int r = e->ops->syncfs(m->fd);
-
-		if (r < 0)
-			log_warn("syncfs %s: %s (FIFREEZE will flush)", m->target, strerror(-r));
-		m->sync_us = now_us() - t0;
+	if (j.err)
+		n = start_helpers(&j, tid, stack);
+	else
+		j.next = e->set.norder; /* out of memory: FIFREEZE flushes */
+	sync_some(&j);
+	for (k = 0; k < n; k++) {
+		pthread_join(tid[k], NULL);
+		munmap(stack[k], SYNC_STACK);
 	}
+	for (k = 0; j.err && k < e->set.norder; k++)
+		if (j.err[k] < 0)
+			log_warn("syncfs %s: %s (FIFREEZE will flush)", mount_at(e, k)->target,
+				 strerror(-j.err[k]));
+	free(j.err);
 }
 
 static int create_record(struct engine *e)

@@ -18,9 +18,9 @@ vss_libvss_a_SOURCES = \
 	vss/control.c vss/control.h \
 	vss/hyperv.c vss/hyperv.h vss/hyperv_abi.h \
 	vss/vport.c vss/vport.h
-vss_libvss_a_CFLAGS = $(AM_CFLAGS) $(MOUNT_CFLAGS) $(INIH_CFLAGS) $(JSONC_CFLAGS) \
+vss_libvss_a_CFLAGS = $(AM_CFLAGS) -pthread $(MOUNT_CFLAGS) $(INIH_CFLAGS) $(JSONC_CFLAGS) \
 	-DVSSD_WATCHDOG_PATH=\"$(pkglibexecdir)/vssd-watchdog\"
-VSS_LIBS = vss/libvss.a common/libcommon.a $(MOUNT_LIBS) $(INIH_LIBS) $(JSONC_LIBS)
+VSS_LIBS = vss/libvss.a common/libcommon.a $(MOUNT_LIBS) $(INIH_LIBS) $(JSONC_LIBS) -lpthread
 
 vss_vssd_SOURCES = vss/vssd.c
 vss_vssd_CFLAGS = $(AM_CFLAGS) $(MOUNT_CFLAGS) $(JSONC_CFLAGS)
@@ -44,7 +44,7 @@ EXTRA_DIST += conf/vssd.conf conf/freeze-hooks.d/50-postgresql.sample
 if HAVE_CMOCKA
 VSS_TEST_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(MOUNT_CFLAGS) $(JSONC_CFLAGS)
 VSS_TEST_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/vss -I$(top_srcdir)
-VSS_TEST_LIBS = vss/libvss.a common/libcommon.a $(MOUNT_LIBS) $(INIH_LIBS) $(JSONC_LIBS) \
+VSS_TEST_LIBS = vss/libvss.a common/libcommon.a $(MOUNT_LIBS) $(INIH_LIBS) $(JSONC_LIBS) -lpthread \
 	$(CMOCKA_LIBS)
 
 check_PROGRAMS += tests/unit/test_vss_mounts tests/unit/test_vss_protocol \
@@ -83,7 +83,7 @@ TESTS += tests/unit/test_vss_hyperv
 tests_unit_test_vss_hyperv_SOURCES = tests/unit/test_vss_hyperv.c tests/unit/fakefs.c \
 	tests/unit/fakefs.h
 tests_unit_test_vss_hyperv_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(MOUNT_CFLAGS) $(JSONC_CFLAGS) -I$(top_srcdir)/vss
-tests_unit_test_vss_hyperv_LDADD = vss/libvss.a common/libcommon.a $(CMOCKA_LIBS) $(MOUNT_LIBS) $(INIH_LIBS) $(JSONC_LIBS)
+tests_unit_test_vss_hyperv_LDADD = vss/libvss.a common/libcommon.a $(CMOCKA_LIBS) $(MOUNT_LIBS) $(INIH_LIBS) $(JSONC_LIBS) -lpthread
 
 # vssctl's client half against a scripted agent
 check_PROGRAMS += tests/unit/test_vss_qga_client
@@ -112,7 +112,7 @@ EXTRA_DIST += tests/fixtures/mountinfo tests/fixtures/vss
 VSS_FUZZ = protocol hyperv conf mounts
 VSS_FUZZ_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(MOUNT_CFLAGS) -I$(top_srcdir)/vss \
 	-I$(top_srcdir)/agent -I$(top_srcdir)/tests/fuzz
-VSS_FUZZ_LIBS = vss/libvss.a common/libcommon.a $(MOUNT_LIBS) $(INIH_LIBS) $(JSONC_LIBS)
+VSS_FUZZ_LIBS = vss/libvss.a common/libcommon.a $(MOUNT_LIBS) $(INIH_LIBS) $(JSONC_LIBS) -lpthread
 check_PROGRAMS += tests/fuzz/replay_protocol tests/fuzz/replay_hyperv tests/fuzz/replay_conf \
 	tests/fuzz/replay_mounts
 tests_fuzz_replay_protocol_SOURCES = tests/fuzz/fuzz_protocol.c tests/fuzz/replay.c tests/fuzz/fuzz_vss.h
@@ -140,7 +140,7 @@ fuzz:
 			$(JSONC_CFLAGS) $(MOUNT_CFLAGS) $(UDEV_CFLAGS) $(top_srcdir)/tests/fuzz/fuzz_$$t.c \
 			$(addprefix $(top_srcdir)/,$(filter %.c,$(vss_libvss_a_SOURCES) $(agent_libagent_a_SOURCES) \
 				$(common_libcommon_a_SOURCES))) \
-			$(MOUNT_LIBS) $(INIH_LIBS) $(JSONC_LIBS) $(UDEV_LIBS) -o tests/fuzz/fuzz_$$t || exit 1; \
+			$(MOUNT_LIBS) $(INIH_LIBS) $(JSONC_LIBS) $(UDEV_LIBS) -lpthread -o tests/fuzz/fuzz_$$t || exit 1; \
 	done
 .PHONY: fuzz
 

@@ -468,6 +468,15 @@ elif mode == "status-of":
             print(f.get("state", "?") + " " + str(f.get("reason", "")))
             sys.exit(0)
     print("absent"); sys.exit(0)
+elif mode == "flushed":
+    # flushed MOUNTPOINT: "yes" when vssd-status shows syncfs time for it (it was flushed)
+    send(b"{\"execute\":\"vssd-status\"}\n")
+    r = json.loads(reply())
+    for f in r.get("return", {}).get("filesystems", []):
+        if f.get("mountpoint") == args[0]:
+            print("yes" if f.get("sync_ms", 0) > 0 else "no")
+            sys.exit(0)
+    print("absent"); sys.exit(0)
 '
 qga_mode() {
 	_t=5

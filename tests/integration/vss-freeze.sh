@@ -94,6 +94,8 @@ check "write on unlisted ext4 nested inside the frozen xfs completes" fs_writer_
 expect "guest-fsfreeze-status is frozen" '"return": *"frozen"' "$(qga "$STATUS")"
 expect "vssd-status: ext4 frozen" '^frozen' "$(vss_status_of "$T/ext4")"
 expect "vssd-status: xfs frozen" '^frozen' "$(vss_status_of "$T/xfs")"
+expect "vssd-status: ext4 was flushed (syncfs) before its freeze" '^yes' "$(qga_mode flushed "$T/ext4")"
+expect "vssd-status: xfs was flushed (syncfs) before its freeze" '^yes' "$(qga_mode flushed "$T/xfs")"
 expect "vssd-status: btrfs not frozen" '^(absent|skipped|thawed)' "$(vss_status_of "$T/btrfs")"
 expect "vssd-status: nested not frozen" '^(absent|skipped|thawed)' "$(vss_status_of "$T/xfs/nested")"
 vmlck() { awk '/^VmLck:/ {print $2}' /proc/"$1"/status 2>/dev/null; }
