@@ -24,6 +24,7 @@
 #    reach "/" (never frozen) and our filesystems;
 #  * qemu-ga runs with -b guest-fsfreeze-freeze and its own statedir/pidfile/socket; vssd
 #    with include = $T/*, skip_loop = no, an empty hooks_dir, state and socket under $T;
+#    each daemon's state directory is a small tmpfs of its own (as /run is, their default);
 #  * the client (qga_client.py) only sends freeze-lists of our own mountpoints, never
 #    guest-fsfreeze-freeze nor an empty list, and stops if a thaw count is not ours;
 #  * the whole run is under `timeout`; the namespace's EXIT trap stops vssd (SIGTERM thaws),
@@ -138,6 +139,10 @@ inner() {
 	"$PY" "$HERE/qga_client.py" detach-foreign --keep "$T" || die "detach-foreign failed"
 
 	mkdir -p "$T/img" "$T/mnt" "$T/state-vssd" "$T/state-qga" "$T/hooks" || die mkdir
+	# both daemons keep their state where their defaults put it: a tmpfs (/run), not the root fs
+	for d in state-vssd state-qga; do
+		mount -t tmpfs -o size=1m,mode=0700 "sb$d" "$T/$d" || die "cannot mount a tmpfs on $T/$d"
+	done
 	: >"$T/mounts"
 	local i dev type t0
 	t0=$(date +%s.%N)
