@@ -75,7 +75,7 @@ struct agent {
 	uint64_t next_full_ms, next_watch_ms; /* when the next decision, the next look are due */
 	int last_set_err, last_metrics_err;
 	int kfd, sfd, psifd, drvfd; /* kfd: /dev/kmsg; drvfd: the driver's fd the loop watches */
-	struct plausible intake;              /* the last believed meminfo */
+	struct plausible intake;    /* the last believed meminfo */
 	struct logonce meminfo_err, view_err; /* read failures, logged once per condition */
 	struct loop loop;
 	struct round round;
