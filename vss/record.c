@@ -153,7 +153,7 @@ int record_lock(const char *state_dir, char *err, size_t errlen)
 
 	if (dfd < 0)
 		return dfd;
-	fd = openat(dfd, LOCK_NAME, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
+	fd = openat(dfd, LOCK_NAME, O_RDONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
 	r = fd < 0 ? -errno : 0;
 	close(dfd);
 	if (r < 0) {

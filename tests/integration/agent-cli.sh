@@ -56,7 +56,7 @@ conf_says '[balloon]\nmin_memory = 100T' ":2: [balloon] min_memory: '100T' is mo
 conf_says '[balloon]\nmax_memory = 0' ":2: [balloon] max_memory: '0' would balloon the whole guest (at least 16M; for no explicit ceiling: auto)"
 conf_says '[balloon]\nmax_memory = 0%' ":2: [balloon] max_memory: '0%' would balloon the whole guest (at least 16M; for no explicit ceiling: auto)"
 conf_says '[balloon]\ninterval = 1s\ninterval = 2s' ":3: [balloon] interval: given twice in this file (keep one)"
-conf_says '[ballon]\ninterval = 1s' ":1: unknown section [ballon] (expected [balloon], [pressure], [hotplug], [metrics] or [daemon])"
+conf_says '[ballon]\ninterval = 1s' ":1: unknown section [ballon] (expected [balloon], [pressure], [host], [hotplug], [metrics] or [daemon])"
 conf_says '[balloon]\ninterval = x' ":2: [balloon] interval: bad duration 'x' (examples: 500ms, 30s, 2min)"
 # relative paths: after daemonizing the working directory is / (a relative textfile
 # would land there, a relative -c would fail every reload): -c and --root are made
