@@ -169,6 +169,25 @@ static int plan(struct engine *e, const char *const *list)
 
 /* ---- prepare --------------------------------------------------------- */
 
+/*
+ * The directory opened by path must be the mount selected from mountinfo:
+ * a mount made on that path since (a hook's, anyone's) would have vssd
+ * freeze another filesystem, even an excluded one, and report this one.
+ */
+static int same_mount(struct engine *e, struct vss_mount *m)
+{
+	int id = e->ops->mount_id ? e->ops->mount_id(m->fd) : -ENOTSUP;
+
+	if (id < 0 || id == m->id)
+		return 0; /* not known: nothing to compare */
+	m->state = FS_FAILED;
+	snprintf(m->reason, sizeof(m->reason), "another mount is on its path now");
+	return fail(e, -ESTALE,
+		    "%s is no longer the mount selected (mount %d there now, was %d): the mounts "
+		    "changed since selection; nothing was frozen",
+		    m->target, id, m->id);
+}
+
 static int open_all(struct engine *e)
 {
 	size_t k;
@@ -183,6 +202,9 @@ static int open_all(struct engine *e)
 			return fail(e, fd, "failed to open %s: %s", m->target, strerror(-fd));
 		}
 		m->fd = fd;
+		fd = same_mount(e, m);
+		if (fd < 0)
+			return fd;
 	}
 	return 0;
 }

@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fs.h>
+#include <stdio.h>
+#include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
@@ -30,8 +32,31 @@ static int kernel_thaw(int fd)
 	return ioctl(fd, FITHAW, 0) < 0 ? -errno : 0;
 }
 
+/* The "mnt_id:" line of /proc/self/fdinfo/FD (Linux 3.15). */
+static int kernel_mount_id(int fd)
+{
+	char path[64], buf[512], *p;
+	ssize_t n;
+	int pfd, id;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	pfd = open(path, O_RDONLY | O_CLOEXEC);
+	if (pfd < 0)
+		return -errno;
+	n = read(pfd, buf, sizeof(buf) - 1);
+	close(pfd);
+	if (n <= 0)
+		return -EIO;
+	buf[n] = '\0';
+	p = strstr(buf, "mnt_id:");
+	if (!p || sscanf(p, "mnt_id: %d", &id) != 1 || id < 0)
+		return -ENOTSUP;
+	return id;
+}
+
 const struct fs_ops fs_ops_kernel = {
 	.open = kernel_open,
+	.mount_id = kernel_mount_id,
 	.syncfs = kernel_syncfs,
 	.freeze = kernel_freeze,
 	.thaw = kernel_thaw,

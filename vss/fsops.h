@@ -11,6 +11,8 @@
 struct fs_ops {
 	/* Opens the mountpoint directory (O_CLOEXEC, no symlink). Returns an fd or -errno. */
 	int (*open)(const char *path);
+	/* The mount ID (as mountinfo's) the fd lies on, or -errno; NULL: not known (fakes). */
+	int (*mount_id)(int fd);
 	/* syncfs(2). Returns 0 or -errno. */
 	int (*syncfs)(int fd);
 	/* FIFREEZE. Returns 0 or -errno (-EBUSY: frozen by someone else). */

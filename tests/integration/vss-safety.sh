@@ -14,7 +14,8 @@
 #  - vssd thaws at its own deadline when the watchdog is stopped (defect 10);
 #  - a failing thaw hook makes the thaw an error (defect 12);
 #  - SIGHUP applies socket_group, a revoked group loses access (defect 5);
-#  - the socket's directory must be root's, and vssctl talks only to a root peer (defect 9).
+#  - the socket's directory must be root's, and vssctl talks only to a root peer (defect 9);
+#  - the fd opened by path must be the mount selected (defect 4).
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/fs.sh"
 fs_require mkfs.ext4 setpriv mountpoint
@@ -262,5 +263,21 @@ chmod 700 "$T"
 check "vssctl backup against an impostor's socket exits non-zero (rc $rc)" [ "$rc" -ne 0 ]
 expect "  ... saying the socket is not served by root" 'served by uid 65534' "$out"
 check "  ... (a was never frozen)" fs_thawed "$T/a"
+check "nothing frozen" eval 'none_frozen && fs_thawed "$T/nest"'
+
+# ---- defect 4: a mount made on the path after selection (here by a freeze hook)
+printf '#!/bin/sh\n[ "$1" = freeze ] && [ -e %s/stack-once ] && rm %s/stack-once && mount --bind %s %s\nexit 0\n' \
+	"$T" "$T" "$T/b" "$T/a" >"$T/hooks/10-stack"
+chmod 755 "$T/hooks/10-stack"
+: >"$T/stack-once"
+r=$(qga "$(freeze_list_json "$T/a")")
+expect "freeze-list [a] while a hook stacks b on a's path: refused" '"error".*no longer the mount selected' "$r"
+check "  ... (precondition: the hook did stack b on a's path)" [ "$(grep -cF " $T/a " /proc/self/mountinfo)" -eq 2 ]
+umount "$T/a" 2>/dev/null # the stacked bind; a's own mount is under it
+rm -f "$T/hooks/10-stack"
+check "  ... b was not frozen" fs_thawed "$T/b"
+check "  ... nor a" fs_thawed "$T/a"
+expect "the next freeze-list [a] works" '"return": *1[^0-9]' "$(qga "$(freeze_list_json "$T/a")")"
+expect "  ... and thaws" '"return": *1[^0-9]' "$(qga "$THAW")"
 check "nothing frozen at the end" eval 'none_frozen && fs_thawed "$T/nest"'
 end_test
