@@ -218,10 +218,40 @@ static json_object *cmd_freeze_list(const struct request *rq)
 	return do_freeze(rq, list, timeout);
 }
 
+/*
+ * Extension: "freeze_id" names the freeze to end (vssd-status says which is
+ * in force): a client whose freeze was ended and replaced by another's must
+ * not end that one.
+ */
+static json_object *thaw_other(const struct request *rq)
+{
+	struct engine_status es;
+	json_object *id;
+	char desc[160];
+
+	if (!rq->args || !json_object_object_get_ex(rq->args, "freeze_id", &id))
+		return NULL;
+	if (!json_object_is_type(id, json_type_int))
+		return generic("Parameter 'freeze_id' must be an integer");
+	engine_status(rq->e, &es);
+	if (!es.holder || (uint64_t)json_object_get_int64(id) == es.freeze_id)
+		return NULL;
+	snprintf(desc, sizeof(desc),
+		 "freeze %lld is not in force (freeze %llu is, made by another request): "
+		 "not thawed",
+		 (long long)json_object_get_int64(id), (unsigned long long)es.freeze_id);
+	return generic(desc);
+}
+
 static json_object *cmd_thaw(const struct request *rq)
 {
 	char err[512];
-	int r = engine_thaw(rq->e, rq->by, err, sizeof(err));
+	json_object *refused = thaw_other(rq);
+	int r;
+
+	if (refused)
+		return refused;
+	r = engine_thaw(rq->e, rq->by, err, sizeof(err));
 
 	if (r < 0)
 		return generic(err);
@@ -341,6 +371,7 @@ json_object *commands_status(const struct engine *e)
 	json_object_object_add(st, "watchdog_fired", json_object_new_boolean(es.watchdog_fired));
 	json_object_object_add(st, "thawed_elsewhere",
 			       json_object_new_boolean(es.thawed_elsewhere));
+	json_object_object_add(st, "freeze_id", json_object_new_int64((int64_t)es.freeze_id));
 	json_object_object_add(st, "timeout_ms", json_object_new_int64((int64_t)es.timeout_ms));
 	if (es.last_error[0])
 		json_object_object_add(st, "last_error", json_object_new_string(es.last_error));
@@ -350,7 +381,12 @@ json_object *commands_status(const struct engine *e)
 
 static json_object *cmd_vssd_status(const struct request *rq)
 {
-	return ret(commands_status(rq->e));
+	json_object *st = commands_status(rq->e);
+
+	/* does the freeze in force belong to this connection? (vssctl backup checks its own) */
+	json_object_object_add(st, "held_by_you",
+			       json_object_new_boolean(engine_held_by(rq->e, rq->by)));
+	return ret(st);
 }
 
 void commands_execute(struct engine *e, const struct owner *by, const char *text, size_t len,

@@ -595,6 +595,7 @@ void engine_status(const struct engine *e, struct engine_status *st)
 		.last_frozen_ms = e->last_frozen_ms,
 		.watchdog_fired = e->watchdog_fired,
 		.thawed_elsewhere = e->thawed_elsewhere,
+		.freeze_id = e->freeze_id,
 		.timeout_ms = e->cfg->timeout_ms,
 		.last_error = e->last_error,
 		.mounts = e->set.m,
@@ -709,6 +710,7 @@ static int commit(struct engine *e, const struct owner *by)
 		return 0;
 	}
 	e->holder = *by;
+	e->freeze_id++;
 	return (int)e->nfrozen;
 }
 

@@ -45,6 +45,7 @@ struct engine {
 	unsigned nfrozen;        /* filesystems vssd holds frozen */
 	bool watchdog_fired;     /* the last freeze ended by the watchdog */
 	bool thawed_elsewhere;   /* the last freeze: some were thawed by someone else */
+	uint64_t freeze_id;      /* the freeze in force, or the last one: 1, 2, ... (0: none yet) */
 	char last_error[512];
 	char thaw_hook_error[384];    /* the last thaw's first failing thaw hook, "" when none */
 	int wd_fds[WATCHDOG_MAX_FDS]; /* the fds handed to the watchdog, in freeze order */
@@ -91,6 +92,7 @@ struct engine_status {
 	uint64_t last_frozen_ms;        /* the last frozen window */
 	bool watchdog_fired;            /* the last freeze ended by the watchdog */
 	bool thawed_elsewhere;          /* the last freeze: some were thawed by someone else */
+	uint64_t freeze_id;             /* the freeze in force, or the last one */
 	uint64_t timeout_ms;            /* the configured freeze timeout */
 	const char *last_error;         /* "" when none */
 	const struct vss_mount *mounts; /* the last request's mounts, mountinfo order */

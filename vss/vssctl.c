@@ -261,6 +261,33 @@ static int do_thaw(struct ctl *t, bool print)
 	return call_count(t, "guest-fsfreeze-thaw", NULL, 600 * 1000, "thaw", print);
 }
 
+/* Thaws the freeze id only (vssd refuses when another freeze is in force); id <= 0: any. */
+static int thaw_own(struct ctl *t, int64_t id)
+{
+	json_object *args;
+
+	if (id <= 0)
+		return do_thaw(t, false);
+	args = json_object_new_object();
+	json_object_object_add(args, "freeze_id", json_object_new_int64(id));
+	return call_count(t, "guest-fsfreeze-thaw", args, 600 * 1000, "thaw", false);
+}
+
+/*
+ * The id of the freeze this connection holds: 0 when it holds none (its
+ * freeze was ended already), -1 when the agent cannot say (not vssd).
+ */
+static int64_t own_freeze(struct ctl *t)
+{
+	json_object *reply, *st = try_status(t, &reply), *yours;
+	int64_t id = -1;
+
+	if (st && json_object_object_get_ex(st, "held_by_you", &yours))
+		id = json_object_get_boolean(yours) ? num(st, "freeze_id") : 0;
+	json_object_put(reply);
+	return id;
+}
+
 static uint64_t parse_timeout(const char *s)
 {
 	uint64_t ms;
@@ -402,7 +429,7 @@ static int cmd_backup(struct ctl *t)
 {
 	struct backup b = { .cmd = t->cmd[0] };
 	json_object *reply, *st;
-	int64_t t_frozen;
+	int64_t t_frozen, own;
 
 	/* nothing is printed while frozen: stdout may be a file on a frozen filesystem */
 	fflush(stdout);
@@ -410,9 +437,18 @@ static int cmd_backup(struct ctl *t)
 	if (b.frozen < 0)
 		return EXIT_FAILED;
 	t_frozen = (int64_t)now_ms();
+	own = b.frozen > 0 ? own_freeze(t) : -1;
+	if (own == 0) {
+		fprintf(stderr,
+			"vssctl: backup: its freeze was ended before %s could run (see "
+			"'vssctl status'); not running it\n",
+			b.cmd);
+		return EXIT_FAILED;
+	}
 	b.status = run_cmd(t, t->cmd);
 	b.reconnected = ensure_connected(t);
-	b.thawed = do_thaw(t, false);
+	/* only its own freeze: were it ended and another made, that one is left alone */
+	b.thawed = thaw_own(t, own);
 	b.frozen_ms = (int64_t)now_ms() - t_frozen;
 	if (b.status < 0)
 		fprintf(stderr, "vssctl: fork: %s\n", strerror(errno));

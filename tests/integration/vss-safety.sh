@@ -15,7 +15,8 @@
 #  - a failing thaw hook makes the thaw an error (defect 12);
 #  - SIGHUP applies socket_group, a revoked group loses access (defect 5);
 #  - the socket's directory must be root's, and vssctl talks only to a root peer (defect 9);
-#  - the fd opened by path must be the mount selected (defect 4).
+#  - the fd opened by path must be the mount selected (defect 4);
+#  - vssctl backup thaws only its own freeze and fails when it was replaced (defect 3).
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/fs.sh"
 fs_require mkfs.ext4 setpriv mountpoint
@@ -279,5 +280,30 @@ check "  ... b was not frozen" fs_thawed "$T/b"
 check "  ... nor a" fs_thawed "$T/a"
 expect "the next freeze-list [a] works" '"return": *1[^0-9]' "$(qga "$(freeze_list_json "$T/a")")"
 expect "  ... and thaws" '"return": *1[^0-9]' "$(qga "$THAW")"
+check "nothing frozen" eval 'none_frozen && fs_thawed "$T/nest"'
+
+# ---- defect 3: vssctl backup thaws only its own freeze, and fails if it was ended
+# and replaced. CMD 1 waits (bounded) for the watchdog to end the backup's 1 s
+# freeze, then another job freezes a; CMD 2 thaws and freezes again itself.
+cat >"$T/cmd-replace" <<EOF
+#!/bin/sh
+i=0
+while [ \$i -lt 100 ] && "$VSSCTL" -s "$SOCK" status | grep -q '^state: frozen'; do sleep 0.05; i=\$((i + 1)); done
+"$VSSCTL" -s "$SOCK" freeze "$T/a" --timeout 30s >/dev/null
+EOF
+printf '#!/bin/sh\n"%s" -s "%s" thaw >/dev/null && "%s" -s "%s" freeze "%s" >/dev/null\n' \
+	"$VSSCTL" "$SOCK" "$VSSCTL" "$SOCK" "$T/a" >"$T/cmd-refreeze"
+chmod 755 "$T/cmd-replace" "$T/cmd-refreeze"
+for c in replace refreeze; do
+	"$VSSCTL" -s "$SOCK" backup --timeout 1s "$T/a" -- "$T/cmd-$c" >"$T/b3.out" 2>&1
+	rc=$?
+	check "backup whose freeze was ended and replaced ($c) exits 1 (rc $rc)" [ "$rc" -eq 1 ]
+	expect "  ... saying its freeze is not in force" 'not in force' "$(cat "$T/b3.out")"
+	check "  ... and the other freeze of a stands" fs_frozen "$T/a"
+	expect "  ... (vssd still holds it)" '"return": *"frozen"' "$(qga "$STATUS")"
+	expect "  ... which its owner thaws" '"return": *1[^0-9]' "$(qga "$THAW")"
+done
+out=$("$VSSCTL" -s "$SOCK" backup "$T/a" -- true 2>&1)
+check "a plain backup still exits 0 (control; got: $out)" [ $? -eq 0 ]
 check "nothing frozen at the end" eval 'none_frozen && fs_thawed "$T/nest"'
 end_test
