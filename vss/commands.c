@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/sysmacros.h>
 
+#include "fanotify.h"
 #include "util.h"
 
 #define MAX_LIST 1024
@@ -180,18 +181,18 @@ static json_object *cmd_freeze(const struct request *rq)
 	return do_freeze(rq, NULL, timeout);
 }
 
-static json_object *cmd_freeze_list(const struct request *rq)
+/*
+ * The "mountpoints" argument into list (NULL-terminated); *all when it is
+ * absent (as in QEMU: every eligible filesystem). Returns an error reply or NULL.
+ */
+static json_object *get_mountpoints(json_object *args, const char **list, bool *all)
 {
-	const char *list[MAX_LIST + 1];
-	json_object *mps, *err = NULL;
-	uint64_t timeout;
+	json_object *mps;
 	size_t i, n;
 
-	if (get_timeout(rq->args, &timeout, &err) < 0)
-		return err;
-	/* as in QEMU, no "mountpoints" member means every eligible filesystem */
-	if (!rq->args || !json_object_object_get_ex(rq->args, "mountpoints", &mps))
-		return do_freeze(rq, NULL, timeout);
+	*all = !args || !json_object_object_get_ex(args, "mountpoints", &mps);
+	if (*all)
+		return NULL;
 	if (!json_object_is_type(mps, json_type_array))
 		return commands_error("GenericError",
 				      "Invalid parameter type for 'mountpoints', expected: array");
@@ -215,7 +216,22 @@ static json_object *cmd_freeze_list(const struct request *rq)
 					      "a mountpoint contains a NUL byte (\\u0000)");
 	}
 	list[n] = NULL;
-	return do_freeze(rq, list, timeout);
+	return NULL;
+}
+
+static json_object *cmd_freeze_list(const struct request *rq)
+{
+	const char *list[MAX_LIST + 1];
+	json_object *err = NULL;
+	uint64_t timeout;
+	bool all;
+
+	if (get_timeout(rq->args, &timeout, &err) < 0)
+		return err;
+	err = get_mountpoints(rq->args, list, &all);
+	if (err)
+		return err;
+	return do_freeze(rq, all ? NULL : list, timeout);
 }
 
 /*
@@ -260,6 +276,7 @@ static json_object *cmd_thaw(const struct request *rq)
 
 static json_object *cmd_info(const struct request *rq);
 static json_object *cmd_vssd_status(const struct request *rq);
+static json_object *cmd_vssd_plan(const struct request *rq);
 
 static const struct command commands[] = {
 	{ "guest-sync", cmd_sync, true },
@@ -271,6 +288,7 @@ static const struct command commands[] = {
 	{ "guest-fsfreeze-freeze-list", cmd_freeze_list, false },
 	{ "guest-fsfreeze-thaw", cmd_thaw, true },
 	{ "vssd-status", cmd_vssd_status, true },
+	{ "vssd-plan", cmd_vssd_plan, true },
 };
 #define NCOMMANDS ARRAY_SIZE(commands)
 
@@ -315,7 +333,8 @@ static json_object *owner_json(const struct owner *o)
 	return by;
 }
 
-static json_object *fs_json(const struct vss_mount *m)
+/* {"mountpoint", "fstype", "device"} of a filesystem */
+static json_object *fs_id_json(const struct vss_mount *m)
 {
 	json_object *f = json_object_new_object();
 	char dev[32];
@@ -324,6 +343,13 @@ static json_object *fs_json(const struct vss_mount *m)
 	json_object_object_add(f, "mountpoint", json_object_new_string(m->target));
 	json_object_object_add(f, "fstype", json_object_new_string(m->fstype));
 	json_object_object_add(f, "device", json_object_new_string(dev));
+	return f;
+}
+
+static json_object *fs_json(const struct vss_mount *m)
+{
+	json_object *f = fs_id_json(m);
+
 	json_object_object_add(f, "state", json_object_new_string(fs_state_name(m->state)));
 	json_object_object_add(f, "reason", json_object_new_string(m->reason));
 	json_object_object_add(f, "sync_ms", ms3(m->sync_us));
@@ -462,4 +488,66 @@ done:
 	json_object_put(req);
 	if (!out->obj)
 		out->obj = reply;
+}
+
+/* One filesystem of a plan: its order (1-based) and why there, or why skipped. */
+static json_object *plan_fs_json(const struct vss_mount *m, size_t order)
+{
+	json_object *f = fs_id_json(m);
+
+	if (order) {
+		json_object_object_add(f, "order", json_object_new_int64((int64_t)order));
+		json_object_object_add(f, "why", json_object_new_string(m->why));
+	} else {
+		json_object_object_add(f, "skipped", json_object_new_string(m->reason));
+	}
+	return f;
+}
+
+/* Processes with fanotify permission marks: a freeze can hang every open they watch. */
+static json_object *plan_warnings(void)
+{
+	struct fan_holder h[16];
+	json_object *w = json_object_new_array();
+	int n = fanotify_perm_holders("/proc", h, ARRAY_SIZE(h)), i;
+	char msg[320];
+
+	for (i = 0; i < n && i < (int)ARRAY_SIZE(h); i++) {
+		snprintf(msg, sizeof(msg),
+			 "pid %d (%s) holds fanotify permission marks: every open it watches "
+			 "waits for its answer, and if it must read a frozen filesystem to answer, "
+			 "opens hang machine-wide until the thaw; exclude what it reads or stop it "
+			 "during backups",
+			 (int)h[i].pid, h[i].comm);
+		json_object_array_add(w, json_object_new_string(msg));
+	}
+	return w;
+}
+
+/* The freeze plan without freezing (the engine's own planner): order, why, skipped, warnings. */
+static json_object *cmd_vssd_plan(const struct request *rq)
+{
+	const char *list[MAX_LIST + 1];
+	struct mount_set ms = { 0 };
+	json_object *e, *p, *fss;
+	char err[512];
+	size_t i, k;
+	bool all;
+
+	e = get_mountpoints(rq->args, list, &all);
+	if (e)
+		return e;
+	if (engine_plan(rq->e, all ? NULL : list, &ms, err, sizeof(err)) < 0)
+		return generic(err);
+	p = json_object_new_object();
+	fss = json_object_new_array();
+	for (k = 0; k < ms.norder; k++)
+		json_object_array_add(fss, plan_fs_json(&ms.m[ms.order[k]], k + 1));
+	for (i = 0; i < ms.n; i++)
+		if (ms.m[i].state != FS_CANDIDATE && !ms.m[i].quiet)
+			json_object_array_add(fss, plan_fs_json(&ms.m[i], 0));
+	json_object_object_add(p, "filesystems", fss);
+	json_object_object_add(p, "warnings", plan_warnings());
+	mounts_free(&ms);
+	return ret(p);
 }

@@ -138,16 +138,29 @@ static int state_dir_frozen(struct engine *e)
 }
 
 /* Which filesystems, in what order. Returns how many, or -errno. Touches nothing. */
-static int plan(struct engine *e, const char *const *list)
+static struct select_opts select_opts_of(const struct vssd_config *c)
 {
-	const struct vssd_config *c = e->cfg;
-	struct select_opts o = {
+	return (struct select_opts){
 		.include = c->include,
 		.exclude = c->exclude,
 		.exclude_types = c->exclude_types,
 		.skip_loop = c->skip_loop,
 		.sysfs = c->sysfs,
 	};
+}
+
+int engine_plan(const struct engine *e, const char *const *list, struct mount_set *out, char *err,
+		size_t errlen)
+{
+	struct select_opts o = select_opts_of(e->cfg);
+
+	return mounts_load(e->cfg->mountinfo, &o, list, out, err, errlen);
+}
+
+static int plan(struct engine *e, const char *const *list)
+{
+	const struct vssd_config *c = e->cfg;
+	struct select_opts o = select_opts_of(c);
 	int r;
 
 	close_fds(&e->set);

@@ -75,6 +75,14 @@ int engine_freeze(struct engine *e, const struct owner *by, const char *const *l
 		  uint64_t timeout_ms, char *err, size_t errlen);
 
 /*
+ * The plan of a freeze of list (NULL: every eligible filesystem) without
+ * freezing anything: the selection and order a freeze would use now (the
+ * same code). Fills *out (mounts_free() it). Returns 0 or -errno with err.
+ */
+int engine_plan(const struct engine *e, const char *const *list, struct mount_set *out, char *err,
+		size_t errlen);
+
+/*
  * Thaws what vssd froze, if the owner rule lets by's channel end the
  * holder's freeze; else -EPERM with err saying who holds it (nothing
  * changes, last_error included). Returns the number thawed by this call

@@ -5,7 +5,7 @@ sbin_PROGRAMS += vss/vssd vss/vssctl
 noinst_LIBRARIES += vss/libvss.a
 vss_libvss_a_SOURCES = \
 	vss/vssd_config.c vss/vssd_config.h \
-	vss/mounts.c vss/mounts.h \
+	vss/mounts.c vss/mounts.h vss/fanotify.c vss/fanotify.h \
 	vss/hooks.c vss/hooks.h \
 	vss/fsops.c vss/fsops.h \
 	vss/watchdog.c vss/watchdog.h vss/watchdog_main.c vss/watchdog_proto.h \

@@ -372,28 +372,59 @@ static bool holds_backing(const struct mount_set *s, const struct backing *ba, s
  * candidate's; by its path only when no device is known (btrfs subvolumes
  * report other devices, older sysfs): a stale path must not decide.
  */
-static bool freeze_before(const struct mount_set *s, size_t a, size_t b,
-			  const struct backing *backing)
+static const char *before_why(const struct mount_set *s, size_t a, size_t b,
+			      const struct backing *backing)
 {
 	const struct backing *ba = &backing[a];
+	const bool dm = major(s->m[a].bdev) != LOOP_MAJOR;
 	const char *bt = s->m[b].target;
 	size_t bl = strlen(bt), i;
 
 	if (path_under(s->m[a].target, bt))
-		return true;
-	if (ba->by_dev)
-		return holds_backing(s, ba, b);
+		return "mounted below it";
+	if (ba->by_dev) {
+		if (!holds_backing(s, ba, b))
+			return NULL;
+		return dm ? "dm over a loop device whose backing file is on it"
+			  : "loop device whose backing file is on it";
+	}
 	if (!ba->path[0] || !(path_under(ba->path, bt) || strcmp(bt, "/") == 0))
-		return false;
+		return NULL;
 	/* only if b is the deepest candidate holding the file */
 	for (i = 0; i < s->norder; i++) {
 		size_t c = s->order[i];
 
 		if (c != b && strlen(s->m[c].target) > bl && path_under(s->m[c].target, bt) &&
 		    path_under(ba->path, s->m[c].target))
-			return false;
+			return NULL;
 	}
-	return true;
+	return dm ? "dm over a loop device whose backing file's path is on it"
+		  : "loop device whose backing file's path is on it";
+}
+
+static bool freeze_before(const struct mount_set *s, size_t a, size_t b,
+			  const struct backing *backing)
+{
+	return before_why(s, a, b, backing) != NULL;
+}
+
+/* m->why: the first filesystem after it in the order that it must precede, and why */
+static void explain_order(struct mount_set *s, const struct backing *backing)
+{
+	size_t i, j;
+
+	for (i = 0; i < s->norder; i++) {
+		struct vss_mount *m = &s->m[s->order[i]];
+
+		m->why[0] = '\0';
+		for (j = i + 1; j < s->norder && !m->why[0]; j++) {
+			const char *w = before_why(s, s->order[i], s->order[j], backing);
+
+			if (w)
+				snprintf(m->why, sizeof(m->why), "before %s: %s",
+					 s->m[s->order[j]].target, w);
+		}
+	}
 }
 
 /* The backing of every candidate; by_dev when a backing file's device is a candidate's. */
@@ -463,6 +494,7 @@ static int order_candidates(struct mount_set *s, const char *sysfs)
 		goto out;
 	find_backing(s, sysfs, backing);
 	topo_sort(s, backing, sorted, placed);
+	explain_order(s, backing);
 	r = 0;
 out:
 	free(backing);

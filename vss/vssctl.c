@@ -41,6 +41,8 @@ static void usage(FILE *out)
 		"  status                                 show vssd's state and filesystems\n"
 		"  freeze [MOUNTPOINT...] [--timeout DUR] freeze the listed (or all eligible) filesystems\n"
 		"  thaw                                   thaw what vssd froze\n"
+		"  plan [MOUNTPOINT...]                   what a freeze would do, in what order and\n"
+		"                                         why, without freezing; warnings\n"
 		"  backup [--timeout DUR] [MOUNTPOINT...] -- CMD [ARG...]\n"
 		"                                         freeze, run CMD, always thaw\n"
 		"Options:\n"
@@ -466,6 +468,52 @@ static int cmd_backup(struct ctl *t)
 	return backup_report(t, &b);
 }
 
+static void print_plan(json_object *p)
+{
+	json_object *fss = json_object_object_get(p, "filesystems");
+	json_object *w = json_object_object_get(p, "warnings");
+	size_t i, n = fss ? json_object_array_length(fss) : 0;
+	bool skipped = false;
+
+	printf("freeze order:\n");
+	for (i = 0; i < n; i++) {
+		json_object *f = json_object_array_get_idx(fss, i);
+
+		if (!num(f, "order"))
+			continue;
+		printf("  %2lld  %s (%s %s)%s%s\n", (long long)num(f, "order"),
+		       str(f, "mountpoint"), str(f, "fstype"), str(f, "device"),
+		       *str(f, "why") ? ": " : "", str(f, "why"));
+	}
+	for (i = 0; i < n; i++) {
+		json_object *f = json_object_array_get_idx(fss, i);
+
+		if (num(f, "order"))
+			continue;
+		if (!skipped)
+			printf("skipped:\n");
+		skipped = true;
+		printf("      %s (%s): %s\n", str(f, "mountpoint"), str(f, "fstype"),
+		       str(f, "skipped"));
+	}
+	for (i = 0; w && i < json_object_array_length(w); i++)
+		printf("warning: %s\n", json_object_get_string(json_object_array_get_idx(w, i)));
+}
+
+/* The freeze plan from vssd's own planner: order and why, what is skipped, warnings. */
+static int cmd_plan(struct ctl *t)
+{
+	json_object *reply = call(t, "vssd-plan", freeze_args(t->paths, t->npaths, 0), 60000), *p;
+
+	p = result(reply, "plan");
+	if (p && t->json)
+		printf("%s\n", json_object_to_json_string_ext(p, JSON_C_TO_STRING_PRETTY));
+	else if (p)
+		print_plan(p);
+	json_object_put(reply);
+	return p ? 0 : EXIT_FAILED;
+}
+
 static int cmd_freeze(struct ctl *t)
 {
 	int frozen = do_freeze(t, t->paths, t->npaths, t->timeout_ms, true);
@@ -536,11 +584,11 @@ int main(int argc, char **argv)
 	argc -= first + 1;
 	argv += first + 1;
 	if (strcmp(cmd, "status") && strcmp(cmd, "freeze") && strcmp(cmd, "thaw") &&
-	    strcmp(cmd, "backup"))
-		die(EXIT_USAGE, "unknown command '%s' (status, freeze, thaw, backup)", cmd);
+	    strcmp(cmd, "backup") && strcmp(cmd, "plan"))
+		die(EXIT_USAGE, "unknown command '%s' (status, freeze, thaw, backup, plan)", cmd);
 	if ((strcmp(cmd, "status") == 0 || strcmp(cmd, "thaw") == 0) && argc > 0)
 		die(EXIT_USAGE, "'%s' takes no arguments", cmd);
-	if (strcmp(cmd, "freeze") == 0 || strcmp(cmd, "backup") == 0)
+	if (strcmp(cmd, "freeze") == 0 || strcmp(cmd, "backup") == 0 || strcmp(cmd, "plan") == 0)
 		parse_args(&t, strcmp(cmd, "backup") == 0, argc, argv);
 
 	qga_init(&t.qc);
@@ -551,5 +599,7 @@ int main(int argc, char **argv)
 		return cmd_thaw(&t);
 	if (strcmp(cmd, "freeze") == 0)
 		return cmd_freeze(&t);
+	if (strcmp(cmd, "plan") == 0)
+		return cmd_plan(&t);
 	return cmd_backup(&t);
 }

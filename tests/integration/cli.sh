@@ -94,7 +94,7 @@ done
 # --- vssctl: usage errors are found before connecting (exit 2, with vssd down) ---
 down=$tmp/no-vssd.sock
 RC=2 expect_fail "vssctl unknown command: usage error, not 'cannot connect'" \
-	"vssctl: unknown command 'frobnicate' (status, freeze, thaw, backup)" "$VSSCTL" -s "$down" frobnicate
+	"vssctl: unknown command 'frobnicate' (status, freeze, thaw, backup, plan)" "$VSSCTL" -s "$down" frobnicate
 RC=2 expect_fail "vssctl status with an argument: usage error" "vssctl: 'status' takes no arguments" \
 	"$VSSCTL" -s "$down" status /srv
 RC=2 expect_fail "vssctl freeze --timeout x: usage error before connecting" \

@@ -143,6 +143,11 @@ check "precondition: the loop's backing_file path ($bf) no longer leads to the i
 echo data >"$T/nest/dirty"
 VSS_TIMEOUT=4s vss_conf
 must "vssd starts (timeout 4s)" vss_start
+plan=$("$VSSCTL" -s "$SOCK" plan "$T/b" "$T/nest" 2>&1)
+expect "vssctl plan: nest first, before b, for its loop device's backing file" \
+	" 1  $T/nest \(ext4 [0-9:]*\): before $T/b: loop device whose backing file is on it" "$plan"
+expect "  ... then b" " 2  $T/b \(ext4" "$plan"
+check "  ... and froze nothing" eval 'fs_thawed "$T/b" && fs_thawed "$T/nest"'
 t0=$(fs_now_ms)
 r=$(qga -t 10 "$(freeze_list_json "$T/b" "$T/nest")")
 el=$(($(fs_now_ms) - t0))

@@ -500,6 +500,7 @@ static const char *const all_commands[] = {
 	"guest-fsfreeze-freeze-list",
 	"guest-fsfreeze-thaw",
 	"vssd-status",
+	"vssd-plan",
 };
 #define NALL ARRAY_SIZE(all_commands)
 
@@ -677,6 +678,38 @@ static void test_invalid_utf8_not_echoed(void **state)
 	/* valid UTF-8 passes unchanged */
 	expect_error(exec(v, "{\"execute\":\"guest-\xc3\xa9t\xc3\xa9\"}", NULL), "CommandNotFound",
 		     "guest-\xc3\xa9t\xc3\xa9 has");
+	assert_never_froze(v);
+	env_free(v);
+}
+
+/* vssd-plan: the engine's planner, nothing frozen; order with why, skipped with reason */
+static void test_plan(void **state)
+{
+	struct env *v = env_new("nested.mountinfo");
+	json_object *r = exec(v, "{\"execute\":\"vssd-plan\"}", NULL), *fss, *f;
+	size_t i, n, ordered = 0, skipped = 0;
+	bool below = false;
+
+	(void)state;
+	fss = member(member(r, "return"), "filesystems");
+	n = json_object_array_length(fss);
+	for (i = 0; i < n; i++) {
+		f = json_object_array_get_idx(fss, i);
+		if (json_object_object_get_ex(f, "order", NULL)) {
+			assert_int_equal(json_object_get_int(member(f, "order")), (int)++ordered);
+			below |= strstr(json_object_get_string(member(f, "why")),
+					"mounted below it") != NULL;
+		} else {
+			skipped++;
+			assert_true(json_object_get_string_len(member(f, "skipped")) > 0);
+		}
+	}
+	assert_true(ordered > 1 && skipped > 0 && below);
+	assert_true(json_object_is_type(member(member(r, "return"), "warnings"), json_type_array));
+	json_object_put(r);
+	expect_error(
+		exec(v, "{\"execute\":\"vssd-plan\",\"arguments\":{\"mountpoints\":[]}}", NULL),
+		"GenericError", "empty");
 	assert_never_froze(v);
 	env_free(v);
 }
@@ -970,6 +1003,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_id_echoed, cleanup),
 		cmocka_unit_test_teardown(test_freeze_list_errors, cleanup),
 		cmocka_unit_test_teardown(test_embedded_nul, cleanup),
+		cmocka_unit_test_teardown(test_plan, cleanup),
 		cmocka_unit_test_teardown(test_invalid_utf8_not_echoed, cleanup),
 		cmocka_unit_test_teardown(test_freeze_nothing_eligible, cleanup),
 		cmocka_unit_test_teardown(test_status_lists_only_listed, cleanup),
