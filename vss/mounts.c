@@ -503,6 +503,32 @@ out:
 	return r;
 }
 
+/*
+ * FIFREEZE freezes a superblock, not a path: an excluded filesystem stays
+ * unfrozen wherever else it is mounted (a bind mount, another btrfs
+ * subvolume). Returns -EINVAL with err when a listed mount is one.
+ */
+static int exclude_superblocks(struct mount_set *s, const char *const *list, char *err,
+			       size_t errlen)
+{
+	size_t i, j;
+
+	for (i = 0; i < s->n; i++) {
+		struct vss_mount *m = &s->m[i];
+
+		if (m->state != FS_CANDIDATE)
+			continue;
+		for (j = 0; j < s->n && m->state == FS_CANDIDATE; j++)
+			if (s->m[j].excluded && s->m[j].devno == m->devno)
+				skip(m, "the same filesystem as the excluded", s->m[j].target);
+		if (m->state != FS_CANDIDATE && list && str_any(list, m->target)) {
+			snprintf(err, errlen, "%s cannot be frozen: %s", m->target, m->reason);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
 int mounts_load(const char *mountinfo, const struct select_opts *o, const char *const *list,
 		struct mount_set *out, char *err, size_t errlen)
 {
@@ -540,6 +566,7 @@ int mounts_load(const char *mountinfo, const struct select_opts *o, const char *
 
 		if (list && !listed)
 			m->quiet = true;
+		m->excluded = glob_any(o->exclude, m->target, NULL);
 		if (m->state != FS_CANDIDATE)
 			continue;
 		if (mounts_find(&s, m->target) != (ssize_t)i) {
@@ -567,6 +594,11 @@ int mounts_load(const char *mountinfo, const struct select_opts *o, const char *
 		}
 	}
 
+	r = exclude_superblocks(&s, list, err, errlen);
+	if (r < 0) {
+		mounts_free(&s);
+		return r;
+	}
 	/* one freeze per superblock: bind mounts and btrfs subvolumes share it */
 	for (i = 0; i < s.n; i++) {
 		if (s.m[i].state != FS_CANDIDATE)

@@ -33,6 +33,7 @@ struct vss_mount {
 	uint64_t freeze_us; /* FIFREEZE time */
 	uint64_t thaw_us;   /* FITHAW time */
 	bool quiet;         /* not part of this request (not listed): not reported */
+	bool excluded;      /* by an exclude pattern: its superblock is not frozen anywhere */
 	char why[192];      /* selected: which later one it must be frozen before, and why */
 };
 

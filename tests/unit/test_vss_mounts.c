@@ -296,6 +296,34 @@ static void test_bind_and_subvolumes(void **state)
 	mounts_free(&s);
 }
 
+/*
+ * Probe DOC-5: an excluded filesystem bind-mounted (or another btrfs
+ * subvolume of it) at an included path is not frozen there either.
+ */
+static void test_exclude_is_per_filesystem(void **state)
+{
+	static const char *const excl[] = { "/data", "/home", NULL };
+	const char *list[] = { "/srv/www", NULL };
+	struct select_opts o = opts();
+	struct mount_set s;
+	char err[256];
+
+	(void)state;
+	o.exclude = excl;
+	assert_int_equal(load("shared-sb.mountinfo", &o, NULL, &s, err, sizeof(err)), 0);
+	check_order_consistent(&s);
+	expect_skipped(&s, "/data", "excluded by pattern");
+	expect_skipped(&s, "/srv/www", "the same filesystem as the excluded /data");
+	expect_skipped(&s, "/mnt/data-ro", "the same filesystem as the excluded /data");
+	/* the btrfs subvolumes share the superblock of /home: freezing / would freeze it */
+	expect_skipped(&s, "/", "the same filesystem as the excluded /home");
+	assert_int_equal(s.norder, 0);
+	mounts_free(&s);
+	assert_int_equal(load("shared-sb.mountinfo", &o, list, &s, err, sizeof(err)), -EINVAL);
+	assert_non_null(
+		strstr(err, "/srv/www cannot be frozen: the same filesystem as the excluded"));
+}
+
 static void test_list_bind_duplicates_collapse(void **state)
 {
 	const char *list[] = { "/srv/www", "/data", "/mnt/data-ro", NULL };
@@ -864,6 +892,7 @@ int main(void)
 		cmocka_unit_test(test_loop_dm_needs_sysfs),
 		cmocka_unit_test(test_loop_before_backing_fs),
 		cmocka_unit_test(test_dm_over_loop_before_backing_fs),
+		cmocka_unit_test(test_exclude_is_per_filesystem),
 		cmocka_unit_test(test_fanotify_perm_holders),
 		cmocka_unit_test(test_loop_backing_on_other_fs),
 		cmocka_unit_test(test_loop_listed_allowed),
