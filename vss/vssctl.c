@@ -438,8 +438,16 @@ static int cmd_backup(struct ctl *t)
 	b.frozen = do_freeze(t, t->paths, t->npaths, t->timeout_ms, false);
 	if (b.frozen < 0)
 		return EXIT_FAILED;
+	if (b.frozen == 0) {
+		/* a copy of what was never frozen must not pass for a consistent one */
+		fprintf(stderr,
+			"vssctl: backup: nothing was frozen (every filesystem was skipped; "
+			"see 'vssctl status'); not running %s\n",
+			b.cmd);
+		return EXIT_FAILED;
+	}
 	t_frozen = (int64_t)now_ms();
-	own = b.frozen > 0 ? own_freeze(t) : -1;
+	own = own_freeze(t);
 	if (own == 0) {
 		fprintf(stderr,
 			"vssctl: backup: its freeze was ended before %s could run (see "

@@ -16,7 +16,8 @@
 #  - SIGHUP applies socket_group, a revoked group loses access (defect 5);
 #  - the socket's directory must be root's, and vssctl talks only to a root peer (defect 9);
 #  - the fd opened by path must be the mount selected (defect 4);
-#  - vssctl backup thaws only its own freeze and fails when it was replaced (defect 3).
+#  - vssctl backup thaws only its own freeze and fails when it was replaced (defect 3),
+#    and a backup that froze nothing fails without running CMD (DOC-3).
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/fs.sh"
 fs_require mkfs.ext4 setpriv mountpoint
@@ -310,5 +311,15 @@ for c in replace refreeze; do
 done
 out=$("$VSSCTL" -s "$SOCK" backup "$T/a" -- true 2>&1)
 check "a plain backup still exits 0 (control; got: $out)" [ $? -eq 0 ]
+check "nothing frozen" eval 'none_frozen && fs_thawed "$T/nest"'
+
+# ---- probe DOC-3: a backup that froze nothing (a is frozen by someone else) does not pass
+check "fsfreeze -f a (someone else's freeze)" fsfreeze -f "$T/a"
+out=$("$VSSCTL" -s "$SOCK" backup "$T/a" -- touch "$T/cmd-ran" 2>&1)
+rc=$?
+fsfreeze -u "$T/a"
+check "backup that froze nothing exits 1 (rc $rc)" [ "$rc" -eq 1 ]
+expect "  ... saying nothing was frozen" 'nothing was frozen' "$out"
+check "  ... and did not run CMD" [ ! -e "$T/cmd-ran" ]
 check "nothing frozen at the end" eval 'none_frozen && fs_thawed "$T/nest"'
 end_test
