@@ -142,18 +142,18 @@ bf=$(cat "/sys/block/${ln_dev#/dev/}/loop/backing_file")
 check "precondition: the loop's backing_file path ($bf) no longer leads to the image" \
 	sh -c '[ ! -e "$1" ] || [ "$1" != "$2/b/sub/in.img" ]' sh "$bf" "$T"
 echo data >"$T/nest/dirty"
-VSS_TIMEOUT=4s vss_conf
-must "vssd starts (timeout 4s)" vss_start
+VSS_TIMEOUT=8s vss_conf
+must "vssd starts (timeout 8s)" vss_start
 plan=$("$VSSCTL" -s "$SOCK" plan "$T/b" "$T/nest" 2>&1)
 expect "vssctl plan: nest first, before b, for its loop device's backing file" \
 	" 1  $T/nest \(ext4 [0-9:]*\): before $T/b: loop device whose backing file is on it" "$plan"
 expect "  ... then b" " 2  $T/b \(ext4" "$plan"
 check "  ... and froze nothing" eval 'fs_thawed "$T/b" && fs_thawed "$T/nest"'
 t0=$(fs_now_ms)
-r=$(qga -t 10 "$(freeze_list_json "$T/b" "$T/nest")")
+r=$(qga -t 15 "$(freeze_list_json "$T/b" "$T/nest")")
 el=$(($(fs_now_ms) - t0))
 expect "freeze-list [b, nest] returns 2" '"return": *2[^0-9]' "$r"
-check "  ... at once (${el} ms < 2000), not stuck behind frozen b until the timeout" [ "$el" -lt 2000 ]
+check "  ... at once (${el} ms < 4000), not stuck behind frozen b until the 8 s timeout" [ "$el" -lt 4000 ]
 order=$(qga '{"execute":"vssd-status"}' | "$VSST_PY" -c 'import json,sys; print(" ".join(json.loads(sys.stdin.read())["return"]["freeze_order"]))')
 check "freeze order: nest (loop) before b (its backing file's) (got: $order)" [ "$order" = "$T/nest $T/b" ]
 expect "thaw returns 2" '"return": *2[^0-9]' "$(qga -t 10 "$THAW")"
@@ -180,11 +180,11 @@ kill -STOP $wd
 t0=$(fs_now_ms)
 fs_writer w10 "$T/a/w10" data-w10
 check "write on a blocks" fs_writer_blocked w10
-if fs_writer_done w10 5000; then
+if fs_writer_done w10 6000; then
 	el=$(($(fs_now_ms) - t0))
-	check "the watchdog stopped: vssd thawed a itself soon after the timeout (${el} ms <= 3000)" [ "$el" -le 3000 ]
+	check "the watchdog stopped: vssd thawed a itself soon after the timeout (${el} ms <= 4000)" [ "$el" -le 4000 ]
 else
-	not_ok "the watchdog stopped: vssd thawed a itself (still blocked 5 s later)"
+	not_ok "the watchdog stopped: vssd thawed a itself (still blocked 6 s later)"
 fi
 expect "vssd-status says the watchdog did not thaw" '"last_error": *"the freeze timed out and the watchdog did not thaw' "$(qga '{"execute":"vssd-status"}')"
 wd2=$(fs_children "$VSSD_PID")
