@@ -23,6 +23,8 @@ B=${top_builddir:-.}
 S=${top_srcdir:-.}
 D=$B/agent/selfballoond
 F=${FIXTURES:-$S/tests/fixtures}/agent/linux-5.10
+[ -z "${SELFBALLOON_UNIT_TESTS_ONLY:-}" ] ||
+	skip_all "SELFBALLOON_UNIT_TESTS_ONLY is set (package builds and make distcheck run unit tests only)"
 [ -x "$D" ] || skip_all "build first (agent/selfballoond)"
 [ "$(getconf PAGESIZE)" -eq 4096 ] || skip_all "expected values assume 4 KiB pages"
 
