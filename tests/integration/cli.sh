@@ -79,6 +79,16 @@ fi
 for f in docs/evidence.md ARCHITECTURE.md; do
 	check "README points at $f, which exists" sh -c 'grep -q "$1" "$2/README.md" && test -f "$2/$1"' sh "$f" "$S"
 done
+# the troubleshooting section quotes messages: each is one the programs print
+for m in "filesystems were frozen for" "(left frozen by a previous vssd)" "recovered from a stopped freeze" \
+	"thawed by the watchdog" "serving the guest agent protocol on" ": not serving it" \
+	"(ended by the watchdog)" "no answer to guest-sync-delimited (is a guest agent running?)" \
+	"connection closed after CONNECT (is the guest listening on" "may not use vssd" \
+	"vssd refused this client" "the filesystems are frozen already"; do
+	grep -qF -- "$m" "$S/README.md" || { not_ok "README no longer quotes '$m' (update this list)"; continue; }
+	if grep -rqF -- "$m" "$S/vss"; then ok "README quotes '$m', which vss/ prints"
+	else not_ok "README quotes '$m', which nothing prints"; fi
+done
 
 # --- one version form: "NAME (selfballoon) VERSION", for --version and -V alike ---
 for p in "$VSSD" "$VSSCTL" "$AGENT" "$HOST"; do
