@@ -451,6 +451,17 @@ static void reload(struct agent *a)
 	log_notice("configuration reloaded (mode %s)", mode_name(c.mode));
 }
 
+/* Why lowering oom_score_adj failed, for the warning; "" when it is not a permission error. */
+static const char *oom_hint(int r)
+{
+	if (r != -EPERM && r != -EACCES)
+		return "";
+	if (geteuid() == 0)
+		return " (lowering it needs CAP_SYS_RESOURCE, which this process's capability bounding "
+		       "set lacks: a container? Or set [daemon] oom_score_adj = 0)";
+	return " (lowering it needs CAP_SYS_RESOURCE: run as root, or set [daemon] oom_score_adj = 0)";
+}
+
 static void set_own_oom_score(const struct agent *a)
 {
 	char v[16];
@@ -461,11 +472,7 @@ static void set_own_oom_score(const struct agent *a)
 		return; /* tests on fake trees: leave ourselves alone */
 	r = write_file("/proc/self/oom_score_adj", v, (size_t)n);
 	if (r < 0)
-		log_warn("cannot set oom_score_adj %s: %s%s", v, strerror(-r),
-			 r == -EPERM || r == -EACCES
-				 ? " (lowering it needs CAP_SYS_RESOURCE: run as root, or set "
-				   "[daemon] oom_score_adj = 0)"
-				 : "");
+		log_warn("cannot set oom_score_adj %s: %s%s", v, strerror(-r), oom_hint(r));
 }
 
 static int run_once(struct agent *a)
