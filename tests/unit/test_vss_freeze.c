@@ -304,6 +304,29 @@ static void test_freeze_nothing_supported(void **state)
 	assert_clean();
 }
 
+/* The state_dir rule: a freeze that would include state_dir's filesystem is refused, nothing frozen */
+static void test_state_dir_never_frozen(void **state)
+{
+	char err[512], saved[sizeof(v->cfg.state_dir)];
+	size_t i;
+
+	(void)state;
+	memcpy(saved, v->cfg.state_dir, sizeof(saved));
+	snprintf(v->cfg.state_dir, sizeof(v->cfg.state_dir), "/var/lib/vssd-test-state");
+	assert_int_equal(do_freeze(0, err, sizeof(err)), -EDEADLK);
+	assert_string_equal(err, "state_dir /var/lib/vssd-test-state is on the filesystem of /var, "
+				 "which would be frozen; put state_dir on a tmpfs such as /run");
+	for (i = 0; i < fake->n; i++)
+		assert_int_equal(fake->fs[i].freezes, 0);
+	assert_released();
+	assert_int_equal(hooks_paired(), 0); /* refused before any hook ran */
+	/* with state_dir back where nothing is frozen, the same request works */
+	memcpy(v->cfg.state_dir, saved, sizeof(saved));
+	assert_int_equal(do_freeze(0, err, sizeof(err)), (int)v->n);
+	assert_int_equal(do_thaw(err, sizeof(err)), (int)v->n);
+	assert_undone();
+}
+
 /* ---- FITHAW ------------------------------------------------------------- */
 
 /* FITHAW fails once at a position (counted in thaw order): tried again, all thawed */
@@ -729,6 +752,7 @@ int main(void)
 		CASES3(test_freeze_not_ours, not_ours, 0),
 		CASES3(test_freeze_not_ours, not_ours, 3),
 		PLAIN(test_freeze_nothing_supported),
+		PLAIN(test_state_dir_never_frozen),
 		CASES3(test_thaw_fails_once, io_errors, 0),
 		PLAIN(test_thaw_fails_for_good),
 		PLAIN(test_thaw_fails_during_abort),
