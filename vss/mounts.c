@@ -9,17 +9,20 @@
 #include <libmount.h>
 #include <limits.h>
 #include <linux/loop.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "fileio.h"
 
 #define LOOP_MAJOR 7
+#define PROC_MAGIC 0x9fa0 /* PROC_SUPER_MAGIC */
 
 const char *fs_state_name(enum fs_state s)
 {
@@ -86,6 +89,29 @@ struct backing {
 	bool by_dev;         /* a dev[] is a candidate's: order by identity, not by path */
 	char path[PATH_MAX]; /* the first loop's backing_file (sysfs), "" when unknown */
 };
+
+/* A filesystem's backing as the cache keeps it (what backing_of() found, by_dev aside). */
+struct kept_backing {
+	bool known;
+	dev_t dev[MAX_LOOPS];
+	size_t ndev;
+	char *path; /* NULL for "" */
+};
+
+/*
+ * The last table read from a procfs mountinfo, and the backing of its loop
+ * filesystems, kept while the mount table stays the same: a freeze request
+ * then parses nothing and asks sysfs and no loop device. The kernel reports
+ * any mount or unmount in the namespace as POLLPRI on an open mountinfo fd
+ * (opened before the table it vouches for was read).
+ */
+static struct {
+	int fd; /* -1: nothing cached */
+	char path[PATH_MAX], sysfs[PATH_MAX];
+	struct mount_set set;
+	struct kept_backing *kept; /* per table index */
+	bool live;                 /* the table being selected from is this one (same indexes) */
+} cache = { .fd = -1 };
 
 static void add_loop(struct backing *b, dev_t loop)
 {
@@ -354,6 +380,94 @@ out:
 	return r;
 }
 
+static void drop_cache(void)
+{
+	size_t i;
+
+	if (cache.fd >= 0)
+		close(cache.fd);
+	cache.fd = -1;
+	cache.live = false;
+	for (i = 0; cache.kept && i < cache.set.n; i++)
+		free(cache.kept[i].path);
+	free(cache.kept);
+	cache.kept = NULL;
+	mounts_free(&cache.set);
+}
+
+/* A deep copy of the table part (m, n) of src. Returns 0 or -ENOMEM. */
+static int copy_table(const struct mount_set *src, struct mount_set *dst)
+{
+	size_t i;
+
+	dst->m = calloc(src->n + 1, sizeof(*dst->m));
+	if (!dst->m)
+		return -ENOMEM;
+	for (i = 0; i < src->n; i++) {
+		struct vss_mount *m = &dst->m[dst->n++];
+
+		*m = src->m[i];
+		m->target = strdup(src->m[i].target);
+		m->fstype = strdup(src->m[i].fstype);
+		m->source = strdup(src->m[i].source);
+		if (!m->target || !m->fstype || !m->source)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static bool cache_fresh(const char *mountinfo, const char *sysfs)
+{
+	struct pollfd p = { .fd = cache.fd, .events = POLLPRI };
+
+	if (cache.fd < 0 || strcmp(cache.path, mountinfo) != 0 || strcmp(cache.sysfs, sysfs) != 0)
+		return false;
+	if (poll(&p, 1, 0) == 0)
+		return true;
+	drop_cache(); /* changed (POLLPRI | POLLERR), or cannot tell */
+	return false;
+}
+
+/* Keeps s's table for the next request when mountinfo is procfs's (fd opened before it was read). */
+static void keep_table(int fd, const char *mountinfo, const char *sysfs, const struct mount_set *s)
+{
+	struct statfs fs;
+
+	drop_cache();
+	if (fd < 0 || fstatfs(fd, &fs) < 0 || fs.f_type != PROC_MAGIC ||
+	    strlen(mountinfo) >= sizeof(cache.path) || strlen(sysfs) >= sizeof(cache.sysfs) ||
+	    !(cache.kept = calloc(s->n + 1, sizeof(*cache.kept))) ||
+	    copy_table(s, &cache.set) < 0) {
+		if (fd >= 0)
+			close(fd);
+		drop_cache();
+		return;
+	}
+	cache.fd = fd;
+	cache.live = true;
+	snprintf(cache.path, sizeof(cache.path), "%s", mountinfo);
+	snprintf(cache.sysfs, sizeof(cache.sysfs), "%s", sysfs);
+}
+
+/* The table of mountinfo: the cached one while the kernel says it is unchanged. */
+static int load_table(const char *mountinfo, const char *sysfs, struct mount_set *s)
+{
+	int fd, r;
+
+	if (cache_fresh(mountinfo, sysfs)) {
+		cache.live = true;
+		return copy_table(&cache.set, s);
+	}
+	cache.live = false;
+	fd = open(mountinfo, O_RDONLY | O_CLOEXEC);
+	r = read_table(mountinfo, sysfs, s);
+	if (r == 0)
+		keep_table(fd, mountinfo, sysfs, s);
+	else if (fd >= 0)
+		close(fd);
+	return r;
+}
+
 /* Does b's filesystem hold one of a's backing files (by device)? */
 static bool holds_backing(const struct mount_set *s, const struct backing *ba, size_t b)
 {
@@ -427,6 +541,26 @@ static void explain_order(struct mount_set *s, const struct backing *backing)
 	}
 }
 
+/* backing_of() for table index t, from the cache when it holds it (and into it when not). */
+static void backing_cached(const char *sysfs, const struct mount_set *s, size_t t,
+			   struct backing *b)
+{
+	struct kept_backing *k = cache.live && t < cache.set.n ? &cache.kept[t] : NULL;
+
+	if (k && k->known) {
+		memcpy(b->dev, k->dev, sizeof(b->dev));
+		b->ndev = k->ndev;
+		snprintf(b->path, sizeof(b->path), "%s", k->path ? k->path : "");
+		return;
+	}
+	backing_of(sysfs, &s->m[t], b);
+	if (!k || (b->path[0] && !(k->path = strdup(b->path))))
+		return;
+	memcpy(k->dev, b->dev, sizeof(k->dev));
+	k->ndev = b->ndev;
+	k->known = true;
+}
+
 /* The backing of every candidate; by_dev when a backing file's device is a candidate's. */
 static void find_backing(struct mount_set *s, const char *sysfs, struct backing *backing)
 {
@@ -435,7 +569,7 @@ static void find_backing(struct mount_set *s, const char *sysfs, struct backing 
 	for (i = 0; i < s->norder; i++) {
 		struct backing *b = &backing[s->order[i]];
 
-		backing_of(sysfs, &s->m[s->order[i]], b);
+		backing_cached(sysfs, s, s->order[i], b);
 		for (j = 0; j < s->norder && !b->by_dev; j++)
 			b->by_dev = j != i && holds_backing(s, b, s->order[j]);
 	}
@@ -543,7 +677,7 @@ int mounts_load(const char *mountinfo, const struct select_opts *o, const char *
 		snprintf(err, errlen, "the list of mountpoints is empty");
 		return -EINVAL;
 	}
-	r = read_table(mountinfo, sysfs, &s);
+	r = load_table(mountinfo, sysfs, &s);
 	if (r < 0) {
 		snprintf(err, errlen, "cannot read %s: %s", mountinfo, strerror(-r));
 		mounts_free(&s);

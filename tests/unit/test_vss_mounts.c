@@ -2,8 +2,9 @@
 /*
  * Unit tests for vss/mounts.c: mount selection, deduplication and freeze
  * order on committed mountinfo fixtures (tests/fixtures/mountinfo/) and
- * fake sysfs trees built in a temporary directory. The host's /proc and
- * /sys are never read.
+ * fake sysfs trees built in a temporary directory. The host's /sys is never
+ * read; /proc/self/mountinfo only by the cache test, as root, in a private
+ * mount namespace of a child process.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,8 +17,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "fanotify.h"
@@ -865,6 +869,82 @@ static void test_missing_mountinfo(void **state)
 	assert_non_null(strstr(err, "does-not-exist.mountinfo"));
 }
 
+#define MI_ROOT "20 1 8:1 / / rw,relatime - ext4 /dev/sda1 rw\n"
+#define MI_DATA "21 20 8:2 / /data rw,relatime - ext4 /dev/sda2 rw\n"
+
+/* A mountinfo that is a plain file is read again every time (nothing cached). */
+static void test_file_read_every_time(void **state)
+{
+	struct select_opts o = opts();
+	const char *const list[] = { "/data", NULL };
+	char *dir = tu_mkdtemp(), path[PATH_MAX], err[256];
+	struct mount_set s = { 0 };
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/mountinfo", dir);
+	tu_write(dir, "mountinfo", MI_ROOT);
+	assert_int_equal(mounts_load(path, &o, list, &s, err, sizeof(err)), -EINVAL);
+	tu_write(dir, "mountinfo", MI_ROOT MI_DATA);
+	assert_int_equal(mounts_load(path, &o, list, &s, err, sizeof(err)), 0);
+	assert_int_equal(s.norder, 1);
+	mounts_free(&s);
+	tu_write(dir, "mountinfo", MI_ROOT);
+	assert_int_equal(mounts_load(path, &o, list, &s, err, sizeof(err)), -EINVAL);
+	tu_rmtree(dir);
+}
+
+/* in the child: is dir a mountpoint in /proc/self/mountinfo, as mounts_load() sees it? */
+static int proc_has(const char *dir)
+{
+	struct select_opts o = { .sysfs = "/sys" };
+	struct mount_set s = { 0 };
+	char err[256];
+	int found;
+
+	if (mounts_load("/proc/self/mountinfo", &o, NULL, &s, err, sizeof(err)) < 0)
+		_exit(10);
+	found = mounts_find(&s, dir) >= 0;
+	mounts_free(&s);
+	return found;
+}
+
+/* the cache test's child, in its own mount namespace: exit status 0 or the failed step */
+static void __attribute__((noreturn)) cache_child(const char *dir)
+{
+	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		_exit(11);
+	if (proc_has(dir) || proc_has(dir)) /* the second one from the cache */
+		_exit(1);
+	if (mount("sbtest", dir, "tmpfs", 0, "size=64k") < 0)
+		_exit(12);
+	if (!proc_has(dir) || !proc_has(dir))
+		_exit(2); /* the mount was not seen: a stale cache */
+	if (umount(dir) < 0)
+		_exit(13);
+	_exit(proc_has(dir) ? 3 : 0);
+}
+
+/* The table read from /proc is kept, and dropped the moment a mount comes or goes. */
+static void test_proc_cache_follows_mounts(void **state)
+{
+	char *dir;
+	int status;
+	pid_t pid;
+
+	(void)state;
+	if (geteuid() != 0)
+		tu_skip("needs root (a private mount namespace)");
+	dir = tu_mkdtemp();
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		cache_child(dir);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	tu_rmtree(dir);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 static void test_state_names(void **state)
 {
 	(void)state;
@@ -907,6 +987,8 @@ int main(void)
 		cmocka_unit_test(test_list_excluded_is_error),
 		cmocka_unit_test(test_include_exclude),
 		cmocka_unit_test(test_missing_mountinfo),
+		cmocka_unit_test(test_file_read_every_time),
+		cmocka_unit_test(test_proc_cache_follows_mounts),
 		cmocka_unit_test(test_state_names),
 	};
 

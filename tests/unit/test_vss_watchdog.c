@@ -233,6 +233,8 @@ static void test_frozen_window_resident(void **state)
 	size_t i;
 
 	(void)state;
+	if (getenv("SELFBALLOON_NO_MLOCK"))
+		tu_skip("memory locking taken away for this run (SELFBALLOON_NO_MLOCK: scripts/sanitize)");
 	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_max < MANY + 64)
 		tu_skip("RLIMIT_NOFILE's hard limit is below 1164");
 	rl.rlim_cur = rl.rlim_max;
