@@ -56,7 +56,7 @@ const char *mode_name(enum policy_mode m)
 }
 
 static const char *const driver_names[] = { "auto",    "xen",  "sysfs", "userspace",
-					    "reclaim", "none", NULL };
+					    "reclaim", "host", "none",  NULL };
 static const char *const mode_names[] = { "adaptive", "xen", NULL };
 static const char *const on_exit_names[] = { "keep", "restore", NULL };
 static const char *const unit_names[] = { "kB", "pages", "bytes", NULL };

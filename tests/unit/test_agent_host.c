@@ -330,6 +330,32 @@ static void test_auto_picks(void **state)
 	tu_rmtree(root);
 }
 
+/* The keys: both drivers by name, and [host] through the same table as the file. */
+static void test_host_keys(void **state)
+{
+	struct agent_conf c;
+	char err[256];
+	(void)state;
+
+	agent_conf_defaults(&c);
+	assert_string_equal(c.host_port, "org.selfballoon.balloon.0");
+	assert_int_equal(c.vsock_port, 0);
+	assert_int_equal(agent_conf_set(&c, "balloon.driver=host", err, sizeof(err)), 0);
+	assert_string_equal(c.driver, "host");
+	assert_int_equal(agent_conf_set(&c, "balloon.driver=reclaim", err, sizeof(err)), 0);
+	assert_string_equal(c.driver, "reclaim");
+	assert_int_equal(agent_conf_set(&c, "host.virtio_port=/dev/vport2p1", err, sizeof(err)), 0);
+	assert_string_equal(c.host_port, "/dev/vport2p1");
+	assert_int_equal(agent_conf_set(&c, "host.vsock_port=5000", err, sizeof(err)), 0);
+	assert_int_equal(c.vsock_port, 5000);
+	assert_int_equal(agent_conf_set(&c, "host.vsock_port=-1", err, sizeof(err)), -EINVAL);
+	assert_int_equal(
+		agent_conf_load_string(&c, "[balloon]\ndriver = host\n[host]\nvsock_port = 7\n",
+				       err, sizeof(err)),
+		0);
+	assert_int_equal(c.vsock_port, 7);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -337,6 +363,7 @@ int main(void)
 		cmocka_unit_test(test_host_relay_goes_and_comes_back),
 		cmocka_unit_test(test_host_never_inflates_under_pressure),
 		cmocka_unit_test(test_host_port_by_sysfs_name),
+		cmocka_unit_test(test_host_keys),
 		cmocka_unit_test(test_auto_picks),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
