@@ -42,6 +42,7 @@
 #define VMADDR_CID_HOST_ 2
 
 #define HOST_SEND_GAP_MS 100
+#define HOST_SEND_MIN_KB 1024
 
 /* struct sockaddr_vm, without depending on linux/vm_sockets.h */
 struct vsock_addr {
@@ -214,11 +215,12 @@ static int host_connect(struct host *h)
 	if (h->fd < 0) {
 		fd = h->vsock_port ? open_vsock(h) : open_port(h);
 		if (fd < 0) {
-			if (!h->warned_open)
-				log_warn("host: %s%s%u: %s; retried at each decision",
-					 h->vsock_port ? "" : h->port_path,
-					 h->vsock_port ? "vsock port " : "",
-					 h->vsock_port ? h->vsock_port : 0, strerror(-fd));
+			if (!h->warned_open && h->vsock_port)
+				log_warn("host: vsock port %u: %s; retried at each decision",
+					 h->vsock_port, strerror(-fd));
+			else if (!h->warned_open)
+				log_warn("host: %s: %s; retried at each decision", h->port_path,
+					 strerror(-fd));
 			h->warned_open = true;
 			return fd;
 		}
@@ -239,6 +241,18 @@ static int host_connect(struct host *h)
 	return 1;
 }
 
+/*
+ * A request worth sending: the first, any smaller balloon (memory back to the
+ * guest, however little), a larger one by at least HOST_SEND_MIN_KB (the
+ * policy's target moves by kB from one decision to the next).
+ */
+static bool want_changed(const struct host *h)
+{
+	if (!h->have_sent || h->want_kb < h->sent_kb)
+		return true;
+	return h->want_kb - h->sent_kb >= HOST_SEND_MIN_KB;
+}
+
 /* Sends the latest wanted balloon when it changed (at most every HOST_SEND_GAP_MS). */
 static int host_send(struct host *h)
 {
@@ -248,7 +262,7 @@ static int host_send(struct host *h)
 
 	if (r <= 0)
 		return r == 0 ? 0 : r;
-	if (h->have_want && (!h->have_sent || h->want_kb != h->sent_kb) &&
+	if (h->have_want && want_changed(h) &&
 	    (!h->have_sent || t - h->sent_ms >= HOST_SEND_GAP_MS)) {
 		h->seq = h->seq < BP_SEQ_MAX ? h->seq + 1 : 1;
 		snprintf(line, sizeof(line), "balloon seq=%" PRIu64 " kb=%" PRIu64 "\n", h->seq,

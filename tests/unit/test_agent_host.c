@@ -149,8 +149,10 @@ static void test_host_requests_and_answers(void **state)
 	/* the guest keeps 640 MiB: a balloon of 384 MiB, in balloon KiB */
 	assert_int_equal(d.ops->set_target(&d, &mi, 640 * MiB), 0);
 	assert_string_equal(relay_line(&r, true, l, sizeof(l)), "balloon seq=1 kb=393216");
-	/* the same target again: nothing repeated */
+	/* the same target again, or a balloon larger by less than 1 MiB: nothing sent */
 	assert_int_equal(d.ops->set_target(&d, &mi, 640 * MiB), 0);
+	usleep(110000); /* past the send gap */
+	assert_int_equal(d.ops->set_target(&d, &mi, 640 * MiB - 1000), 0);
 	assert_string_equal(relay_line(&r, false, l, sizeof(l)), "");
 	/* the balloon took 384 MiB (no deflate-on-oom: MemTotal fell with it) */
 	set_balloon(root, 384 * MiB);
@@ -169,7 +171,7 @@ static void test_host_requests_and_answers(void **state)
 	assert_int_equal(st.applied_kb, 393216);
 	assert_int_equal(st.host_actual_kb, 393216);
 	assert_int_equal(st.max_kb, 655360);
-	assert_int_equal(st.wanted_kb, 393216);
+	assert_int_equal(st.wanted_kb, 393216 + 1000); /* the latest, not sent */
 	/* garbage from the relay is dropped, never believed */
 	memset(l, 'x', sizeof(l));
 	l[sizeof(l) - 1] = '\0';
@@ -178,9 +180,13 @@ static void test_host_requests_and_answers(void **state)
 	pump(&d);
 	d.ops->stats(&d, &st);
 	assert_int_equal(st.applied_kb, 393216);
+	/* a balloon smaller by however little goes out (memory back to the guest) */
+	assert_int_equal(d.ops->set_target(&d, &mi, 640 * MiB + 100), 0);
+	assert_string_equal(relay_line(&r, true, l, sizeof(l)), "balloon seq=2 kb=393116");
 	/* give everything back */
+	usleep(110000);
 	assert_int_equal(d.ops->set_target(&d, &mi, 1024 * MiB), 0);
-	assert_string_equal(relay_line(&r, true, l, sizeof(l)), "balloon seq=2 kb=0");
+	assert_string_equal(relay_line(&r, true, l, sizeof(l)), "balloon seq=3 kb=0");
 	d.ops->close(&d, false);
 	close(r.fd);
 	close(r.lfd);
