@@ -73,6 +73,7 @@ struct agent {
 	uint64_t totalreserve_kb;
 	uint64_t last_decide_ms, last_textfile_ms;
 	uint64_t next_full_ms, next_watch_ms; /* when the next decision, the next look are due */
+	uint64_t kmsg_unmute_ms;              /* /dev/kmsg muted until then (0: watched) */
 	int last_set_err, last_metrics_err;
 	int kfd, sfd, psifd, drvfd; /* kfd: /dev/kmsg; drvfd: the driver's fd the loop watches */
 	struct plausible intake;    /* the last believed meminfo */
@@ -580,6 +581,84 @@ static void on_hotplug(int fd, short revents, void *arg)
 }
 
 /*
+ * Reads what the kernel logged since the last call: how many records, and
+ * in *oom whether one came from the OOM killer. On an error other than
+ * EAGAIN the rest is skipped, and if that fails the log is given up.
+ */
+static int drain_kmsg(struct agent *a, bool *oom)
+{
+	char rec[8192]; /* the longest record the kernel makes (CONSOLE_EXT_LOG_MAX) */
+	int records = 0;
+	ssize_t n;
+
+	*oom = false;
+	while ((n = read(a->kfd, rec, sizeof(rec) - 1)) != 0) {
+		if (n < 0 && errno == EPIPE)
+			continue; /* records overwritten before we read them */
+		if (n < 0 && errno != EAGAIN && lseek(a->kfd, 0, SEEK_END) < 0) {
+			log_warn("/dev/kmsg: %s; an OOM kill is seen at the next decision",
+				 strerror(errno));
+			loop_del(&a->loop, a->kfd);
+			close(a->kfd);
+			a->kfd = -1;
+		}
+		if (n < 0)
+			break; /* EAGAIN: all read (or the rest skipped) */
+		rec[n] = '\0';
+		records++;
+		if (strstr(rec, "Out of memory") || strstr(rec, "oom-kill:"))
+			*oom = true;
+	}
+	return records;
+}
+
+/* Mutes the kernel log for watch_interval: a chatty kernel wakes the agent at most that often. */
+static void mute_kmsg(struct agent *a, uint64_t t)
+{
+	if (a->kfd < 0)
+		return;
+	loop_mod(&a->loop, a->kfd, 0);
+	a->kmsg_unmute_ms = t + a->conf.watch_interval_ms;
+}
+
+/*
+ * The kernel log as the OOM killer's doorbell: a record from the OOM killer
+ * makes the agent decide at once (the policy then reads vmstat's oom_kill,
+ * the count it acts on). Any other record mutes the log for watch_interval;
+ * at the end of it what came meanwhile is read, so a kill among a chatty
+ * kernel's records is still seen within watch_interval.
+ */
+static void on_kmsg(int fd, short revents, void *arg)
+{
+	struct agent *a = arg;
+	bool oom;
+
+	(void)fd;
+	(void)revents;
+	drain_kmsg(a, &oom);
+	if (oom)
+		a->round.now = true;
+	else
+		mute_kmsg(a, now_ms());
+}
+
+/* The mute is over: what came meanwhile, then the log watched again if it was quiet. */
+static void unmute_kmsg(struct agent *a, uint64_t t)
+{
+	bool oom;
+
+	a->kmsg_unmute_ms = 0;
+	if (a->kfd < 0)
+		return;
+	if (drain_kmsg(a, &oom) > 0 && !oom)
+		mute_kmsg(a, t);
+	else if (a->kfd >= 0)
+		loop_mod(&a->loop, a->kfd, POLLIN);
+	if (oom)
+		a->round.now = true;
+}
+
+/*
  * The loop's timeout ran out: a full decision when one is due (retried after
  * watch_interval if it fails), else a look at MemAvailable alone (the fast
  * watch), a decision at once when it is under the floor.
@@ -588,6 +667,8 @@ static void on_time(struct agent *a, uint64_t t)
 {
 	struct meminfo mi;
 
+	if (a->kmsg_unmute_ms && t >= a->kmsg_unmute_ms)
+		unmute_kmsg(a, t);
 	if (t + 5 >= a->next_full_ms) {
 		a->round.t = t;
 		a->round.now = true;
@@ -613,39 +694,11 @@ static int sleep_ms(const struct agent *a)
 	uint64_t t = now_ms();
 	uint64_t due = a->next_watch_ms < a->next_full_ms ? a->next_watch_ms : a->next_full_ms;
 
+	if (a->kmsg_unmute_ms && a->kmsg_unmute_ms < due)
+		due = a->kmsg_unmute_ms;
 	if (due <= t)
 		return 0;
 	return due - t > INT_MAX ? INT_MAX : (int)(due - t);
-}
-
-/*
- * The kernel log as the OOM killer's doorbell: any record wakes the agent,
- * one from the OOM killer makes it decide at once (the policy then reads
- * vmstat's oom_kill, the count it acts on). Old records are skipped.
- */
-static void on_kmsg(int fd, short revents, void *arg)
-{
-	struct agent *a = arg;
-	char rec[8192]; /* the longest record the kernel makes (CONSOLE_EXT_LOG_MAX) */
-	ssize_t n;
-
-	(void)revents;
-	while ((n = read(fd, rec, sizeof(rec) - 1)) != 0) {
-		if (n < 0 && errno == EPIPE)
-			continue; /* records overwritten before we read them */
-		if (n < 0 && errno != EAGAIN && lseek(fd, 0, SEEK_END) < 0) {
-			log_warn("/dev/kmsg: %s; an OOM kill is seen at the next decision",
-				 strerror(errno));
-			loop_del(&a->loop, fd);
-			close(fd);
-			a->kfd = -1;
-		}
-		if (n < 0)
-			break; /* EAGAIN: all read (or the rest skipped) */
-		rec[n] = '\0';
-		if (strstr(rec, "Out of memory") || strstr(rec, "oom-kill:"))
-			a->round.now = true;
-	}
 }
 
 static void open_kmsg(struct agent *a)
