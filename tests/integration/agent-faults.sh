@@ -9,8 +9,8 @@
 #   - the driver's current-size file missing; a driver that never reaches its target;
 #   - the PSI file vanishing;
 #   - a SIGHUP storm with broken configurations;
-#   - (root) the userspace balloon's child killed, or stopped while pressure asks for
-#     the memory back.
+#   - (root) the userspace balloon's child SIGKILLed (as the OOM killer does: no new
+#     balloon within the cool-down), or stopped while pressure asks for the memory back.
 # Each case asserts: the agent keeps deciding (its decision counters go on), never
 # lowers the guest's memory while the pressure lasts (the target never goes below
 # the guest's size), logs a repeated error once rather than per tick, and exits 0
@@ -201,6 +201,15 @@ else
 		if wait_until 10000 child_up && wait_until 10000 holds_all; then
 			child=$(sed -n 's/.*userspace balloon: child \([0-9]*\) started.*/\1/p' "$L" | tail -1)
 			kill -"$sig" "$child"
+			if [ "$sig" = KILL ]; then
+				# what the OOM killer does to the balloon first (oom_score_adj 1000): with no
+				# pressure at all, the balloon is not taken again within the cool-down (30 s)
+				held_again() { [ "$(grep -c 'userspace balloon: child [0-9]* started' "$L")" -gt 1 ]; }
+				cooling() { grep -q 'reason=cool-down' "$L"; }
+				sleep 3
+				if ! held_again && cooling; then ok "userspace OOM-killed (SIGKILL): no new balloon within the cool-down"
+				else not_ok "userspace OOM-killed: balloon taken again: $(grep 'child .* started\|reason=' "$L" | tail -3 | tr '\n' '|')"; fi
+			fi
 			sed -i 's/^MemAvailable:.*/MemAvailable:      10000 kB/' "$R/proc/meminfo"
 			if [ "$sig" = STOP ]; then
 				child_killed() { grep -q 'gave none back.*killed so the guest gets the memory' "$L"; }
