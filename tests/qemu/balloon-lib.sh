@@ -16,7 +16,7 @@
 #   bq_boot QEMU_ARGS...           starts QEMU (under timeout $BQ_TIMEOUT s)
 #   bq_wait_mark NAME MS           waits for "MARK NAME" on the console
 #   bq_go                          lets a guest waiting at a step continue
-#   bq_mark_field NAME KEY         a value of that mark ("k=v")
+#   bq_mark_field NAME KEY         a value of that mark ("k=v"; the console's CR dropped)
 #   bq_rss                         QEMU's VmRSS now, kB
 #   bq_qmp CMD [ARGS_JSON]         one QMP command, its return as JSON
 #   bq_wait_exit MS                waits for the guest to power off
@@ -107,7 +107,7 @@ bq_wait_mark() {
 }
 
 bq_mark_field() {
-	sed -n "s/^MARK $1 .*\<$2=\([^ ]*\).*/\1/p" "$BQ/console" | head -1
+	sed -n "s/^MARK $1 .*\<$2=\([^ ]*\).*/\1/p" "$BQ/console" | tr -d '\r' | head -1
 }
 
 bq_rss() {
