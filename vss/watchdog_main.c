@@ -74,6 +74,26 @@ static unsigned thaw_all(const struct wd_state *st, unsigned char min)
 	return failed;
 }
 
+/*
+ * After a thaw of the fds in state min or above, with no failure: if that
+ * was every fd announced and not disowned, the record is retired (emptied),
+ * so a vssd started later does not thaw what someone else froze since. One
+ * announced but not confirmed (vssd in the middle of its FIFREEZE at the
+ * timeout) is vssd's to thaw: the record must keep it.
+ */
+static void retire_record(const struct wd_state *st, unsigned char min)
+{
+	size_t i;
+
+	if (st->record < 0)
+		return;
+	for (i = 0; i < st->nann; i++)
+		if (fstate[announced[i]] != NONE && fstate[announced[i]] < min)
+			return;
+	if (ftruncate(st->record, 0) < 0)
+		return; /* kept: a later vssd finds the filesystems thawed (EINVAL) or another's */
+}
+
 static void reply(int sock, uint32_t op, uint32_t gen, uint32_t arg)
 {
 	struct wd_msg m = { .op = op, .gen = gen, .arg = arg };
@@ -295,7 +315,8 @@ void watchdog_main(int sock, const struct fs_ops *ops)
 				if (!st.armed || now_ms() < st.deadline)
 					continue;
 				upto = st.confirmed_upto;
-				thaw_all(&st, CONFIRMED);
+				if (thaw_all(&st, CONFIRMED) == 0)
+					retire_record(&st, CONFIRMED);
 				reply(sock, WD_FIRED, st.gen, upto);
 				release(&st);
 				continue;
@@ -307,13 +328,8 @@ void watchdog_main(int sock, const struct fs_ops *ops)
 		if (receive(sock, &st, true) < 0)
 			break;
 	}
-	/*
-	 * EOF: vssd is gone; thaw every filesystem it announced and did not
-	 * disown. Then the record is retired (emptied): a vssd started later
-	 * must not thaw what someone else froze in the meantime.
-	 */
-	if (st.armed && thaw_all(&st, ANNOUNCED) == 0 && st.record >= 0 &&
-	    ftruncate(st.record, 0) < 0)
-		_exit(1);
+	/* EOF: vssd is gone; thaw every filesystem it announced and did not disown */
+	if (st.armed && thaw_all(&st, ANNOUNCED) == 0)
+		retire_record(&st, ANNOUNCED);
 	_exit(0);
 }
