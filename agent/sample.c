@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stddef.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "fileio.h"
 #include "plausible.h"
@@ -213,6 +214,7 @@ int sample_paths_init(struct sample_paths *sp, const char *root)
 	    path_join(sp->vmstat, sizeof(sp->vmstat), root, "proc/vmstat") ||
 	    path_join(sp->psi, sizeof(sp->psi), root, "proc/pressure/memory"))
 		return -ENAMETOOLONG;
+	sp->keep_open = strcmp(sp->meminfo, "/proc/meminfo") == 0;
 	return 0;
 }
 
@@ -221,9 +223,40 @@ static char mi_buf[8192];
 static char vm_buf[32768];
 static char psi_buf[512];
 
+/*
+ * The real procfs files stay open (keep_open): each look is then one or two
+ * pread(2) instead of open, fstat, read, read, close. A read that fails closes
+ * the file; the next one opens it again. Test trees are read afresh each time.
+ */
+enum { KEPT_MEMINFO, KEPT_VMSTAT, KEPT_PSI, KEPT_N };
+static int kept[KEPT_N] = { -1, -1, -1 };
+
+static ssize_t read_proc(const struct sample_paths *sp, int which, const char *path, char *buf,
+			 size_t size)
+{
+	ssize_t n;
+
+	if (!sp->keep_open)
+		return read_file(path, buf, size);
+	if (kept[which] < 0) {
+		kept[which] = open_file(path);
+		if (kept[which] < 0) {
+			n = kept[which];
+			kept[which] = -1;
+			return n;
+		}
+	}
+	n = pread_file(kept[which], buf, size);
+	if (n < 0) {
+		close(kept[which]);
+		kept[which] = -1;
+	}
+	return n;
+}
+
 int sample_read_meminfo(const struct sample_paths *sp, struct meminfo *m)
 {
-	ssize_t n = read_file(sp->meminfo, mi_buf, sizeof(mi_buf));
+	ssize_t n = read_proc(sp, KEPT_MEMINFO, sp->meminfo, mi_buf, sizeof(mi_buf));
 
 	if (n < 0)
 		return (int)n;
@@ -233,11 +266,11 @@ int sample_read_meminfo(const struct sample_paths *sp, struct meminfo *m)
 /* vmstat and PSI: missing or unparsable files only clear the have_* flags. */
 static void read_counters(const struct sample_paths *sp, struct sample *s)
 {
-	s->have_vmstat = read_file(sp->vmstat, vm_buf, sizeof(vm_buf)) >= 0 &&
+	s->have_vmstat = read_proc(sp, KEPT_VMSTAT, sp->vmstat, vm_buf, sizeof(vm_buf)) >= 0 &&
 			 vmstat_parse(vm_buf, &s->vm) == 0;
 	if (!s->have_vmstat)
 		memset(&s->vm, 0, sizeof(s->vm));
-	s->have_psi = read_file(sp->psi, psi_buf, sizeof(psi_buf)) >= 0 &&
+	s->have_psi = read_proc(sp, KEPT_PSI, sp->psi, psi_buf, sizeof(psi_buf)) >= 0 &&
 		      psi_parse(psi_buf, &s->psi) == 0;
 	if (!s->have_psi)
 		memset(&s->psi, 0, sizeof(s->psi));

@@ -80,6 +80,7 @@ int psi_parse(const char *buf, struct psi *p);
 /* Absolute paths of the files read every tick (built once under the root). */
 struct sample_paths {
 	char meminfo[256], vmstat[256], psi[256];
+	bool keep_open; /* the real /proc: the files stay open between reads */
 };
 
 int sample_paths_init(struct sample_paths *sp, const char *root);

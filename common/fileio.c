@@ -22,23 +22,34 @@ static int check_regular(int fd)
 	return S_ISREG(sb.st_mode) ? 0 : -EINVAL;
 }
 
-ssize_t read_file(const char *path, char *buf, size_t size)
+int open_file(const char *path)
+{
+	/* O_NONBLOCK: a FIFO planted here must not block the open; it is refused below. */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	int err;
+
+	if (fd < 0)
+		return -errno;
+	err = check_regular(fd);
+	if (err < 0) {
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+ssize_t pread_file(int fd, char *buf, size_t size)
 {
 	size_t len = 0;
-	int fd, err, tries;
+	int err = 0, tries;
 	ssize_t n;
 	char probe;
 
 	if (size < 2)
 		return -EINVAL;
-	/* O_NONBLOCK: a FIFO planted here must not block the open; it is refused below. */
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0)
-		return -errno;
-	err = check_regular(fd);
 	/* each pass reads at least a byte (bounded by size) or counts as a retry */
 	for (tries = 0; err == 0;) {
-		n = read(fd, buf + len, size - 1 - len);
+		n = pread(fd, buf + len, size - 1 - len, (off_t)len);
 		if (n < 0) {
 			if (errno != EINTR || ++tries == IO_TRIES)
 				err = -errno;
@@ -48,15 +59,31 @@ ssize_t read_file(const char *path, char *buf, size_t size)
 			break;
 		len += (size_t)n;
 		if (len == size - 1) {
-			n = read(fd, &probe, 1);
+			n = pread(fd, &probe, 1, (off_t)len);
 			if (n > 0)
 				err = -EFBIG;
 			break;
 		}
 	}
-	close(fd);
 	buf[len] = '\0';
 	return err ? err : (ssize_t)len;
+}
+
+ssize_t read_file(const char *path, char *buf, size_t size)
+{
+	ssize_t n;
+	int fd;
+
+	if (size < 2)
+		return -EINVAL;
+	fd = open_file(path);
+	if (fd < 0) {
+		buf[0] = '\0';
+		return fd;
+	}
+	n = pread_file(fd, buf, size);
+	close(fd);
+	return n;
 }
 
 int path_join(char *out, size_t size, const char *root, const char *rel)

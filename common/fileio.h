@@ -13,6 +13,11 @@
  */
 ssize_t read_file(const char *path, char *buf, size_t size);
 
+/* read_file() in two halves, for a file kept open: open_file() returns the fd or -errno
+ * (-EINVAL: not a regular file); pread_file() reads it whole from offset 0 again. */
+int open_file(const char *path);
+ssize_t pread_file(int fd, char *buf, size_t size);
+
 /* out = root + "/" + rel without doubled slashes. Returns 0 or -ENAMETOOLONG. */
 int path_join(char *out, size_t size, const char *root, const char *rel);
 
