@@ -30,23 +30,15 @@ bq_boot -device virtio-balloon-pci,id=balloon0,deflate-on-oom=on,free-page-repor
 RELAY=$!
 trap 'kill $RELAY 2>/dev/null; wait $RELAY 2>/dev/null; bq_cleanup' EXIT
 
-actual_mib() { bq_qmp query-balloon | sed -n 's/.*"actual": \([0-9]*\).*/\1/p' | awk '{print int($1 / 1048576)}'; }
 # the relay's last "applied N MiB" line, and the guest size it left
 last_applied() { grep 'guest asked for' "$BQ/relay.log" | tail -1; }
-step() {
-	bq_wait_mark "$1" "$2" && return 0
-	not_ok "the guest did not reach '$1'; its console:"
-	grep -v '^\[' "$BQ/console" | tail -15 | sed 's/^/# /'
-	done_testing
-	exit 1
-}
-step booted 90000
+bq_step booted 90000
 ok "guest booted ($(bq_mark_field booted up_ms) ms of guest uptime)"
 bq_go
-step asked 40000
+bq_step asked 40000
 l=$(last_applied)
 keeps=$(echo "$l" | sed -n 's/.*the guest keeps \([0-9]*\) of.*/\1/p')
-a=$(actual_mib)
+a=$(bq_actual_mib)
 case $l in
 *clamped*) not_ok "min_memory 640M: the relay clamped: $l" ;;
 *applied*) [ -n "$keeps" ] && [ "$a" = "$keeps" ] &&
@@ -55,19 +47,19 @@ case $l in
 *) not_ok "the relay applied nothing: $(tail -3 "$BQ/relay.log" | tr '\n' '|')" ;;
 esac
 bq_go
-step clamped 40000
-a=$(actual_mib)
+bq_step clamped 40000
+a=$(bq_actual_mib)
 l=$(last_applied)
 [ "$a" = $MIN_MIB ] && case $l in *"clamped at the host's floor"*) true ;; *) false ;; esac &&
 	ok "min_memory auto: the agent's request is clamped at --min: the guest keeps $a MiB ($l)" ||
 	not_ok "after the clamp: query-balloon $a MiB, relay: $l"
 b_clamped=$(bq_mark_field clamped balloon_kb)
 bq_go
-step burst 60000
+bq_step burst 60000
 rc=$(bq_mark_field burst rc)
 oom=$(bq_mark_field burst oom_kill)
 b=$(bq_mark_field burst balloon_kb)
-a=$(actual_mib)
+a=$(bq_actual_mib)
 [ "$rc" = 0 ] && [ "$oom" = 0 ] && ok "a 400 MiB burst in a guest left $MIN_MIB MiB completed with no OOM kill" ||
 	not_ok "the burst: dd rc $rc, oom_kill $oom"
 [ "$b" -lt "$b_clamped" ] && [ "$a" -gt $MIN_MIB ] &&

@@ -3,7 +3,7 @@
 # selfballoon-host against a real QEMU (TCG, Debian's kernel, 1 GiB guest, no
 # deflate-on-oom, no free page reporting): the guest asks for balloons on its
 # virtio-serial port org.selfballoon.balloon.0 (tests/qemu/scenario-relay.sh);
-# the relay applies them with QMP. Checked from the host at each step while
+# the relay applies them with QMP. Checked from the host at each bq_step while
 # the guest waits: query-balloon, the guest's MemTotal, the clamp at --min, the
 # relay's replies read in the guest, and QEMU's RSS falling once the balloon
 # takes memory the guest had touched.
@@ -30,24 +30,15 @@ bq_boot -device virtio-balloon-pci,id=balloon0,deflate-on-oom=off,free-page-repo
 RELAY=$!
 trap 'kill $RELAY 2>/dev/null; wait $RELAY 2>/dev/null; bq_cleanup' EXIT
 
-actual_mib() { bq_qmp query-balloon | sed -n 's/.*"actual": \([0-9]*\).*/\1/p' | awk '{print int($1 / 1048576)}'; }
-# step NAME: waits for the guest to reach it (90 s for the boot, 40 s for the others)
-step() {
-	bq_wait_mark "$1" "$2" && return 0
-	not_ok "the guest did not reach '$1'; its console:"
-	grep -v '^\[' "$BQ/console" | tail -15 | sed 's/^/# /'
-	done_testing
-	exit 1
-}
-step booted 90000
+bq_step booted 90000
 ok "guest booted ($(bq_mark_field booted up_ms) ms of guest uptime)"
 total0=$(bq_mark_field booted memtotal_kb)
 bq_go
-step filled 40000
+bq_step filled 40000
 rss_full=$(bq_rss)
 bq_go
-step inflated 40000
-a=$(actual_mib)
+bq_step inflated 40000
+a=$(bq_actual_mib)
 [ "$a" = 512 ] && ok "a 512 MiB balloon: QMP query-balloon says the guest has 512 MiB" ||
 	not_ok "query-balloon actual '$a' MiB after a 512 MiB balloon"
 t=$(bq_mark_field inflated memtotal_kb)
@@ -60,17 +51,17 @@ else
 	not_ok "QEMU's RSS $((rss_full / MIB)) -> $(($(bq_rss) / MIB)) MiB"
 fi
 bq_go
-step clamped 40000
-a=$(actual_mib)
+bq_step clamped 40000
+a=$(bq_actual_mib)
 [ "$a" = $MIN_MIB ] && ok "a 1 GiB request is clamped: the guest keeps --min ${MIN_MIB} MiB" ||
 	not_ok "after the clamp query-balloon says '$a' MiB"
 grep -q "^RELAY applied seq=2 kb=$CLAMP_KB limit=floor" "$BQ/console" &&
 	ok "the guest read the relay's answer (applied seq=2 ... limit=floor)" ||
 	not_ok "no 'applied seq=2' in the guest: $(grep RELAY "$BQ/console" | tr '\n' '|')"
 bq_go
-step deflated 40000
+bq_step deflated 40000
 t=$(bq_mark_field deflated memtotal_kb)
-a=$(actual_mib)
+a=$(bq_actual_mib)
 [ "$t" -eq "$total0" ] && [ "$a" = 1024 ] && ok "balloon 0: the guest has its 1024 MiB and MemTotal back" ||
 	not_ok "after balloon 0: MemTotal $t kB, query-balloon '$a' MiB"
 bq_go

@@ -24,14 +24,6 @@ bq_disk $FILL_MIB
 bq_boot -device virtio-balloon-pci,id=balloon0,deflate-on-oom=off,free-page-reporting=on ||
 	skip_all "qemu did not start"
 
-# step NAME MS: waits for the guest to reach it
-step() {
-	bq_wait_mark "$1" "$2" && return 0
-	not_ok "the guest did not reach '$1'; its console:"
-	grep -v '^\[' "$BQ/console" | tail -15 | sed 's/^/# /'
-	done_testing
-	exit 1
-}
 # lowest RSS over the next MS milliseconds (sampled every 200 ms)
 min_rss() {
 	_end=$(($(date +%s%3N) + $1)) _min=$(bq_rss)
@@ -42,23 +34,23 @@ min_rss() {
 	done
 	echo "$_min"
 }
-step booted 90000
+bq_step booted 90000
 ok "guest booted ($(bq_mark_field booted up_ms) ms of guest uptime)"
 bq_go
-step filled 40000
+bq_step filled 40000
 rss_full=$(bq_rss)
 cached=$(bq_mark_field filled cached_kb)
 [ "$cached" -ge $((FILL_MIB * MIB * 9 / 10)) ] && ok "the guest read the file: Cached $((cached / MIB)) MiB, QEMU's RSS $((rss_full / MIB)) MiB" ||
 	not_ok "Cached is only $cached kB after reading $FILL_MIB MiB"
 bq_go
-step control 20000
+bq_step control 20000
 low=$(min_rss 10000)
 [ $((rss_full - low)) -lt $((FILL_MIB * MIB / 4)) ] &&
 	ok "control, driver none: QEMU's RSS stays ($((rss_full / MIB)) -> at least $((low / MIB)) MiB over 10 s)" ||
 	not_ok "control: RSS fell from $((rss_full / MIB)) to $((low / MIB)) MiB with driver none"
 rss_start=$(bq_rss)
 bq_go
-step reclaiming 20000
+bq_step reclaiming 20000
 t0=$(date +%s%3N)
 fallen() { [ "$(bq_rss)" -le $((rss_start - WANT_KB)) ]; }
 if WAIT_STEP_MS=200 wait_until 30000 fallen; then
@@ -67,7 +59,7 @@ else
 	not_ok "driver reclaim: QEMU's RSS $((rss_start / MIB)) -> $(($(bq_rss) / MIB)) MiB in 30 s (wanted a fall of $((WANT_KB / MIB)) MiB)"
 fi
 bq_go
-step once 30000
+bq_step once 30000
 grep '^AGENT ' "$BQ/console" | sed 's/^/# /'
 once=$(sed -n 's/^MARK once up_ms=[0-9]* //p' "$BQ/console")
 echo "# selfballoond --once: $once"

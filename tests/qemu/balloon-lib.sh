@@ -121,3 +121,16 @@ bq_qmp() {
 bq_wait_exit() {
 	WAIT_STEP_MS=100 wait_until "$1" sh -c "! kill -0 $BQ_PID 2>/dev/null"
 }
+
+# bq_step NAME MS: waits up to MS for the guest's mark NAME; else a failed case with the
+# console's tail, and the test ends (a later step would only wait for nothing).
+bq_step() {
+	bq_wait_mark "$1" "$2" && return 0
+	not_ok "the guest did not reach '$1'; its console:"
+	grep -v '^\[' "$BQ/console" | tail -15 | sed 's/^/# /'
+	done_testing
+	exit 1
+}
+
+# bq_actual_mib: the balloon's "actual" (guest RAM after ballooning) from QMP, in MiB
+bq_actual_mib() { bq_qmp query-balloon | sed -n 's/.*"actual": \([0-9]*\).*/\1/p' | awk '{print int($1 / 1048576)}'; }
