@@ -134,3 +134,6 @@ fuzz-agent:
 			$(UDEV_LIBS) $(INIH_LIBS) -lpthread -o tests/fuzz/fuzz_$$t || exit 1; \
 	done
 .PHONY: fuzz-agent
+
+# The density benchmark (bench/density.sh, QEMU under TCG; run by hand as root).
+EXTRA_DIST += bench/density.sh bench/density-scenario.sh bench/density-results.md
