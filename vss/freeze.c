@@ -113,26 +113,34 @@ void engine_free(struct engine *e)
 
 /* ---- plan ------------------------------------------------------------ */
 
-/* -EDEADLK when the filesystem holding state_dir is among the candidates */
-static int state_dir_frozen(struct engine *e)
+/*
+ * What a freeze of s refuses before it touches anything: more filesystems
+ * than the watchdog can hold, or state_dir's filesystem among them (state
+ * lives there: it must never be frozen, by any of its mounts). Returns 0
+ * or -errno with err; the freeze and vssd-plan both ask it.
+ */
+static int plan_refused(const struct vssd_config *c, const struct mount_set *s, char *err,
+			size_t errlen)
 {
 	char real[PATH_MAX];
 	ssize_t h;
 	size_t k;
 
-	if (!realpath(e->cfg->state_dir, real))
-		snprintf(real, sizeof(real), "%s", e->cfg->state_dir);
-	h = mounts_holding(&e->set, real);
-	if (h < 0)
-		return 0;
-	for (k = 0; k < e->set.norder; k++) {
-		const struct vss_mount *m = mount_at(e, k);
+	if (s->norder > WATCHDOG_MAX_FDS)
+		return set_error(err, errlen, -E2BIG,
+				 "%zu filesystems selected; at most %d can be frozen at once",
+				 s->norder, WATCHDOG_MAX_FDS);
+	if (!realpath(c->state_dir, real))
+		snprintf(real, sizeof(real), "%s", c->state_dir);
+	h = mounts_holding(s, real);
+	for (k = 0; h >= 0 && k < s->norder; k++) {
+		const struct vss_mount *m = &s->m[s->order[k]];
 
-		if (m->devno == e->set.m[h].devno)
-			return fail(e, -EDEADLK,
-				    "state_dir %s is on the filesystem of %s, which would be "
-				    "frozen; put state_dir on a tmpfs such as /run",
-				    real, m->target);
+		if (m->devno == s->m[h].devno)
+			return set_error(err, errlen, -EDEADLK,
+					 "state_dir %s is on the filesystem of %s, which would be "
+					 "frozen; put state_dir on a tmpfs such as /run",
+					 real, m->target);
 	}
 	return 0;
 }
@@ -153,8 +161,11 @@ int engine_plan(const struct engine *e, const char *const *list, struct mount_se
 		size_t errlen)
 {
 	struct select_opts o = select_opts_of(e->cfg);
+	int r = mounts_load(e->cfg->mountinfo, &o, list, out, err, errlen);
 
-	return mounts_load(e->cfg->mountinfo, &o, list, out, err, errlen);
+	if (r == 0 && (r = plan_refused(e->cfg, out, err, errlen)) < 0)
+		mounts_free(out);
+	return r;
 }
 
 static int plan(struct engine *e, const char *const *list)
@@ -172,11 +183,7 @@ static int plan(struct engine *e, const char *const *list)
 		log_info("freeze: no filesystem to freeze");
 		return 0;
 	}
-	if (e->set.norder > WATCHDOG_MAX_FDS)
-		return fail(e, -E2BIG, "%zu filesystems selected; at most %d can be frozen at once",
-			    e->set.norder, WATCHDOG_MAX_FDS);
-	/* state lives in state_dir: its filesystem must never be frozen (by any of its mounts) */
-	r = state_dir_frozen(e);
+	r = plan_refused(c, &e->set, e->last_error, sizeof(e->last_error));
 	return r < 0 ? r : (int)e->set.norder;
 }
 

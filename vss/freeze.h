@@ -77,7 +77,8 @@ int engine_freeze(struct engine *e, const struct owner *by, const char *const *l
 /*
  * The plan of a freeze of list (NULL: every eligible filesystem) without
  * freezing anything: the selection and order a freeze would use now (the
- * same code). Fills *out (mounts_free() it). Returns 0 or -errno with err.
+ * same code, the same refusals: too many, or state_dir's filesystem among
+ * them). Fills *out (mounts_free() it). Returns 0 or -errno with err.
  */
 int engine_plan(const struct engine *e, const char *const *list, struct mount_set *out, char *err,
 		size_t errlen);

@@ -686,11 +686,19 @@ static void test_invalid_utf8_not_echoed(void **state)
 static void test_plan(void **state)
 {
 	struct env *v = env_new("nested.mountinfo");
-	json_object *r = exec(v, "{\"execute\":\"vssd-plan\"}", NULL), *fss, *f;
+	json_object *r, *fss, *f;
 	size_t i, n, ordered = 0, skipped = 0;
 	bool below = false;
 
 	(void)state;
+	/* state_dir (under /tmp) is on "/": the plan refuses what the freeze refuses */
+	expect_error(exec(v, "{\"execute\":\"vssd-plan\"}", NULL), "GenericError", "state_dir");
+	expect_error(exec(v, "{\"execute\":\"guest-fsfreeze-freeze\"}", NULL), "GenericError",
+		     "state_dir");
+	snprintf(v->cfg.include_buf, sizeof(v->cfg.include_buf), "/?*"); /* all but / */
+	v->cfg.include[0] = v->cfg.include_buf;
+	v->cfg.include[1] = NULL;
+	r = exec(v, "{\"execute\":\"vssd-plan\"}", NULL);
 	fss = member(member(r, "return"), "filesystems");
 	n = json_object_array_length(fss);
 	for (i = 0; i < n; i++) {
