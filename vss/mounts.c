@@ -663,38 +663,33 @@ static int exclude_superblocks(struct mount_set *s, const char *const *list, cha
 	return 0;
 }
 
-int mounts_load(const char *mountinfo, const struct select_opts *o, const char *const *list,
-		struct mount_set *out, char *err, size_t errlen)
+/* a path the caller listed must be a mountpoint */
+static int check_listed(const struct mount_set *s, const char *const *list, char *err,
+			size_t errlen)
 {
-	struct mount_set s = { 0 };
-	const char *sysfs = o->sysfs ? o->sysfs : "/sys";
-	bool have_include = o->include && o->include[0];
-	size_t i, j;
-	int r;
+	size_t i;
 
-	err[0] = '\0';
-	if (list && !list[0]) {
-		snprintf(err, errlen, "the list of mountpoints is empty");
-		return -EINVAL;
-	}
-	r = load_table(mountinfo, sysfs, &s);
-	if (r < 0) {
-		snprintf(err, errlen, "cannot read %s: %s", mountinfo, strerror(-r));
-		mounts_free(&s);
-		return r;
-	}
-
-	/* a listed path must be a mountpoint */
 	for (i = 0; list && list[i]; i++) {
-		if (mounts_find(&s, list[i]) < 0) {
+		if (mounts_find(s, list[i]) < 0) {
 			snprintf(err, errlen, "%s is not a mountpoint", list[i]);
-			mounts_free(&s);
 			return -EINVAL;
 		}
 	}
+	return 0;
+}
 
-	for (i = 0; i < s.n; i++) {
-		struct vss_mount *m = &s.m[i];
+/*
+ * The selection rules, per mount: a candidate is skipped with the first rule's
+ * reason that applies. Returns -EINVAL with err when a listed mount is skipped.
+ */
+static int select_mounts(struct mount_set *s, const struct select_opts *o, const char *sysfs,
+			 const char *const *list, char *err, size_t errlen)
+{
+	bool have_include = o->include && o->include[0];
+	size_t i, j;
+
+	for (i = 0; i < s->n; i++) {
+		struct vss_mount *m = &s->m[i];
 		const char *pat = NULL;
 		bool listed = list && str_any(list, m->target);
 
@@ -703,7 +698,7 @@ int mounts_load(const char *mountinfo, const struct select_opts *o, const char *
 		m->excluded = glob_any(o->exclude, m->target, NULL);
 		if (m->state != FS_CANDIDATE)
 			continue;
-		if (mounts_find(&s, m->target) != (ssize_t)i) {
+		if (mounts_find(s, m->target) != (ssize_t)i) {
 			skip(m, "hidden by a later mount on the same path", NULL);
 			continue;
 		}
@@ -711,8 +706,8 @@ int mounts_load(const char *mountinfo, const struct select_opts *o, const char *
 			skip(m, "not listed", NULL);
 			continue;
 		}
-		if ((j = covering_mount(&s, i)) != s.n)
-			skip(m, "hidden by a later mount on", s.m[j].target);
+		if ((j = covering_mount(s, i)) != s->n)
+			skip(m, "hidden by a later mount on", s->m[j].target);
 		else if (str_any(o->exclude_types, m->fstype))
 			skip(m, "excluded type", m->fstype);
 		else if (have_include && !glob_any(o->include, m->target, NULL))
@@ -723,33 +718,62 @@ int mounts_load(const char *mountinfo, const struct select_opts *o, const char *
 			skip(m, "loop-backed (skip_loop)", NULL);
 		if (listed && m->state == FS_SKIPPED) {
 			snprintf(err, errlen, "%s cannot be frozen: %s", m->target, m->reason);
-			mounts_free(&s);
 			return -EINVAL;
 		}
 	}
+	return 0;
+}
 
-	r = exclude_superblocks(&s, list, err, errlen);
-	if (r < 0) {
-		mounts_free(&s);
-		return r;
-	}
-	/* one freeze per superblock: bind mounts and btrfs subvolumes share it */
-	for (i = 0; i < s.n; i++) {
-		if (s.m[i].state != FS_CANDIDATE)
+/* one freeze per superblock: bind mounts and btrfs subvolumes share it */
+static void skip_duplicates(struct mount_set *s)
+{
+	size_t i, j;
+
+	for (i = 0; i < s->n; i++) {
+		if (s->m[i].state != FS_CANDIDATE)
 			continue;
 		for (j = 0; j < i; j++) {
-			if (s.m[j].state == FS_CANDIDATE && s.m[j].devno == s.m[i].devno) {
-				skip(&s.m[i], "duplicate of", s.m[j].target);
+			if (s->m[j].state == FS_CANDIDATE && s->m[j].devno == s->m[i].devno) {
+				skip(&s->m[i], "duplicate of", s->m[j].target);
 				break;
 			}
 		}
 	}
+}
+
+int mounts_load(const char *mountinfo, const struct select_opts *o, const char *const *list,
+		struct mount_set *out, char *err, size_t errlen)
+{
+	struct mount_set s = { 0 };
+	const char *sysfs = o->sysfs ? o->sysfs : "/sys";
+	int r;
+
+	err[0] = '\0';
+	if (list && !list[0]) {
+		snprintf(err, errlen, "the list of mountpoints is empty");
+		return -EINVAL;
+	}
+	r = load_table(mountinfo, sysfs, &s);
+	if (r < 0) {
+		snprintf(err, errlen, "cannot read %s: %s", mountinfo, strerror(-r));
+		goto fail;
+	}
+	r = check_listed(&s, list, err, errlen);
+	if (r == 0)
+		r = select_mounts(&s, o, sysfs, list, err, errlen);
+	if (r == 0)
+		r = exclude_superblocks(&s, list, err, errlen);
+	if (r < 0)
+		goto fail;
+	skip_duplicates(&s);
 	r = order_candidates(&s, sysfs);
 	if (r < 0) {
 		snprintf(err, errlen, "out of memory");
-		mounts_free(&s);
-		return r;
+		goto fail;
 	}
 	*out = s;
 	return 0;
+fail:
+	mounts_free(&s);
+	return r;
 }
