@@ -6,8 +6,8 @@
  * the framing and the tokenizer both ends share; what each verb means lives with
  * each end (host/relay.c, agent/driver_host.c). Nothing here allocates.
  */
-#ifndef SB_BALLOONPROTO_H
-#define SB_BALLOONPROTO_H
+#ifndef SB_COMMON_BALLOONPROTO_H
+#define SB_COMMON_BALLOONPROTO_H
 
 #include <stdbool.h>
 #include <stddef.h>

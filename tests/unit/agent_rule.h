@@ -14,8 +14,8 @@
  *    driver granule); a ceiling below the current size is approached that
  *    way, in mode xen by the hysteresis; nothing wraps.
  */
-#ifndef SB_TESTS_AGENT_RULE_H
-#define SB_TESTS_AGENT_RULE_H
+#ifndef SB_TESTS_UNIT_AGENT_RULE_H
+#define SB_TESTS_UNIT_AGENT_RULE_H
 
 #include <stdio.h>
 #include <string.h>
