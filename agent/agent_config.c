@@ -185,7 +185,12 @@ static const struct conf_key keys[] = {
 
 static const struct conf_table table = { keys, ARRAY_SIZE(keys) };
 
-int agent_conf_check(const struct agent_conf *c, const char *name, char *err, size_t errlen)
+/*
+ * The checks across keys (psi_stall < psi_window, sysfs needs sysfs_target),
+ * done by the loaders and again after command-line overrides. name prefixes
+ * the message. Returns 0 or -EINVAL with err set.
+ */
+static int agent_conf_check(const struct agent_conf *c, const char *name, char *err, size_t errlen)
 {
 	if (strcmp(c->driver, "sysfs") == 0 && !c->sysfs_target[0]) {
 		snprintf(err, errlen, "%s: driver = sysfs needs sysfs_target", name);
@@ -208,7 +213,11 @@ int agent_conf_check(const struct agent_conf *c, const char *name, char *err, si
 	return 0;
 }
 
-int agent_conf_load(struct agent_conf *c, const char *path, char *err, size_t errlen)
+/*
+ * Loads path over what c holds (the defaults, usually). Returns 0 or -errno
+ * with err set ("file:line: [section] key: why"), then the checks across keys.
+ */
+static int agent_conf_load(struct agent_conf *c, const char *path, char *err, size_t errlen)
 {
 	int r = conf_table_load(&table, c, path, err, errlen);
 

@@ -57,18 +57,11 @@ struct agent_conf {
 void agent_conf_defaults(struct agent_conf *c);
 
 /*
- * Loads path over what c holds (the defaults, usually). Returns 0 or -errno
- * with err set ("file:line: [section] key: why"), then the checks across keys.
+ * Loads the text of a configuration file over what c holds (the defaults,
+ * usually). Returns 0 or -errno with err set ("file:line: [section] key: why"),
+ * then the checks across keys.
  */
-int agent_conf_load(struct agent_conf *c, const char *path, char *err, size_t errlen);
 int agent_conf_load_string(struct agent_conf *c, const char *text, char *err, size_t errlen);
-
-/*
- * The checks across keys (psi_stall < psi_window, sysfs needs sysfs_target),
- * done by the loaders and again after command-line overrides. name prefixes
- * the message. Returns 0 or -EINVAL with err set.
- */
-int agent_conf_check(const struct agent_conf *c, const char *name, char *err, size_t errlen);
 
 /*
  * One command-line override, "SECTION.KEY=VALUE" ("balloon.driver=none"),

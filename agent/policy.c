@@ -51,7 +51,8 @@ void policy_conf_resolve(struct policy_conf *pc, const struct agent_conf *c, uin
 	pc->cooldown_ms = c->cooldown_ms;
 }
 
-uint64_t policy_auto_floor_kb(uint64_t boot_kb, uint64_t totalreserve_kb, unsigned page_kb)
+/* The xen-selfballoon automatic floor for a guest of boot_kb (kB). */
+static uint64_t policy_auto_floor_kb(uint64_t boot_kb, uint64_t totalreserve_kb, unsigned page_kb)
 {
 	const uint64_t mb = 1024 / page_kb; /* pages per MiB */
 	uint64_t maxp = boot_kb / page_kb, tr = totalreserve_kb / page_kb, useful, f;

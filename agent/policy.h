@@ -133,9 +133,6 @@ bool policy_avail_short(const struct policy_conf *pc, const struct meminfo *mi);
 uint64_t policy_watch_sleep_ms(const struct policy_conf *pc, const struct meminfo *mi,
 			       uint64_t min_ms, uint64_t max_ms);
 
-/* The xen-selfballoon automatic floor for a guest of boot_kb (kB). */
-uint64_t policy_auto_floor_kb(uint64_t boot_kb, uint64_t totalreserve_kb, unsigned page_kb);
-
 const char *reason_name(enum reason r);
 /* "psi,available" into buf ("none" when 0). */
 const char *pressure_names(unsigned bits, char *buf, unsigned len);

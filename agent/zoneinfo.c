@@ -125,7 +125,12 @@ int zoneinfo_totalreserve(const char *buf, uint64_t *pages)
  */
 #define ZI_SIZE (256 * 1024)
 
-int zoneinfo_read(const char *root, unsigned page_kb, uint64_t *reserve_kb, uint64_t *present_kb)
+/*
+ * Reads root/proc/zoneinfo (read(2) into a buffer mapped for the read) and converts to kB
+ * (saturating); present_kb may be NULL.
+ */
+static int zoneinfo_read(const char *root, unsigned page_kb, uint64_t *reserve_kb,
+			 uint64_t *present_kb)
 {
 	struct zoneinfo_sum sum;
 	char path[256], *buf;

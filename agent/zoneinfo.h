@@ -20,11 +20,7 @@ int zoneinfo_parse(const char *buf, struct zoneinfo_sum *sum);
 /* Only the totalreserve pages of zoneinfo_parse(). */
 int zoneinfo_totalreserve(const char *buf, uint64_t *pages);
 
-/*
- * Reads root/proc/zoneinfo (read(2), static buffer) and converts to kB
- * (saturating); present_kb may be NULL.
- */
-int zoneinfo_read(const char *root, unsigned page_kb, uint64_t *reserve_kb, uint64_t *present_kb);
+/* root/proc/zoneinfo's totalreserve in kB (read(2), no stdio; saturating). */
 int zoneinfo_read_kb(const char *root, unsigned page_kb, uint64_t *kb);
 
 #endif

@@ -98,8 +98,14 @@ static int read_response(int fd, char *buf, size_t size, uint64_t deadline, int 
 	return 0;
 }
 
-int http_call(const char *sock, const char *method, const char *path, const char *body, int *status,
-	      char *resp, size_t size, int timeout_ms)
+/*
+ * Sends METHOD PATH with body (NULL: none) to the unix socket sock. On success
+ * returns 0 with *status and the body in resp (NUL-terminated). -errno on a
+ * transport failure; -EPROTO for a malformed response; -EMSGSIZE when it does not
+ * fit in resp.
+ */
+static int http_call(const char *sock, const char *method, const char *path, const char *body,
+		     int *status, char *resp, size_t size, int timeout_ms)
 {
 	uint64_t deadline = now_ms() + (uint64_t)timeout_ms;
 	static char buf[HTTP_RESPONSE_MAX + 4096];
@@ -145,9 +151,9 @@ int http_json(const char *sock, const char *method, const char *path, const char
 	      int want_status, struct json_object **out)
 {
 	static char resp[HTTP_RESPONSE_MAX];
-	int status, r = http_call(sock, method, path, body, &status, resp, sizeof(resp),
-				  VMM_TIMEOUT_MS);
+	int status = 0, r;
 
+	r = http_call(sock, method, path, body, &status, resp, sizeof(resp), VMM_TIMEOUT_MS);
 	if (out)
 		*out = NULL;
 	if (r < 0)
