@@ -226,7 +226,7 @@ int driver_open(struct balloon_driver *d, const struct driver_params *p, char *w
 		&driver_xen_ops,     &driver_sysfs_ops, &driver_userspace_ops,
 		&driver_reclaim_ops, &driver_host_ops,  &driver_none_ops,
 	};
-	const char *name = p->conf->driver;
+	const char *name = p->conf->driver, *hint;
 	size_t i;
 	int r;
 
@@ -239,14 +239,11 @@ int driver_open(struct balloon_driver *d, const struct driver_params *p, char *w
 			continue;
 		d->ops = all[i];
 		r = d->ops->open(d, p);
+		hint = r == -ENOENT ? d->ops->absent_hint : NULL;
 		if (r < 0)
-			snprintf(
-				why, whylen, "driver %s: %s%s%s%s", name, d->failed,
-				d->failed[0] ? ": " : "", strerror(-r),
-				d->ops == &driver_xen_ops && r == -ENOENT
-					? " (not a Xen guest, or its balloon driver is not loaded; "
-					  "on KVM, Hyper-V and the like see selfballoond(8))"
-					: "");
+			snprintf(why, whylen, "driver %s: %s%s%s%s%s%s", name, d->failed,
+				 d->failed[0] ? ": " : "", strerror(-r), hint ? " (" : "",
+				 hint ? hint : "", hint ? ")" : "");
 		return r;
 	}
 	snprintf(why, whylen, "unknown driver '%s'", name);

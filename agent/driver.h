@@ -31,8 +31,21 @@ struct driver_report {
 	int status;        /* wait status */
 };
 
+/* Bits of driver_ops.flags: what callers need to know of a driver (never which one it is). */
+enum {
+	/*
+	 * The balloon lives in the daemon (userspace: mlocked memory in its
+	 * child), so it is gone when the daemon is: --once does not apply a
+	 * target, and the exit path always releases it.
+	 */
+	DRIVER_DIES_WITH_DAEMON = 1u << 0,
+};
+
 struct driver_ops {
 	const char *name;
+	unsigned flags; /* DRIVER_* */
+	/* Optional: what -ENOENT from open() usually means (added to the message). */
+	const char *absent_hint;
 	/* Checks the driver's files exist and opens it. -ENODEV when absent. */
 	int (*open)(struct balloon_driver *d, const struct driver_params *p);
 	/* Current/max sizes, MemTotal-equivalent kB (memory the guest keeps). */

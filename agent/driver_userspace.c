@@ -332,6 +332,7 @@ int driver_userspace_child(const struct balloon_driver *d)
 
 const struct driver_ops driver_userspace_ops = {
 	.name = "userspace",
+	.flags = DRIVER_DIES_WITH_DAEMON,
 	.open = us_open,
 	.read = us_read,
 	.set_target = us_set_target,

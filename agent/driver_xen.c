@@ -172,6 +172,8 @@ static void xen_close(struct balloon_driver *d, bool restore)
 
 const struct driver_ops driver_xen_ops = {
 	.name = "xen",
+	.absent_hint = "not a Xen guest, or its balloon driver is not loaded; "
+		       "on KVM, Hyper-V and the like see selfballoond(8)",
 	.open = xen_open,
 	.read = xen_read,
 	.set_target = xen_set_target,

@@ -493,7 +493,7 @@ static int run_once(struct agent *a)
 	print_decision(a, &bv, &d);
 	if (a->o.dry_run || !a->drv.writes) {
 		printf("applied=no\n");
-	} else if (a->drv.ops == &driver_userspace_ops) {
+	} else if (a->drv.ops->flags & DRIVER_DIES_WITH_DAEMON) {
 		printf("applied=no\n");
 		log_notice(
 			"--once: the userspace balloon lives only as long as the daemon; not applied");
@@ -803,11 +803,11 @@ static int run_daemon(struct agent *a)
 	if (r)
 		return r;
 	notify_send("STOPPING=1");
-	log_notice("stopping: %s", a->drv.ops == &driver_userspace_ops ? "releasing the balloon"
-				   : !a->drv.writes                    ? "nothing was applied"
-				   : a->conf.on_exit == ON_EXIT_RESTORE
-					   ? "restoring the initial target"
-					   : "keeping the target");
+	log_notice("stopping: %s",
+		   a->drv.ops->flags & DRIVER_DIES_WITH_DAEMON ? "releasing the balloon"
+		   : !a->drv.writes                            ? "nothing was applied"
+		   : a->conf.on_exit == ON_EXIT_RESTORE        ? "restoring the initial target"
+							       : "keeping the target");
 	return 0;
 }
 

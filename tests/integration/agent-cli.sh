@@ -114,6 +114,10 @@ grep -q '^driver=xen$' "$tmp/o1" && [ "$(cat "$XEN/target_kb")" = 4128428 ] &&
 "$D" --once --root "$R" -c /dev/null -o balloon.mode=xen -o balloon.max_memory=8G >"$tmp/o2" 2>&1
 [ "$(cat "$XEN/target_kb")" = $((4035204 + 100000)) ] && grep -q '^applied=yes$' "$tmp/o2" &&
 	ok "--once writes target_kb = target + (current_kb - MemTotal)" || not_ok "target_kb is $(cat "$XEN/target_kb")"
+# a balloon that dies with the daemon (driver userspace: DRIVER_DIES_WITH_DAEMON) is not applied by --once
+out=$("$D" --once --root "$R" -c /dev/null -o balloon.driver=userspace 2>&1)
+echo "$out" | grep -q '^applied=no$' && echo "$out" | grep -q 'userspace balloon lives only as long as the daemon; not applied' &&
+	ok "--once with driver userspace applies nothing, and says why" || not_ok "--once userspace: $(echo "$out" | tr '\n' ' ')"
 
 # the shipped file, every key uncommented, says exactly what the built-in defaults say
 "$D" --once --dry-run --root "$R" -c /dev/null 2>/dev/null >"$tmp/def.out"
