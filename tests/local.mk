@@ -13,6 +13,10 @@ EXTRA_DIST += tests/format.sh
 TESTS += tests/funclen.sh
 EXTRA_DIST += tests/funclen.sh
 
+# every file carries the license's SPDX line (GPL-2.0-or-later), but the exempt ones it lists
+TESTS += tests/spdx.sh
+EXTRA_DIST += tests/spdx.sh
+
 # what an operator types and reads, for every program: configuration files that are
 # not files, --check-config, usage errors, version strings (no root)
 TESTS += tests/integration/cli.sh
