@@ -117,7 +117,9 @@ int driver_reclaim_reportable(const char *buddyinfo, unsigned order, unsigned pa
 
 /*
  * Opens the driver named in the config; "auto" picks xen when its sysfs
- * exists, else none, and says why in why[]. Returns 0 or -errno (why set).
+ * exists, else host when the relay's port is there, else reclaim when the
+ * virtio balloon offers free page reporting, else none, and says why in
+ * why[]. Returns 0 or -errno (why set).
  */
 int driver_open(struct balloon_driver *d, const struct driver_params *p, char *why, size_t whylen);
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Regressions of the agent's adversarial probe at unit level
- * (shared/research/agent-adversarial-probe-2026-12.md): the ceiling and the
+ * Regressions of the agent's adversarial probe (December 2026; its findings
+ * B1-B12 are named at their cases) at unit level: the ceiling and the
  * OOM rule in the policy (B1, B6, B12), saturating arithmetic (B9), driver
  * values (B8), the meminfo intake (B4), bounded writes (B2), the metrics temp
  * file (B3), the PSI trigger (B10).
