@@ -32,6 +32,17 @@ struct key {
 	unsigned bit;
 };
 
+/* The first of keys[0..n) named by the klen bytes at p, or NULL. */
+static const struct key *find_key(const struct key *keys, size_t n, const char *p, size_t klen)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strlen(keys[i].name) == klen && memcmp(p, keys[i].name, klen) == 0)
+			return &keys[i];
+	return NULL;
+}
+
 #define MI(n, f, b)                               \
 	{                                         \
 		n, offsetof(struct meminfo, f), b \
@@ -55,7 +66,6 @@ int meminfo_parse(const char *buf, struct meminfo *m)
 {
 	const char *p, *colon, *v;
 	const struct key *k;
-	size_t klen, i;
 	uint64_t val;
 
 	memset(m, 0, sizeof(*m));
@@ -65,27 +75,23 @@ int meminfo_parse(const char *buf, struct meminfo *m)
 			colon++;
 		if (*colon != ':')
 			continue;
-		klen = (size_t)(colon - p);
-		for (i = 0; i < ARRAY_SIZE(mi_keys); i++) {
-			k = &mi_keys[i];
-			if (strlen(k->name) != klen || memcmp(p, k->name, klen) != 0)
-				continue;
-			v = colon + 1;
-			val = 0;
-			while (*v == ' ' || *v == '\t')
-				v++;
-			if (!take_u64(&v, &val))
-				break;
-			while (*v == ' ')
-				v++;
-			if (strncmp(v, "kB", 2) == 0)
-				v += 2;
-			if (!at_eol(v))
-				break; /* "MemFree: 12 MB", "MemFree: 12x": malformed */
-			*(uint64_t *)((char *)m + k->off) = val;
-			m->present |= k->bit;
-			break;
-		}
+		k = find_key(mi_keys, ARRAY_SIZE(mi_keys), p, (size_t)(colon - p));
+		if (!k)
+			continue;
+		v = colon + 1;
+		val = 0;
+		while (*v == ' ' || *v == '\t')
+			v++;
+		if (!take_u64(&v, &val))
+			continue;
+		while (*v == ' ')
+			v++;
+		if (strncmp(v, "kB", 2) == 0)
+			v += 2;
+		if (!at_eol(v))
+			continue; /* "MemFree: 12 MB", "MemFree: 12x": malformed */
+		*(uint64_t *)((char *)m + k->off) = val;
+		m->present |= k->bit;
 	}
 	if (!(m->present & MI_MEMTOTAL) || !(m->present & MI_COMMITTED_AS))
 		return -EINVAL;
@@ -115,7 +121,6 @@ int vmstat_parse(const char *buf, struct vmstat *v)
 {
 	const char *p, *sp, *q;
 	const struct key *k;
-	size_t klen, i;
 	uint64_t val;
 
 	memset(v, 0, sizeof(*v));
@@ -125,18 +130,12 @@ int vmstat_parse(const char *buf, struct vmstat *v)
 			sp++;
 		if (*sp != ' ')
 			continue;
-		klen = (size_t)(sp - p);
-		for (i = 0; i < ARRAY_SIZE(vm_keys); i++) {
-			k = &vm_keys[i];
-			if (strlen(k->name) != klen || memcmp(p, k->name, klen) != 0)
-				continue;
-			q = sp + 1;
-			val = 0;
-			if (take_u64(&q, &val) && at_eol(q)) {
-				*(uint64_t *)((char *)v + k->off) = val;
-				v->present |= k->bit;
-			}
-			break;
+		k = find_key(vm_keys, ARRAY_SIZE(vm_keys), p, (size_t)(sp - p));
+		q = sp + 1;
+		val = 0;
+		if (k && take_u64(&q, &val) && at_eol(q)) {
+			*(uint64_t *)((char *)v + k->off) = val;
+			v->present |= k->bit;
 		}
 	}
 	return v->present ? 0 : -EINVAL;

@@ -22,9 +22,11 @@ static bool rest_is_space(const char *s)
 	return *skip_space(s) == '\0';
 }
 
-/* Reads the leading unsigned number (after blanks); *end points past it. */
+/* Reads the leading unsigned number (after blanks); *end points past it. s may be NULL. */
 static int leading_uint(const char *s, uint64_t *v, const char **end)
 {
+	if (!s)
+		return -EINVAL;
 	s = skip_space(s);
 	if (!isdigit((unsigned char)*s))
 		return -EINVAL;
@@ -50,8 +52,6 @@ int parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 	uint64_t v;
 	int r;
 
-	if (!s)
-		return -EINVAL;
 	r = whole_uint(s, &v);
 	if (r < 0)
 		return r;
@@ -101,8 +101,6 @@ int parse_size(const char *s, uint64_t *bytes)
 	uint64_t v, mult = 1;
 	int r;
 
-	if (!s)
-		return -EINVAL;
 	r = leading_uint(s, &v, &end);
 	if (r < 0)
 		return r;
@@ -180,8 +178,6 @@ int parse_duration_ms(const char *s, uint64_t *ms)
 	uint64_t v;
 	int r;
 
-	if (!s)
-		return -EINVAL;
 	r = leading_uint(s, &v, &end);
 	if (r < 0)
 		return r;
