@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Unit tests for agent/policy.c (xen formula table, adaptive pressure response) and agent/agent_config.c. */
+/* Unit tests for agent/policy.c: the xen formula table, the adaptive pressure response. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -11,7 +11,6 @@
 
 #include "agent_config.h"
 #include "testutil.h"
-#include "metrics.h"
 #include "policy.h"
 #include "util.h"
 
@@ -128,114 +127,6 @@ static void test_xen_converges(void **state)
 		 ticks < 200); /* (gap)/8 rounds to 0 below 8 pages */
 	/* (7/8)^n: the gap of ~6.2 GiB closes to a few pages in about 100 ticks */
 	assert_in_range(ticks, 60, 150);
-}
-
-static void test_config_errors(void **state)
-{
-	struct agent_conf c;
-	char err[256];
-	(void)state;
-
-	agent_conf_defaults(&c);
-	assert_int_equal(agent_conf_load_string(&c, "[balloon]\nmode = xen\ndown_hysteresis = 0\n",
-						err, sizeof(err)),
-			 -EINVAL);
-	assert_non_null(strstr(err, "<string>:3:"));
-	agent_conf_defaults(&c);
-	assert_int_equal(
-		agent_conf_load_string(&c, "[balloon]\nup_hysteresis = 0\n", err, sizeof(err)),
-		-EINVAL);
-	agent_conf_defaults(&c);
-	assert_int_equal(agent_conf_load_string(&c, "[balloon]\nbogus = 1\n", err, sizeof(err)),
-			 -EINVAL);
-	assert_non_null(strstr(err, "[balloon] bogus: unknown key"));
-	agent_conf_defaults(&c);
-	assert_int_equal(agent_conf_load_string(&c, "[nope]\nx = 1\n", err, sizeof(err)), -EINVAL);
-	agent_conf_defaults(&c);
-	assert_int_equal(
-		agent_conf_load_string(&c, "[balloon]\ndriver = sysfs\n", err, sizeof(err)),
-		-EINVAL);
-	agent_conf_defaults(&c);
-	assert_int_equal(agent_conf_load_string(&c, "[pressure]\npsi_stall = 2s\npsi_window = 1s\n",
-						err, sizeof(err)),
-			 -EINVAL);
-	agent_conf_defaults(&c);
-	assert_int_equal(
-		agent_conf_load_string(&c, "[balloon]\ninterval = 5 parsecs\n", err, sizeof(err)),
-		-EINVAL);
-}
-
-/* new in the shared vocabulary: duplicates, empty unknown sections, --set through the table */
-static void test_config_vocabulary(void **state)
-{
-	struct agent_conf c;
-	char err[512];
-	(void)state;
-
-	agent_conf_defaults(&c);
-	assert_int_equal(agent_conf_load_string(&c, "[balloon]\ninterval = 1s\n\ninterval = 2s\n",
-						err, sizeof(err)),
-			 -EINVAL);
-	assert_string_equal(err,
-			    "<string>:4: [balloon] interval: given twice in this file (keep one)");
-	assert_int_equal(agent_conf_load_string(&c, "[balloon]\n[ballon]\n", err, sizeof(err)),
-			 -EINVAL);
-	assert_string_equal(err, "<string>:2: unknown section [ballon] (expected [balloon], "
-				 "[pressure], [host], [hotplug], [metrics] or [daemon])");
-	agent_conf_defaults(&c);
-	assert_int_equal(agent_conf_set(&c, "balloon.interval=250ms", err, sizeof(err)), 0);
-	assert_int_equal(c.interval_ms, 250);
-	assert_int_equal(agent_conf_set(&c, "pressure.psi_window=20s", err, sizeof(err)), -EINVAL);
-	assert_string_equal(err,
-			    "--set 'pressure.psi_window=20s': [pressure] psi_window: 20s is out "
-			    "of range [500ms, 10s]");
-	assert_int_equal(agent_conf_set(&c, "daemon.oom_score_adj", err, sizeof(err)), -EINVAL);
-	assert_string_equal(err, "--set 'daemon.oom_score_adj': expected SECTION.KEY=VALUE");
-	assert_int_equal(agent_conf_set(&c, "balloon.mode=fast", err, sizeof(err)), -EINVAL);
-	assert_string_equal(
-		err, "--set 'balloon.mode=fast': [balloon] mode: 'fast' is not adaptive or xen");
-}
-
-static void test_config_values(void **state)
-{
-	struct agent_conf c;
-	struct policy_conf pc;
-	char err[256];
-	(void)state;
-
-	agent_conf_defaults(&c);
-	assert_int_equal(
-		agent_conf_load_string(
-			&c,
-			"[balloon]\ndriver = userspace\nmode = xen\ninterval = 250ms\nreserved = 512M\n"
-			"down_hysteresis = 10\nmin_memory = 2G\nmax_memory = 50%\non_exit = keep\nchunk = 32M\n"
-			"[pressure]\npsi_threshold = 2.5%\ncooldown = 1min\navail_floor = 300M\n"
-			"[hotplug]\nonline = online_movable\nretries = 5\n"
-			"[metrics]\ntextfile = /run/sb.prom\n[daemon]\noom_score_adj = -1000\n",
-			err, sizeof(err)),
-		0);
-	assert_string_equal(c.driver, "userspace");
-	assert_int_equal(c.mode, MODE_XEN);
-	assert_int_equal(c.interval_ms, 250);
-	assert_int_equal(c.down_hysteresis, 10);
-	assert_int_equal(c.on_exit, ON_EXIT_KEEP);
-	assert_int_equal(c.chunk_bytes, 32 << 20);
-	assert_int_equal(c.psi_threshold, 250);
-	assert_int_equal(c.cooldown_ms, 60000);
-	assert_int_equal(c.online, ONLINE_MOVABLE);
-	assert_int_equal(c.online_retries, 5);
-	assert_string_equal(c.textfile, "/run/sb.prom");
-	assert_int_equal(c.oom_score_adj, -1000);
-	policy_conf_resolve(&pc, &c, 8 * GiB, 4);
-	assert_int_equal(pc.reserved_kb, 512 * MiB);
-	assert_int_equal(pc.min_kb, 2 * GiB);
-	assert_int_equal(pc.max_kb, 4 * GiB);
-	assert_int_equal(pc.avail_floor_kb, 300 * MiB);
-	assert_false(pc.min_auto);
-	assert_int_equal(
-		agent_conf_load_string(&c, "[pressure]\nfill_rate = 10%\n", err, sizeof(err)), 0);
-	policy_conf_resolve(&pc, &c, 8 * GiB, 4);
-	assert_int_equal(pc.fill_rate_kb, 8 * GiB / 10);
 }
 
 /* ---- adaptive ---- */
@@ -522,85 +413,11 @@ static void test_xen_mode_holds_under_pressure(void **state)
 	assert_true(a.d.target_kb < a.bv.current_kb);
 }
 
-/* Counts fsync/fdatasync calls from the code under test (the executable's definitions win). */
-static int fsyncs;
-int fsync(int fd)
-{
-	(void)fd;
-	fsyncs++;
-	return 0;
-}
-int fdatasync(int fd)
-{
-	(void)fd;
-	fsyncs++;
-	return 0;
-}
-
-/*
- * The textfile is written with tmp + rename and never fsync'd (an fsync on a
- * frozen filesystem blocks the tick), and a directory off tmpfs is reported.
- */
-static void test_metrics_textfile_no_fsync(void **state)
-{
-	char *dir = tu_mkdtemp();
-	char path[300], buf[8192];
-	struct metrics m = { 0 };
-	struct decision d = { .target_kb = 2, .reason = REASON_GOAL };
-	struct sample s = { 0 };
-	unsigned long type;
-	(void)state;
-
-	snprintf(path, sizeof(path), "%s/selfballoond.prom", dir);
-	fsyncs = 0;
-	assert_int_equal(metrics_write(path, &m, &d, &s, "none", "adaptive"), 0);
-	assert_int_equal(fsyncs, 0);
-	assert_non_null(strstr(tu_read(dir, "selfballoond.prom", buf, sizeof(buf)),
-			       "selfballoond_target_bytes 2048\n"));
-	assert_int_equal(access(strcat(strcpy(buf, path), ".tmp"), F_OK), -1); /* renamed away */
-	d.target_kb = 3;
-	assert_int_equal(metrics_write(path, &m, &d, &s, "none", "adaptive"), 0);
-	assert_non_null(strstr(tu_read(dir, "selfballoond.prom", buf, sizeof(buf)),
-			       "selfballoond_target_bytes 3072\n"));
-	assert_int_equal(fsyncs, 0);
-	snprintf(path, sizeof(path), "%s/no/such/dir/x.prom", dir);
-	assert_int_equal(metrics_write(path, &m, &d, &s, "none", "adaptive"), -ENOENT);
-	assert_int_equal(metrics_check_fs(path, &type), -ENOENT);
-	/* /proc is no tmpfs: warned about; /dev/shm is (when this machine has it) */
-	assert_int_equal(metrics_check_fs("/proc/x.prom", &type), 0);
-	if (metrics_check_fs("/dev/shm/x.prom", &type) >= 0)
-		assert_int_equal(metrics_check_fs("/dev/shm/x.prom", &type), 1);
-	tu_rmtree(dir);
-}
-
-static void test_names_and_metrics(void **state)
-{
-	char b[128];
-	static char out[8192];
-	struct metrics m = { 0 };
-	struct decision d = { .target_kb = 1, .reason = REASON_GOAL, .psi_some_pct = 1234 };
-	struct sample s = { 0 };
-	(void)state;
-	assert_string_equal(pressure_names(0, b, sizeof(b)), "none");
-	assert_string_equal(pressure_names(P_PSI | P_OOM, b, sizeof(b)), "psi,oom");
-	assert_string_equal(reason_name(REASON_COOLDOWN), "cool-down");
-	m.decisions[REASON_GOAL] = 7;
-	m.oom_deflates = 2;
-	assert_true(metrics_format(out, sizeof(out), &m, &d, &s, "userspace", "adaptive") > 0);
-	assert_non_null(strstr(out, "selfballoond_target_bytes 1024\n"));
-	assert_non_null(strstr(out, "selfballoond_decisions_total{reason=\"goal\"} 7\n"));
-	assert_non_null(strstr(out, "selfballoond_oom_deflates_total 2\n"));
-	assert_non_null(strstr(out, "selfballoond_psi_some_ratio 0.1234\n"));
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_xen_table),
 		cmocka_unit_test(test_xen_converges),
-		cmocka_unit_test(test_config_errors),
-		cmocka_unit_test(test_config_values),
-		cmocka_unit_test(test_config_vocabulary),
 		cmocka_unit_test(test_adaptive_calm_inflates_rate_limited),
 		cmocka_unit_test(test_adaptive_psi),
 		cmocka_unit_test(test_adaptive_psi_trigger),
@@ -614,8 +431,6 @@ int main(void)
 		cmocka_unit_test(test_adaptive_available_floor_limits_inflation),
 		cmocka_unit_test(test_adaptive_locked_floor),
 		cmocka_unit_test(test_xen_mode_holds_under_pressure),
-		cmocka_unit_test(test_names_and_metrics),
-		cmocka_unit_test(test_metrics_textfile_no_fsync),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
