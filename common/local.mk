@@ -15,11 +15,16 @@ common_libcommon_a_CFLAGS = $(AM_CFLAGS) $(INIH_CFLAGS)
 
 # ---- tests of common
 if HAVE_CMOCKA
-check_PROGRAMS += tests/unit/test_common
-TESTS += tests/unit/test_common
-tests_unit_test_common_SOURCES = tests/unit/test_common.c
-tests_unit_test_common_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
-tests_unit_test_common_LDADD = common/libcommon.a $(CMOCKA_LIBS) $(INIH_LIBS)
+check_PROGRAMS += tests/unit/test_common_parse
+TESTS += tests/unit/test_common_parse
+tests_unit_test_common_parse_SOURCES = tests/unit/test_common_parse.c
+tests_unit_test_common_parse_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_common_parse_LDADD = common/libcommon.a $(CMOCKA_LIBS)
+check_PROGRAMS += tests/unit/test_common_fileio
+TESTS += tests/unit/test_common_fileio
+tests_unit_test_common_fileio_SOURCES = tests/unit/test_common_fileio.c
+tests_unit_test_common_fileio_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_common_fileio_LDADD = common/libcommon.a $(CMOCKA_LIBS)
 check_PROGRAMS += tests/unit/test_common_util
 TESTS += tests/unit/test_common_util
 tests_unit_test_common_util_SOURCES = tests/unit/test_common_util.c

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Unit tests for common/confkey.c and confset.c: the key table and the typed setters. */
+/* Unit tests for common/conf.c (the INI reader's errors), confkey.c and confset.c (the key table, the typed setters). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "conf.h"
 #include "confkey.h"
 #include "util.h"
 
@@ -282,9 +283,67 @@ static void test_not_a_file(void **state)
 	assert_int_equal(rmdir(dir), 0);
 }
 
+static int handler(void *user, const char *section, const char *key, const char *value, char *err,
+		   size_t errlen)
+{
+	int *count = user;
+
+	if (strcmp(section, "s") || strcmp(key, "k")) {
+		snprintf(err, errlen, "unknown key '%s' in [%s]", key, section);
+		return -1;
+	}
+	(*count)++;
+	(void)value;
+	return 0;
+}
+
+static void test_conf_errors(void **state)
+{
+	char err[512];
+	int count = 0;
+
+	(void)state;
+	assert_int_equal(conf_load_string("t.conf", "[s]\nk = 1\n# c\nk=2\n", handler, NULL, &count,
+					  err, sizeof(err)),
+			 0);
+	assert_int_equal(count, 2);
+
+	assert_int_equal(conf_load_string("t.conf", "[s]\nk = 1\n\nbogus = 3\n", handler, NULL,
+					  &count, err, sizeof(err)),
+			 -EINVAL);
+	assert_string_equal(err, "t.conf:4: unknown key 'bogus' in [s]");
+
+	/* a syntax error before a bad key is reported as the syntax error, on its own line */
+	assert_int_equal(conf_load_string("t.conf", "[s]\nnot a pair\nbogus = 3\n", handler, NULL,
+					  &count, err, sizeof(err)),
+			 -EINVAL);
+	assert_string_equal(err, "t.conf:2: syntax error (expected 'key = value' or '[section]')");
+
+	/* inih cuts lines at 199 bytes: a longer one is an error on its own line, not a later one */
+	{
+		char text[600];
+
+		snprintf(text, sizeof(text), "[s]\nk = %0250d\nk = 1\n", 7);
+		assert_int_equal(
+			conf_load_string("t.conf", text, handler, NULL, &count, err, sizeof(err)),
+			-EINVAL);
+		assert_string_equal(err, "t.conf:2: line too long (at most 198 characters)");
+		snprintf(text, sizeof(text), "[s]\nk = %0190d\nbogus = 1\n", 7);
+		assert_int_equal(
+			conf_load_string("t.conf", text, handler, NULL, &count, err, sizeof(err)),
+			-EINVAL);
+		assert_string_equal(err, "t.conf:3: unknown key 'bogus' in [s]");
+	}
+
+	assert_int_equal(conf_load("/nonexistent/x.conf", handler, NULL, &count, err, sizeof(err)),
+			 -ENOENT);
+	assert_string_equal(err, "/nonexistent/x.conf: No such file or directory");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_conf_errors),
 		cmocka_unit_test(test_every_type),
 		cmocka_unit_test(test_bad_values),
 		cmocka_unit_test(test_list_unchanged_on_error),

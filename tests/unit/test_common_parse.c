@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Unit tests for common/: value parsers and the INI loader's error reporting. */
+/* Unit tests for common/parse.c: the value parsers (sizes, shares, durations, booleans, integers). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -12,8 +12,6 @@
 #include <unistd.h>
 #include <stdlib.h>
 
-#include "conf.h"
-#include "fileio.h"
 #include "parse.h"
 
 static void test_sizes(void **state)
@@ -116,99 +114,12 @@ static void test_ints(void **state)
 	assert_int_equal(v, 7);
 }
 
-static int handler(void *user, const char *section, const char *key, const char *value, char *err,
-		   size_t errlen)
-{
-	int *count = user;
-
-	if (strcmp(section, "s") || strcmp(key, "k")) {
-		snprintf(err, errlen, "unknown key '%s' in [%s]", key, section);
-		return -1;
-	}
-	(*count)++;
-	(void)value;
-	return 0;
-}
-
-static void test_conf_errors(void **state)
-{
-	char err[512];
-	int count = 0;
-
-	(void)state;
-	assert_int_equal(conf_load_string("t.conf", "[s]\nk = 1\n# c\nk=2\n", handler, NULL, &count,
-					  err, sizeof(err)),
-			 0);
-	assert_int_equal(count, 2);
-
-	assert_int_equal(conf_load_string("t.conf", "[s]\nk = 1\n\nbogus = 3\n", handler, NULL,
-					  &count, err, sizeof(err)),
-			 -EINVAL);
-	assert_string_equal(err, "t.conf:4: unknown key 'bogus' in [s]");
-
-	/* a syntax error before a bad key is reported as the syntax error, on its own line */
-	assert_int_equal(conf_load_string("t.conf", "[s]\nnot a pair\nbogus = 3\n", handler, NULL,
-					  &count, err, sizeof(err)),
-			 -EINVAL);
-	assert_string_equal(err, "t.conf:2: syntax error (expected 'key = value' or '[section]')");
-
-	/* inih cuts lines at 199 bytes: a longer one is an error on its own line, not a later one */
-	{
-		char text[600];
-
-		snprintf(text, sizeof(text), "[s]\nk = %0250d\nk = 1\n", 7);
-		assert_int_equal(
-			conf_load_string("t.conf", text, handler, NULL, &count, err, sizeof(err)),
-			-EINVAL);
-		assert_string_equal(err, "t.conf:2: line too long (at most 198 characters)");
-		snprintf(text, sizeof(text), "[s]\nk = %0190d\nbogus = 1\n", 7);
-		assert_int_equal(
-			conf_load_string("t.conf", text, handler, NULL, &count, err, sizeof(err)),
-			-EINVAL);
-		assert_string_equal(err, "t.conf:3: unknown key 'bogus' in [s]");
-	}
-
-	assert_int_equal(conf_load("/nonexistent/x.conf", handler, NULL, &count, err, sizeof(err)),
-			 -ENOENT);
-	assert_string_equal(err, "/nonexistent/x.conf: No such file or directory");
-}
-
-static void test_path_join(void **state)
-{
-	char p[64];
-
-	(void)state;
-	assert_int_equal(path_join(p, sizeof(p), "/", "/proc/meminfo"), 0);
-	assert_string_equal(p, "/proc/meminfo");
-	assert_int_equal(path_join(p, sizeof(p), "/tmp/root/", "proc/meminfo"), 0);
-	assert_string_equal(p, "/tmp/root/proc/meminfo");
-	assert_int_equal(path_join(p, 8, "/tmp/root", "proc/meminfo"), -ENAMETOOLONG);
-}
-
-static void test_read_file(void **state)
-{
-	char buf[8];
-	char path[] = "/tmp/sbtest.XXXXXX";
-	int fd = mkstemp(path);
-
-	(void)state;
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, "hello", 5), 5);
-	close(fd);
-	assert_int_equal(read_file(path, buf, sizeof(buf)), 5);
-	assert_string_equal(buf, "hello");
-	assert_int_equal(read_file(path, buf, 4), -EFBIG);
-	unlink(path);
-	assert_int_equal(read_file(path, buf, sizeof(buf)), -ENOENT);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sizes),     cmocka_unit_test(test_percent),
 		cmocka_unit_test(test_durations), cmocka_unit_test(test_bools),
-		cmocka_unit_test(test_ints),      cmocka_unit_test(test_conf_errors),
-		cmocka_unit_test(test_path_join), cmocka_unit_test(test_read_file),
+		cmocka_unit_test(test_ints),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
