@@ -719,20 +719,6 @@ static void open_kmsg(struct agent *a)
 	watch(a, a->kfd, POLLIN, on_kmsg);
 }
 
-static int open_signals(struct agent *a)
-{
-	sigset_t mask;
-
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGHUP);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	a->sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-	return a->sfd < 0 ? -errno : 0;
-}
-
 /* Locks, signals, the timer, PSI, hotplug and the loop's watches; then the first decision. */
 static int start(struct agent *a)
 {
@@ -743,8 +729,13 @@ static int start(struct agent *a)
 		log_warn("mlockall: %s", strerror(errno));
 	set_own_oom_score(a);
 	r = loop_init(&a->loop, AGENT_LOOP_FDS);
-	if (r < 0 || open_signals(a) < 0) {
-		log_err("%s: %s", r < 0 ? "event loop" : "signalfd", strerror(r < 0 ? -r : errno));
+	if (r < 0) {
+		log_err("event loop: %s", strerror(-r));
+		return -1;
+	}
+	a->sfd = daemon_signals((const int[]){ SIGHUP, SIGTERM, SIGINT, 0 });
+	if (a->sfd < 0) {
+		log_err("signalfd: %s", strerror(-a->sfd));
 		return -1;
 	}
 	watch(a, a->sfd, POLLIN, on_signal);

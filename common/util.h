@@ -52,6 +52,13 @@ int mkdir_p(const char *dir, mode_t mode);
  */
 int path_absolute(const char *path, char *out, size_t size);
 
+/*
+ * A daemon's signals: SIGPIPE ignored (a peer that goes away is EPIPE, not a
+ * death), the signals of the 0-terminated list blocked and delivered through
+ * the returned signalfd (non-blocking, close-on-exec). Returns it or -errno.
+ */
+int daemon_signals(const int *signals);
+
 /* --version: "PROG (selfballoon) VERSION", the one form every program prints. */
 void print_version(const char *prog);
 

@@ -338,20 +338,13 @@ int main(int argc, char **argv)
 {
 	struct relay_conf c = { .interval_ms = 1000, .lines_per_s = 20, .bytes_per_s = 8192 };
 	static struct host h = { .vmm.fd = -1 };
-	sigset_t ss;
 
 	log_open("selfballoon-host", LOG_TARGET_STDERR);
 	parse_args(argc, argv, &h, &c);
 	relay_init(&h.relay, &c);
-	sigemptyset(&ss);
-	sigaddset(&ss, SIGTERM);
-	sigaddset(&ss, SIGINT);
-	sigaddset(&ss, SIGHUP);
-	sigprocmask(SIG_BLOCK, &ss, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	h.sigfd = signalfd(-1, &ss, SFD_CLOEXEC | SFD_NONBLOCK);
+	h.sigfd = daemon_signals((const int[]){ SIGTERM, SIGINT, SIGHUP, 0 });
 	if (h.sigfd < 0) {
-		log_err("signalfd: %s", strerror(errno));
+		log_err("signalfd: %s", strerror(-h.sigfd));
 		return 1;
 	}
 	log_info("relaying %s %s to %s; the guest keeps %" PRIu64 " MiB at least%s", h.port.path,

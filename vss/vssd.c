@@ -86,20 +86,6 @@ static int recover(const struct vssd_config *cfg)
 	return r;
 }
 
-static int open_signals(void)
-{
-	sigset_t set;
-
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGCHLD);
-	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
-		return -errno;
-	return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
-}
-
 /* Returns -1 to go on, else the exit status (help, version, a usage error). */
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
@@ -199,8 +185,7 @@ static int setup(struct vssd *d)
 
 	if (mlockall(MCL_CURRENT | MCL_FUTURE) < 0)
 		log_warn("mlockall: %m (vssd may be paged out while filesystems are frozen)");
-	signal(SIGPIPE, SIG_IGN);
-	d->sfd = open_signals();
+	d->sfd = daemon_signals((const int[]){ SIGTERM, SIGINT, SIGHUP, SIGCHLD, 0 });
 	r = d->sfd < 0 ? d->sfd : loop_init(&d->loop, 1 + VSSD_DYN_FDS);
 	if (r == 0)
 		r = loop_add(&d->loop, d->sfd, POLLIN, on_signalfd, d);

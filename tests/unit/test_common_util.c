@@ -11,7 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/resource.h>
+#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -200,6 +202,30 @@ static void test_close_fds_proc(void **state)
 	assert_int_equal(close_in_child(high_fd(), via_proc), 0);
 }
 
+/* The listed signals arrive through the fd, not as signals; SIGPIPE is ignored. */
+static void test_daemon_signals(void **state)
+{
+	struct signalfd_siginfo si;
+	struct sigaction sa;
+	sigset_t old;
+	int fd;
+
+	(void)state;
+	assert_int_equal(sigprocmask(SIG_BLOCK, NULL, &old), 0);
+	fd = daemon_signals((const int[]){ SIGUSR1, SIGUSR2, 0 });
+	assert_true(fd >= 0);
+	assert_int_equal(read(fd, &si, sizeof(si)), -1); /* non-blocking, nothing pending */
+	assert_int_equal(errno, EAGAIN);
+	assert_int_equal(raise(SIGUSR2), 0);
+	assert_int_equal(read(fd, &si, sizeof(si)), (ssize_t)sizeof(si));
+	assert_int_equal(si.ssi_signo, SIGUSR2);
+	assert_int_equal(sigaction(SIGPIPE, NULL, &sa), 0);
+	assert_true(sa.sa_handler == SIG_IGN);
+	assert_true(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+	close(fd);
+	assert_int_equal(sigprocmask(SIG_SETMASK, &old, NULL), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -207,6 +233,7 @@ int main(void)
 		cmocka_unit_test(test_take_u64),       cmocka_unit_test(test_path_dirname),
 		cmocka_unit_test(test_mkdir_p),        cmocka_unit_test(test_close_fds_from),
 		cmocka_unit_test(test_close_fds_proc), cmocka_unit_test(test_path_absolute),
+		cmocka_unit_test(test_daemon_signals),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
