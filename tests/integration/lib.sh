@@ -40,6 +40,16 @@ done_testing() {
 	[ "$t_failed" -eq 0 ]
 }
 
+# stop_pids PID...: SIGTERM, wait up to 3 s each, then SIGKILL; reaps them. Only
+# for processes the test started (their pids, never names).
+stop_pids() {
+	for _p in "$@"; do kill "$_p" 2>/dev/null; done
+	for _p in "$@"; do
+		wait_until 3000 sh -c "! kill -0 $_p 2>/dev/null" || kill -9 "$_p" 2>/dev/null
+		wait "$_p" 2>/dev/null
+	done
+}
+
 need_root() {
 	[ -z "${SELFBALLOON_UNIT_TESTS_ONLY:-}" ] || skip_all "SELFBALLOON_UNIT_TESTS_ONLY is set (make distcheck runs unit tests only)"
 	[ "$(id -u)" -eq 0 ] || skip_all "needs root (run the suite as root: sudo scripts/test)"

@@ -17,16 +17,9 @@ VSSCTL=$top_builddir/vss/vssctl
 
 T=$(mktemp -d /tmp/vsshost.XXXXXX)
 LOOP= PIDS=
-stop() {
-	for p in "$@"; do kill "$p" 2>/dev/null; done
-	for p in "$@"; do
-		wait_until 3000 sh -c "! kill -0 $p 2>/dev/null" || kill -9 "$p" 2>/dev/null
-		wait "$p" 2>/dev/null
-	done
-}
 cleanup() {
 	fsfreeze -u "$T/m" 2>/dev/null
-	stop $PIDS
+	stop_pids $PIDS
 	umount "$T/m" 2>/dev/null
 	[ -n "$LOOP" ] && losetup -d "$LOOP"
 	rm -rf "$T"

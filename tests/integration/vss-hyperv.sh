@@ -25,19 +25,11 @@ VSSD=$top_builddir/vss/vssd
 T=$(mktemp -d /tmp/vsshv.XXXXXX)
 R=$T/root
 ZRAM= LOOP= ANCHOR= WRITER=
-# stop PID...: SIGTERM, wait up to 3 s, then SIGKILL (only processes this test started)
-stop() {
-	for p in "$@"; do kill "$p" 2>/dev/null; done
-	for p in "$@"; do
-		wait_until 3000 sh -c "! kill -0 $p 2>/dev/null" || kill -9 "$p" 2>/dev/null
-		wait "$p" 2>/dev/null
-	done
-}
 cleanup() {
 	fsfreeze -u "$R/mnt/z" 2>/dev/null
 	fsfreeze -u "$R/mnt/l" 2>/dev/null
 	[ -n "$WRITER" ] && kill "$WRITER" 2>/dev/null
-	stop $(cat "$T/pids" 2>/dev/null) $ANCHOR
+	stop_pids $(cat "$T/pids" 2>/dev/null) $ANCHOR
 	fsfreeze -u "$R/mnt/z" 2>/dev/null
 	fsfreeze -u "$R/mnt/l" 2>/dev/null
 	umount "$R/mnt/z" "$R/mnt/l" 2>/dev/null
@@ -151,7 +143,7 @@ if [ -n "$HVD" ]; then
 	check "hv_vss_daemon left the loop filesystem alone" not_frozen "$R/mnt/l"
 	r_hot=$(request 2)
 	check "hv_vss_daemon answered HOT_BACKUP ($r_hot)" test "$r_hot" = "reply 000000000000000000000000"
-	stop "$HVP"
+	stop_pids "$HVP"
 	check "the emulator saw hv_vss_daemon close the device" wait_until 5000 closed
 else
 	skip_case "hv_vss_daemon not installed (hyperv-daemons): emulator not validated"
@@ -204,6 +196,6 @@ v_again=$(request 5)
 check "FREEZE works after the reopen ($v_again)" test "$v_again" = "$r_freeze"
 v_again=$(request 6)
 check "THAW works after the reopen ($v_again)" test "$v_again" = "$r_thaw"
-stop "$VP"
+stop_pids "$VP"
 sed 's/^/# vssd: /' "$T/vssd.log"
 done_testing
