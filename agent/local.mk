@@ -50,7 +50,7 @@ tests_unit_test_agent_sample_CFLAGS = $(AGENT_TEST_CFLAGS)
 tests_unit_test_agent_sample_LDADD = $(AGENT_TEST_LIBS)
 check_PROGRAMS += tests/unit/test_agent_policy
 TESTS += tests/unit/test_agent_policy
-tests_unit_test_agent_policy_SOURCES = tests/unit/test_agent_policy.c
+tests_unit_test_agent_policy_SOURCES = tests/unit/test_agent_policy.c tests/unit/policy_case.h
 tests_unit_test_agent_policy_CFLAGS = $(AGENT_TEST_CFLAGS)
 tests_unit_test_agent_policy_LDADD = $(AGENT_TEST_LIBS)
 check_PROGRAMS += tests/unit/test_agent_config
@@ -81,7 +81,7 @@ tests_unit_test_agent_host_LDADD = $(AGENT_TEST_LIBS)
 # the adversarial probe's regressions, and the safety rule as a property (tests/unit/agent_rule.h)
 check_PROGRAMS += tests/unit/test_agent_safety tests/unit/test_agent_property
 TESTS += tests/unit/test_agent_safety tests/unit/test_agent_property
-tests_unit_test_agent_safety_SOURCES = tests/unit/test_agent_safety.c
+tests_unit_test_agent_safety_SOURCES = tests/unit/test_agent_safety.c tests/unit/policy_case.h
 tests_unit_test_agent_safety_CFLAGS = $(AGENT_TEST_CFLAGS)
 tests_unit_test_agent_safety_LDADD = $(AGENT_TEST_LIBS)
 tests_unit_test_agent_property_SOURCES = tests/unit/test_agent_property.c tests/unit/agent_rule.h

@@ -12,6 +12,7 @@
 #include "agent_config.h"
 #include "testutil.h"
 #include "policy.h"
+#include "policy_case.h"
 #include "util.h"
 
 #define GiB (1024ULL * 1024) /* in kB */
@@ -131,54 +132,27 @@ static void test_xen_converges(void **state)
 
 /* ---- adaptive ---- */
 
-struct adapt {
-	struct agent_conf c;
-	struct policy_conf pc;
-	struct policy_state st;
-	struct sample s;
-	struct balloon_view bv;
-	struct policy_events ev;
-	struct decision d;
-};
-
-/* 4 GiB guest, 1 GiB committed, 2.5 GiB available, balloon may go to 8 GiB ceiling. */
-static void adapt_init(struct adapt *a)
+/* 4 GiB guest, 1 GiB committed, 2.5 GiB available (tests/unit/policy_case.h). */
+static void adapt_init(struct policy_case *a)
 {
-	memset(a, 0, sizeof(*a));
-	setup_conf(&a->c, &a->pc, MODE_ADAPTIVE, 4 * GiB);
-	a->s.mi.mem_total = 4 * GiB;
-	a->s.mi.committed_as = 1 * GiB;
-	a->s.mi.mem_available = 2560 * MiB;
-	a->s.have_vmstat = a->s.have_psi = true;
-	a->s.vm.present = VM_OOM_KILL;
-	a->s.now_ms = 100000;
-	a->bv = (struct balloon_view){ .current_kb = 4 * GiB,
-				       .max_kb = 4 * GiB,
-				       .boot_kb = 4 * GiB };
-	policy_decide(&a->pc, &a->st, &a->s, &a->bv, &a->ev, &a->d); /* first call: baseline */
-	a->s.now_ms += 1000;
-}
-
-static void decide(struct adapt *a)
-{
-	policy_decide(&a->pc, &a->st, &a->s, &a->bv, &a->ev, &a->d);
+	policy_case_init(a, MODE_ADAPTIVE, 4 * GiB, 2560 * MiB);
 }
 
 static void test_adaptive_calm_inflates_rate_limited(void **state)
 {
-	struct adapt a;
+	struct policy_case a;
 	(void)state;
 	adapt_init(&a);
 	assert_int_equal(a.d.reason, REASON_RATE);
-	decide(&a);
+	policy_case_decide(&a);
 	assert_int_equal(a.d.pressure, 0);
 	assert_int_equal(a.d.reason, REASON_RATE);
 	assert_int_equal(a.d.target_kb, 4 * GiB - a.pc.inflate_rate_kb); /* 5 %/s over 1 s */
 }
 
-static void assert_deflates(struct adapt *a, unsigned bit)
+static void assert_deflates(struct policy_case *a, unsigned bit)
 {
-	decide(a);
+	policy_case_decide(a);
 	assert_true(a->d.pressure & bit);
 	assert_int_equal(a->d.reason, REASON_PRESSURE);
 	assert_true(a->d.target_kb >= a->bv.current_kb);
@@ -186,7 +160,7 @@ static void assert_deflates(struct adapt *a, unsigned bit)
 
 static void test_adaptive_psi(void **state)
 {
-	struct adapt a;
+	struct policy_case a;
 	(void)state;
 	adapt_init(&a);
 	a.s.psi.some.total_us += 200000; /* 200 ms stalled in 1 s = 20 % */
@@ -195,13 +169,13 @@ static void test_adaptive_psi(void **state)
 	/* below the threshold: no pressure */
 	adapt_init(&a);
 	a.s.psi.some.total_us += 50000;
-	decide(&a);
+	policy_case_decide(&a);
 	assert_int_equal(a.d.pressure, 0);
 }
 
 static void test_adaptive_psi_trigger(void **state)
 {
-	struct adapt a;
+	struct policy_case a;
 	(void)state;
 	adapt_init(&a);
 	a.ev.psi_trigger = true;
@@ -210,7 +184,7 @@ static void test_adaptive_psi_trigger(void **state)
 
 static void test_adaptive_refault(void **state)
 {
-	struct adapt a;
+	struct policy_case a;
 	(void)state;
 	adapt_init(&a);
 	a.s.vm.refault_file += 3000;
@@ -220,7 +194,7 @@ static void test_adaptive_refault(void **state)
 
 static void test_adaptive_swapin(void **state)
 {
-	struct adapt a;
+	struct policy_case a;
 	(void)state;
 	adapt_init(&a);
 	a.s.vm.pswpin += 1000;
@@ -229,12 +203,12 @@ static void test_adaptive_swapin(void **state)
 
 static void test_adaptive_memavailable(void **state)
 {
-	struct adapt a;
+	struct policy_case a;
 	uint64_t need;
 	(void)state;
 	adapt_init(&a);
 	a.bv.current_kb = 3 * GiB; /* 1 GiB ballooned */
-	decide(&a);                /* calm: the last target is below 3 GiB */
+	policy_case_decide(&a);    /* calm: the last target is below 3 GiB */
 	a.s.now_ms += 1000;
 	a.s.mi.mem_available = 50 * MiB; /* below 3 % of 4 GiB */
 	assert_true(policy_avail_short(&a.pc, &a.s.mi));
@@ -250,7 +224,7 @@ static void test_adaptive_memavailable(void **state)
  */
 static void test_watch_sleep(void **state)
 {
-	struct adapt a;
+	struct policy_case a;
 	struct meminfo mi = { .mem_total = 4 * GiB };
 	(void)state;
 	adapt_init(&a);
@@ -279,7 +253,7 @@ static void test_watch_sleep(void **state)
 
 static void test_adaptive_oom(void **state)
 {
-	struct adapt a;
+	struct policy_case a;
 	(void)state;
 	adapt_init(&a);
 	a.bv.current_kb = 3 * GiB;
@@ -300,7 +274,7 @@ static void test_adaptive_oom(void **state)
  */
 static void test_adaptive_rates_need_a_second(void **state)
 {
-	struct adapt a;
+	struct policy_case a;
 	uint64_t t0;
 	(void)state;
 	adapt_init(&a);
@@ -309,48 +283,48 @@ static void test_adaptive_rates_need_a_second(void **state)
 	a.s.vm.refault_file += 20;     /* 4000/s over 5 ms */
 	a.s.vm.pswpin += 5;            /* 1000/s over 5 ms */
 	a.s.psi.some.total_us += 2000; /* 40 % of 5 ms */
-	decide(&a);
+	policy_case_decide(&a);
 	assert_int_equal(a.d.pressure, 0);
 	assert_int_not_equal(a.d.reason, REASON_PRESSURE);
 	a.s.now_ms = t0 + 500;
-	decide(&a);
+	policy_case_decide(&a);
 	assert_int_equal(a.d.pressure, 0);
 	/* 1 s after the baseline: 2560 refaults = exactly refault_rate */
 	a.s.now_ms = t0 + 1000;
 	a.s.vm.refault_file = a.pc.refault_rate;
-	decide(&a);
+	policy_case_decide(&a);
 	assert_true(a.d.pressure & P_REFAULT);
 	assert_int_equal(a.d.refault_rate, a.pc.refault_rate);
 	assert_int_equal(a.d.reason, REASON_PRESSURE);
 	/* the next period starts there: 5 ms later nothing counts again, but an OOM kill does */
 	a.s.now_ms += 5;
 	a.s.vm.refault_file += 20;
-	decide(&a);
+	policy_case_decide(&a);
 	assert_false(a.d.pressure & (P_REFAULT | P_SWAPIN | P_PSI));
 	a.s.now_ms += 5;
 	a.s.vm.oom_kill++;
-	decide(&a);
+	policy_case_decide(&a);
 	assert_true(a.d.pressure & P_OOM);
 	a.s.now_ms += 5;
-	decide(&a); /* counted once */
+	policy_case_decide(&a); /* counted once */
 	assert_false(a.d.pressure & P_OOM);
 }
 
 static void test_adaptive_cooldown(void **state)
 {
-	struct adapt a;
+	struct policy_case a;
 	(void)state;
 	adapt_init(&a);
 	a.ev.psi_trigger = true;
-	decide(&a);
+	policy_case_decide(&a);
 	assert_int_equal(a.d.reason, REASON_PRESSURE);
 	a.ev.psi_trigger = false;
 	a.s.now_ms += 1000;
-	decide(&a);
+	policy_case_decide(&a);
 	assert_int_equal(a.d.reason, REASON_COOLDOWN);
 	assert_int_equal(a.d.target_kb, a.bv.current_kb);
 	a.s.now_ms += a.pc.cooldown_ms;
-	decide(&a);
+	policy_case_decide(&a);
 	assert_int_not_equal(a.d.reason, REASON_COOLDOWN);
 	assert_int_equal(a.d.pressure, 0);
 	assert_true(a.d.target_kb < a.bv.current_kb);
@@ -358,20 +332,20 @@ static void test_adaptive_cooldown(void **state)
 
 static void test_adaptive_available_floor_limits_inflation(void **state)
 {
-	struct adapt a;
+	struct policy_case a;
 	uint64_t keep;
 	(void)state;
 	adapt_init(&a);
 	keep = a.pc.avail_floor_kb + a.pc.headroom_kb;
 	a.s.mi.mem_available = keep + 100 * MiB;
-	decide(&a);
+	policy_case_decide(&a);
 	assert_int_equal(a.d.reason, REASON_AVAILABLE);
 	assert_int_equal(a.d.target_kb, 4 * GiB - 100 * MiB);
 }
 
 static void test_adaptive_locked_floor(void **state)
 {
-	struct adapt a;
+	struct policy_case a;
 	(void)state;
 	adapt_init(&a);
 	a.s.mi.mlocked = 3500 * MiB + 64 * MiB;
@@ -379,7 +353,7 @@ static void test_adaptive_locked_floor(void **state)
 	a.s.mi.mem_available = 4 * GiB;
 	a.pc.inflate_rate_kb = 4 * GiB;
 	a.pc.down_hysteresis = 1;
-	decide(&a);
+	policy_case_decide(&a);
 	assert_int_equal(a.d.reason, REASON_FLOOR);
 	assert_int_equal(a.d.target_kb, 3500 * MiB);
 }
@@ -391,14 +365,14 @@ static void test_adaptive_locked_floor(void **state)
  */
 static void test_xen_mode_holds_under_pressure(void **state)
 {
-	struct adapt a;
+	struct policy_case a;
 	(void)state;
 	adapt_init(&a);
 	a.pc.mode = MODE_XEN;
 	a.s.psi.some.total_us += 900000;
 	a.s.mi.mem_available = 1;
 	a.ev.psi_trigger = true;
-	decide(&a);
+	policy_case_decide(&a);
 	assert_true(a.d.pressure & (P_PSI | P_AVAILABLE | P_TRIGGER));
 	assert_int_equal(a.d.reason, REASON_PRESSURE);
 	assert_int_equal(a.d.target_kb, a.bv.current_kb); /* held, not deflated */
@@ -407,7 +381,7 @@ static void test_xen_mode_holds_under_pressure(void **state)
 	a.ev.psi_trigger = false;
 	a.s.mi.mem_available = 2560 * MiB;
 	a.s.now_ms += 1000;
-	decide(&a);
+	policy_case_decide(&a);
 	assert_int_equal(a.d.pressure, 0);
 	assert_int_equal(a.d.reason, REASON_GOAL);
 	assert_true(a.d.target_kb < a.bv.current_kb);

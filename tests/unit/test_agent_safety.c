@@ -28,6 +28,7 @@
 #include "metrics.h"
 #include "plausible.h"
 #include "policy.h"
+#include "policy_case.h"
 #include "psi.h"
 #include "writefile.h"
 #include "zoneinfo.h"
@@ -36,48 +37,21 @@
 #define MiB 1024ULL
 #define XEN "sys/devices/system/xen_memory/xen_memory0/"
 
-struct pol {
-	struct agent_conf c;
-	struct policy_conf pc;
-	struct policy_state st;
-	struct sample s;
-	struct balloon_view bv;
-	struct policy_events ev;
-	struct decision d;
-};
-
-/* A 4 GiB guest with 1 GiB committed and plenty available; the first decision is the baseline. */
-static void pol_init(struct pol *p, enum policy_mode mode, uint64_t cur)
+/* A 4 GiB guest with 1 GiB committed and plenty available (tests/unit/policy_case.h). */
+static void pol_init(struct policy_case *p, enum policy_mode mode, uint64_t cur)
 {
-	memset(p, 0, sizeof(*p));
-	agent_conf_defaults(&p->c);
-	p->c.mode = mode;
-	policy_conf_resolve(&p->pc, &p->c, 4 * GiB, 4);
-	p->s.mi.mem_total = cur;
-	p->s.mi.committed_as = 1 * GiB;
-	p->s.mi.mem_available = 2 * GiB;
-	p->s.have_vmstat = p->s.have_psi = true;
-	p->s.vm.present = VM_OOM_KILL;
-	p->s.now_ms = 100000;
-	p->bv = (struct balloon_view){ .current_kb = cur, .max_kb = 4 * GiB, .boot_kb = 4 * GiB };
-	policy_decide(&p->pc, &p->st, &p->s, &p->bv, &p->ev, &p->d);
-	p->s.now_ms += 1000;
-}
-
-static void decide(struct pol *p)
-{
-	policy_decide(&p->pc, &p->st, &p->s, &p->bv, &p->ev, &p->d);
+	policy_case_init(p, mode, cur, 2 * GiB);
 }
 
 /* B1 (S20, S21): max_memory below the guest's size, MemAvailable under the floor. */
 static void test_ceiling_never_overrides_pressure(void **state)
 {
-	struct pol p;
+	struct policy_case p;
 	(void)state;
 	pol_init(&p, MODE_ADAPTIVE, 4 * GiB);
 	p.pc.max_kb = 2 * GiB;
 	p.s.mi.mem_available = 20 * MiB;
-	decide(&p);
+	policy_case_decide(&p);
 	assert_true(p.d.pressure & P_AVAILABLE);
 	assert_int_equal(p.d.reason, REASON_PRESSURE);
 	assert_true(p.d.target_kb >= 4 * GiB);
@@ -86,7 +60,7 @@ static void test_ceiling_never_overrides_pressure(void **state)
 /* B1: without pressure the ceiling is approached at inflate_rate, like any target. */
 static void test_ceiling_approached_at_inflate_rate(void **state)
 {
-	struct pol p;
+	struct policy_case p;
 	uint64_t step;
 	(void)state;
 	pol_init(&p, MODE_ADAPTIVE, 4 * GiB);
@@ -94,7 +68,7 @@ static void test_ceiling_approached_at_inflate_rate(void **state)
 	p.pc.down_hysteresis = 1;
 	p.s.mi.committed_as = 3 * GiB; /* the goal is above the ceiling: the ceiling is the aim */
 	step = p.pc.inflate_rate_kb;   /* 1 s since the baseline */
-	decide(&p);
+	policy_case_decide(&p);
 	assert_int_equal(p.d.pressure, 0);
 	assert_int_equal(p.d.target_kb, 4 * GiB - step);
 	assert_int_equal(p.d.reason, REASON_RATE);
@@ -103,7 +77,7 @@ static void test_ceiling_approached_at_inflate_rate(void **state)
 		p.bv.current_kb = p.d.target_kb;
 		p.s.mi.mem_total = p.d.target_kb;
 		p.s.now_ms += 1000;
-		decide(&p);
+		policy_case_decide(&p);
 		assert_true(p.bv.current_kb - p.d.target_kb <= step);
 	}
 	assert_int_equal(p.d.target_kb, 2 * GiB);
@@ -113,7 +87,7 @@ static void test_ceiling_approached_at_inflate_rate(void **state)
 /* B1 (S22): the userspace balloon OOM-killed with max_memory set: no re-lock in the cool-down. */
 static void test_oom_with_ceiling_holds_for_cooldown(void **state)
 {
-	struct pol p;
+	struct policy_case p;
 	(void)state;
 	pol_init(&p, MODE_ADAPTIVE, 3 * GiB);
 	p.pc.max_kb = 3 * GiB;
@@ -122,41 +96,41 @@ static void test_oom_with_ceiling_holds_for_cooldown(void **state)
 	p.bv.current_kb = 4 * GiB;
 	p.bv.own_locked_kb = 0;
 	p.ev.balloon_oom = true;
-	decide(&p);
+	policy_case_decide(&p);
 	assert_true(p.d.pressure & P_OOM);
 	assert_true(p.d.target_kb >= 4 * GiB);
 	p.ev.balloon_oom = false;
 	for (uint64_t t = 1000; t < p.pc.cooldown_ms; t += 1000) {
 		p.s.now_ms += 1000;
-		decide(&p);
+		policy_case_decide(&p);
 		assert_true(p.d.target_kb >= 4 * GiB);
 	}
 	p.s.now_ms += 1000;
-	decide(&p);
+	policy_case_decide(&p);
 	assert_true(p.d.target_kb < 4 * GiB); /* after the cool-down, toward the ceiling again */
 }
 
 /* B6 (S47): mode xen sees an OOM kill, gives memory back and holds it for the cool-down. */
 static void test_xen_mode_oom(void **state)
 {
-	struct pol p;
+	struct policy_case p;
 	(void)state;
 	pol_init(&p, MODE_XEN, 3 * GiB);
 	p.s.mi.committed_as = 0; /* the xen rule alone would shrink the guest */
 	p.s.vm.present |= VM_OOM_KILL;
 	p.s.vm.oom_kill++;
-	decide(&p);
+	policy_case_decide(&p);
 	assert_true(p.d.pressure & P_OOM);
 	assert_int_equal(p.d.reason, REASON_PRESSURE);
 	assert_int_equal(p.d.target_kb, 4 * GiB);
 	p.s.now_ms += 5000;
-	decide(&p);
+	policy_case_decide(&p);
 	assert_true(p.d.target_kb >= 3 * GiB);
 	/* the balloon was OOM-killed (userspace driver in xen mode) */
 	pol_init(&p, MODE_XEN, 3 * GiB);
 	p.s.mi.committed_as = 0;
 	p.ev.balloon_oom = true;
-	decide(&p);
+	policy_case_decide(&p);
 	assert_true(p.d.pressure & P_OOM);
 	assert_true(p.d.target_kb >= 3 * GiB);
 }
@@ -164,20 +138,20 @@ static void test_xen_mode_oom(void **state)
 /* The rule holds in mode xen too: MemAvailable under the floor, a PSI trigger: never lower. */
 static void test_xen_mode_never_lowers_under_pressure(void **state)
 {
-	struct pol p;
+	struct policy_case p;
 	(void)state;
 	pol_init(&p, MODE_XEN, 4 * GiB);
 	p.s.mi.committed_as = 0;
 	p.s.mi.mem_available = 1;
-	decide(&p);
+	policy_case_decide(&p);
 	assert_true(p.d.pressure & P_AVAILABLE);
 	assert_true(p.d.target_kb >= 4 * GiB);
 	p.s.mi.mem_available = 2 * GiB;
 	p.ev.psi_trigger = true;
-	decide(&p);
+	policy_case_decide(&p);
 	assert_true(p.d.target_kb >= 4 * GiB);
 	p.ev.psi_trigger = false;
-	decide(&p); /* calm: the xen rule again, 1/8 of the gap */
+	policy_case_decide(&p); /* calm: the xen rule again, 1/8 of the gap */
 	assert_int_equal(p.d.pressure, 0);
 	assert_true(p.d.target_kb < 4 * GiB);
 }
@@ -185,7 +159,7 @@ static void test_xen_mode_never_lowers_under_pressure(void **state)
 /* B12: a step smaller than the driver's granule accumulates instead of stalling. */
 static void test_granule_does_not_stall(void **state)
 {
-	struct pol p;
+	struct policy_case p;
 	uint64_t start;
 	(void)state;
 	pol_init(&p, MODE_ADAPTIVE, 2 * GiB);
@@ -196,7 +170,7 @@ static void test_granule_does_not_stall(void **state)
 	p.s.mi.committed_as = 0;
 	for (int i = 0; i < 40; i++) { /* 300 ms apart: 30 MB a step */
 		p.s.now_ms += 300;
-		decide(&p);
+		policy_case_decide(&p);
 		assert_true(p.d.target_kb <= p.bv.current_kb);
 		/* the driver rounds toward a smaller balloon, as driver_userspace does */
 		p.bv.current_kb -=
@@ -209,19 +183,19 @@ static void test_granule_does_not_stall(void **state)
 /* B9 (S1): Committed_AS of UINT64_MAX saturates the goal; no inflation. */
 static void test_goal_saturates(void **state)
 {
-	struct pol p;
+	struct policy_case p;
 	(void)state;
 	pol_init(&p, MODE_XEN, 4 * GiB);
 	p.s.mi.committed_as = UINT64_MAX;
 	p.s.totalreserve_kb = 100 * MiB;
-	decide(&p);
+	policy_case_decide(&p);
 	assert_int_equal(p.d.goal_kb, UINT64_MAX);
 	assert_true(p.d.target_kb >= 4 * GiB);
 	pol_init(&p, MODE_ADAPTIVE, 4 * GiB);
 	p.s.mi.committed_as = UINT64_MAX - 5;
 	p.s.mi.mem_available = 0;
 	p.pc.headroom_kb = 1 * GiB;
-	decide(&p);
+	policy_case_decide(&p);
 	assert_true(p.d.target_kb >= 4 * GiB);
 	assert_true(p.d.target_kb <= 4 * GiB); /* and never above the ceiling */
 }
