@@ -12,9 +12,11 @@
 #include <dirent.h>
 #include <errno.h>
 #include <libudev.h>
+#include <linux/filter.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 
 #include "fileio.h"
@@ -194,6 +196,51 @@ int hotplug_tick(struct hotplug *h)
 	return n > 0 ? n : 0;
 }
 
+/* The only uevent acted on: a memory block added. */
+#define UEVENT_WANTED "add@/devices/system/memory/"
+#define UEVENT_LEN (sizeof(UEVENT_WANTED) - 1)
+
+int hotplug_filter(int fd)
+{
+	const unsigned char *w = (const unsigned char *)UEVENT_WANTED;
+	struct sock_filter ins[2 * UEVENT_LEN + 2];
+	struct sock_fprog prog = { .filter = ins };
+	unsigned n = 0, off, k, size;
+
+	/* classic BPF: compare the message's start, 4, 2 or 1 bytes at a time (big-endian) */
+	for (off = 0; off < UEVENT_LEN; off += size) {
+		uint32_t v = 0;
+		unsigned mode;
+
+		size = UEVENT_LEN - off >= 4 ? 4 : UEVENT_LEN - off >= 2 ? 2 : 1;
+		mode = size == 4 ? BPF_W : size == 2 ? BPF_H : BPF_B;
+		for (k = 0; k < size; k++)
+			v = v << 8 | w[off + k];
+		ins[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_ABS | mode, off);
+		ins[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, v, 0, 0);
+	}
+	for (k = 1; k < n; k += 2)
+		ins[k].jf = (unsigned char)(n - k); /* to the "drop" below */
+	ins[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, 0xffffffff);
+	ins[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, 0);
+	prog.len = (unsigned short)n;
+	return setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) < 0 ? -errno : 0;
+}
+
+/*
+ * Every kernel uevent (a loop device, a network interface) would wake the
+ * agent: libudev's subsystem match is checked in userspace for the kernel's
+ * messages. The kernel drops the others before they are queued.
+ */
+static void filter_kernel_side(struct hotplug *h)
+{
+	int r = hotplug_filter(udev_monitor_get_fd(h->mon));
+
+	if (r < 0)
+		log_debug("hotplug: no in-kernel uevent filter (%s): every uevent wakes the agent",
+			  strerror(-r));
+}
+
 int hotplug_open(struct hotplug *h, const char *root, enum online_policy policy, unsigned retries,
 		 bool use_udev)
 {
@@ -222,6 +269,8 @@ int hotplug_open(struct hotplug *h, const char *root, enum online_policy policy,
 		if (h->mon)
 			udev_monitor_unref(h->mon);
 		h->mon = NULL;
+	} else {
+		filter_kernel_side(h);
 	}
 	return 0;
 }

@@ -43,6 +43,12 @@ void hotplug_close(struct hotplug *h);
 /* How a state file is written (write_file); tests replace it to inject failures. */
 extern int (*hotplug_write)(const char *path, const char *data, size_t len);
 
+/*
+ * Attaches to socket fd a filter that lets only the kernel's "add" uevents of
+ * memory blocks through (hotplug_open does so on its monitor). 0 or -errno.
+ */
+int hotplug_filter(int fd);
+
 /* The monitor fd for poll(), or -1. */
 int hotplug_fd(const struct hotplug *h);
 

@@ -9,6 +9,7 @@
 #include <dirent.h>
 #include <poll.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -462,6 +463,41 @@ static void test_hotplug_policies(void **state)
 	tu_rmtree(root);
 }
 
+/* sends one uevent as the kernel words it; returns whether the filtered end received it */
+static bool uevent_passes(int sv[2], const char *msg, size_t len)
+{
+	char buf[256];
+
+	assert_int_equal(send(sv[0], msg, len, 0), (ssize_t)len);
+	return recv(sv[1], buf, sizeof(buf), MSG_DONTWAIT) == (ssize_t)len;
+}
+
+#define UE(s) s, sizeof(s) /* with the trailing NUL of the last key */
+
+/*
+ * The kernel drops every uevent but a memory block's "add" before it wakes
+ * the agent (a loop device's "change" did, each time). The same classic BPF
+ * filter runs on an AF_UNIX datagram socket.
+ */
+static void test_hotplug_filter_only_memory_add(void **state)
+{
+	int sv[2];
+	(void)state;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_DGRAM, 0, sv), 0);
+	assert_true(uevent_passes(sv, UE("change@/devices/virtual/block/loop4\0ACTION=change")));
+	assert_int_equal(hotplug_filter(sv[1]), 0);
+	assert_true(uevent_passes(
+		sv, UE("add@/devices/system/memory/memory32\0ACTION=add\0SUBSYSTEM=memory")));
+	assert_false(uevent_passes(sv, UE("change@/devices/virtual/block/loop4\0ACTION=change")));
+	assert_false(uevent_passes(sv, UE("add@/devices/virtual/block/loop4\0ACTION=add")));
+	assert_false(uevent_passes(sv, UE("online@/devices/system/memory/memory32\0")));
+	assert_false(uevent_passes(sv, UE("add@/devices/system/memorx/memory32\0")));
+	assert_false(uevent_passes(sv, UE("add@/devices/system/memory")));
+	assert_false(uevent_passes(sv, UE("libudev\0")));
+	close(sv[0]);
+	close(sv[1]);
+}
+
 /*
  * Lost uevents (ENOBUFS during a big hot-add): blocks that appear without an
  * event are found by the interval tick's cheap check (the block list changed)
@@ -585,6 +621,7 @@ int main(void)
 		cmocka_unit_test(test_hotplug_auto_when_kernel_leaves_offline),
 		cmocka_unit_test(test_hotplug_auto_never_fights_kernel),
 		cmocka_unit_test(test_hotplug_policies),
+		cmocka_unit_test(test_hotplug_filter_only_memory_add),
 		cmocka_unit_test(test_hotplug_bounded_retries),
 		cmocka_unit_test(test_hotplug_tick_finds_blocks_without_events),
 		cmocka_unit_test(test_hotplug_lost_events_rescan),
