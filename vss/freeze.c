@@ -32,7 +32,7 @@
 #define THAW_TRIES 3   /* a failing FITHAW is tried this often before it is reported */
 #define WD_REPORTS 4   /* reports the watchdog can have queued: ARMED, FIRED and stale ones */
 #define SYNC_THREADS 8 /* syncfs calls at once (vssd's thread among them) */
-#define SYNC_STACK (64 * 1024) /* a helper's stack, ours: glibc would cache (and lock) its own */
+#define SYNC_STACK (32 * 1024) /* a helper's stack, ours: glibc would cache (and lock) its own */
 
 /* Formats a reason into buf and returns r: the one way errors are reported here. */
 static int __attribute__((format(printf, 4, 5)))
@@ -231,8 +231,10 @@ static int open_all(struct engine *e)
 
 struct sync_job {
 	struct engine *e;
-	size_t next; /* the next freeze-order index to flush (atomic) */
-	int *err;    /* per index: syncfs's result */
+	size_t next;  /* the next freeze-order index to flush (atomic) */
+	int *err;     /* per index: syncfs's result */
+	char *stacks; /* the helpers' stacks, one mapping: one munmap, one TLB flush */
+	size_t stacks_len;
 };
 
 /* Flushes filesystems until none is left; in vssd's thread and in the helpers. */
@@ -253,26 +255,33 @@ static void *sync_some(void *arg)
 
 /*
  * Helper threads for a flush of several filesystems (the kernel's syncfs
- * waits for each one's I/O; together they overlap). A test's fake ops are
+ * waits for each one's I/O; together they overlap). One more starts only
+ * while two are left unclaimed (one for vssd's thread): clean filesystems,
+ * flushed faster than a thread starts, need fewer. A test's fake ops are
  * called from vssd's thread only. Returns how many were started.
  */
-static size_t start_helpers(struct sync_job *j, pthread_t *tid, void **stack)
+static size_t start_helpers(struct sync_job *j, pthread_t *tid)
 {
 	size_t want = j->e->set.norder < SYNC_THREADS ? j->e->set.norder : SYNC_THREADS, n;
 	pthread_attr_t a;
+	void *p;
 
-	if (j->e->ops != &fs_ops_kernel || want < 2 || pthread_attr_init(&a) != 0)
+	if (j->e->ops != &fs_ops_kernel || want < 2)
+		return 0;
+	p = mmap(NULL, (want - 1) * SYNC_STACK, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+	if (p == MAP_FAILED)
+		return 0;
+	j->stacks = p;
+	j->stacks_len = (want - 1) * SYNC_STACK;
+	if (pthread_attr_init(&a) != 0)
 		return 0;
 	for (n = 0; n + 1 < want; n++) {
-		stack[n] = mmap(NULL, SYNC_STACK, PROT_READ | PROT_WRITE,
-				MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-		if (stack[n] == MAP_FAILED)
+		if (__atomic_load_n(&j->next, __ATOMIC_RELAXED) + 2 > j->e->set.norder)
 			break;
-		if (pthread_attr_setstack(&a, stack[n], SYNC_STACK) != 0 ||
-		    pthread_create(&tid[n], &a, sync_some, j) != 0) {
-			munmap(stack[n], SYNC_STACK);
+		if (pthread_attr_setstack(&a, j->stacks + n * SYNC_STACK, SYNC_STACK) != 0 ||
+		    pthread_create(&tid[n], &a, sync_some, j) != 0)
 			break;
-		}
 	}
 	pthread_attr_destroy(&a);
 	return n;
@@ -283,18 +292,17 @@ static void sync_all(struct engine *e)
 {
 	struct sync_job j = { .e = e, .err = calloc(e->set.norder, sizeof(int)) };
 	pthread_t tid[SYNC_THREADS];
-	void *stack[SYNC_THREADS];
 	size_t n = 0, k;
 
 	if (j.err)
-		n = start_helpers(&j, tid, stack);
+		n = start_helpers(&j, tid);
 	else
 		j.next = e->set.norder; /* out of memory: FIFREEZE flushes */
 	sync_some(&j);
-	for (k = 0; k < n; k++) {
+	for (k = 0; k < n; k++)
 		pthread_join(tid[k], NULL);
-		munmap(stack[k], SYNC_STACK);
-	}
+	if (j.stacks)
+		munmap(j.stacks, j.stacks_len);
 	for (k = 0; j.err && k < e->set.norder; k++)
 		if (j.err[k] < 0)
 			log_warn("syncfs %s: %s (FIFREEZE will flush)", mount_at(e, k)->target,

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "fanotify.h"
+#include "fsops.h"
 #include "mounts.h"
 #include "testutil.h"
 
@@ -870,6 +871,39 @@ static void test_missing_mountinfo(void **state)
 }
 
 #define MI_ROOT "20 1 8:1 / / rw,relatime - ext4 /dev/sda1 rw\n"
+/* the kernel's mount ID of fd as /proc/self/fdinfo words it (mountinfo's first field) */
+static int fdinfo_mnt_id(int fd)
+{
+	char path[64], buf[512], *p;
+	FILE *f;
+	int id = -1;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	buf[fread(buf, 1, sizeof(buf) - 1, f)] = '\0';
+	fclose(f);
+	p = strstr(buf, "mnt_id:");
+	assert_non_null(p);
+	assert_int_equal(sscanf(p, "mnt_id: %d", &id), 1);
+	return id;
+}
+
+/* The defect-4 check's mount ID (statx, fdinfo where statx lacks it) is mountinfo's. */
+static void test_kernel_mount_id(void **state)
+{
+	const char *dirs[] = { "/", "/proc", "/sys", "/dev" };
+	size_t i;
+	(void)state;
+	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		int fd = fs_ops_kernel.open(dirs[i]);
+
+		assert_true(fd >= 0);
+		assert_int_equal(fs_ops_kernel.mount_id(fd), fdinfo_mnt_id(fd));
+		close(fd);
+	}
+}
+
 #define MI_DATA "21 20 8:2 / /data rw,relatime - ext4 /dev/sda2 rw\n"
 
 /* A mountinfo that is a plain file is read again every time (nothing cached). */
@@ -990,6 +1024,7 @@ int main(void)
 		cmocka_unit_test(test_file_read_every_time),
 		cmocka_unit_test(test_proc_cache_follows_mounts),
 		cmocka_unit_test(test_state_names),
+		cmocka_unit_test(test_kernel_mount_id),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
