@@ -67,6 +67,7 @@ void engine_init(struct engine *e, const struct vssd_config *cfg)
 	e->cfg = cfg;
 	e->record_fd = -1;
 	e->wd.sock = -1;
+	e->wd.bell = -1;
 	engine_set_fs_ops(e, &fs_ops_kernel);
 }
 

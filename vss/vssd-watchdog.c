@@ -5,6 +5,7 @@
  * and heap.
  * vssd starts it with its socket as fd 3; see vss/watchdog.h.
  */
+#include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -16,11 +17,14 @@ int main(void)
 	static const char msg[] = "vssd-watchdog: started by vssd only (fd 3 is its socket)\n";
 	struct stat st;
 
-	if (fstat(3, &st) < 0 || !S_ISSOCK(st.st_mode)) {
+	if (fstat(WATCHDOG_SOCK_FD, &st) < 0 || !S_ISSOCK(st.st_mode)) {
 		ssize_t w = write(2, msg, sizeof(msg) - 1);
 
 		(void)w;
 		return 2;
 	}
-	watchdog_main(3, &fs_ops_kernel);
+	/* a vssd without the bell leaves fd 4 closed: then every message wakes us */
+	watchdog_main(WATCHDOG_SOCK_FD,
+		      fcntl(WATCHDOG_BELL_FD, F_GETFD) >= 0 ? WATCHDOG_BELL_FD : -1,
+		      &fs_ops_kernel);
 }

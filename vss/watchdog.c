@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -53,24 +54,44 @@ const char *watchdog_helper(void)
 }
 
 /*
- * In the child: the socket as fd 3, nothing else; then the helper, for the
- * kernel's FITHAW, or the loop here (no helper, it cannot run, a test's ops).
+ * In the child: the socket as fd 3, the bell as fd 4, nothing else; then the
+ * helper, for the kernel's FITHAW, or the loop here (no helper, it cannot
+ * run, a test's ops).
  */
-static void __attribute__((noreturn)) child(int sock, const struct watchdog *w)
+static void __attribute__((noreturn)) child(int sock, int bell, const struct watchdog *w)
 {
 	static char *const argv[] = { "vssd-watchdog", NULL };
 	static char *const envp[] = { NULL };
 	const struct fs_ops *ops = w->ops ? w->ops : &fs_ops_kernel;
+	/* above both targets first, so that neither dup2 closes the other */
+	int s = fcntl(sock, F_DUPFD, WATCHDOG_BELL_FD + 1);
+	int b = bell >= 0 ? fcntl(bell, F_DUPFD, WATCHDOG_BELL_FD + 1) : -1;
 
-	if (sock == 3)
-		fcntl(3, F_SETFD, 0); /* dup2 would leave FD_CLOEXEC set */
-	else if (dup2(sock, 3) < 0)
+	if (s < 0 || dup2(s, WATCHDOG_SOCK_FD) < 0)
 		_exit(1);
-	close_fds_from(4);
+	if (b >= 0 && dup2(b, WATCHDOG_BELL_FD) < 0)
+		b = -1;
+	close_fds_from(b >= 0 ? WATCHDOG_BELL_FD + 1 : WATCHDOG_BELL_FD);
 	null_stdio();
 	if (w->helper && ops == &fs_ops_kernel)
 		execve(w->helper, argv, envp);
-	watchdog_main(3, ops);
+	watchdog_main(WATCHDOG_SOCK_FD, b >= 0 ? WATCHDOG_BELL_FD : -1, ops);
+}
+
+static void close_bell(struct watchdog *w)
+{
+	if (w->bell >= 0)
+		close(w->bell);
+	w->bell = -1;
+}
+
+/* Wakes the watchdog to read what waits in its socket. */
+static void ring(struct watchdog *w)
+{
+	uint64_t one = 1;
+
+	if (w->bell >= 0 && write(w->bell, &one, sizeof(one)) < 0)
+		return; /* EAGAIN: the count is at its maximum, it rings already */
 }
 
 int watchdog_spawn(struct watchdog *w)
@@ -80,20 +101,24 @@ int watchdog_spawn(struct watchdog *w)
 
 	w->pid = 0;
 	w->sock = -1;
+	w->bell = -1;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return -errno;
+	/* no bell (no eventfd): the watchdog wakes for every message, as it can */
+	w->bell = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	pid = fork();
 	if (pid < 0) {
 		int e = -errno;
 
 		close(sv[0]);
 		close(sv[1]);
+		close_bell(w);
 		return e;
 	}
 	if (pid == 0) {
 		/* keep only our socket: no listener, no client, no record, not vssd's end */
 		close(sv[0]);
-		child(sv[1], w);
+		child(sv[1], w->bell, w);
 	}
 	close(sv[1]);
 	w->pid = pid;
@@ -101,7 +126,8 @@ int watchdog_spawn(struct watchdog *w)
 	return 0;
 }
 
-static int send_msg(struct watchdog *w, const struct wd_msg *m, const int *fds, size_t nfds)
+static int send_msg(struct watchdog *w, const struct wd_msg *m, const int *fds, size_t nfds,
+		    int flags)
 {
 	char cbuf[CMSG_SPACE(sizeof(int) * FDS_PER_MSG)];
 	struct iovec iov = { .iov_base = (void *)m, .iov_len = sizeof(*m) };
@@ -122,10 +148,15 @@ static int send_msg(struct watchdog *w, const struct wd_msg *m, const int *fds, 
 		memcpy(CMSG_DATA(c), fds, sizeof(int) * nfds);
 	}
 	for (;;) {
-		if (sendmsg(w->sock, &mh, MSG_NOSIGNAL) == (ssize_t)sizeof(*m))
+		if (sendmsg(w->sock, &mh, MSG_NOSIGNAL | flags) == (ssize_t)sizeof(*m))
 			return 0;
-		if (errno != EINTR)
+		if (errno == EAGAIN && (flags & MSG_DONTWAIT)) {
+			/* its socket is full while it sleeps: wake it, then wait for room */
+			ring(w);
+			flags &= ~MSG_DONTWAIT;
+		} else if (errno != EINTR) {
 			return -errno;
+		}
 	}
 }
 
@@ -166,14 +197,14 @@ int watchdog_arm_send(struct watchdog *w, const int *fds, size_t n, uint64_t tim
 		size_t cnt = n - off < FDS_PER_MSG ? n - off : FDS_PER_MSG;
 
 		m.arg = (uint32_t)cnt;
-		r = send_msg(w, &m, fds + off, cnt);
+		r = send_msg(w, &m, fds + off, cnt, 0);
 		if (r < 0)
 			return r;
 	}
 	m = (struct wd_msg){
 		.op = WD_ARM, .arg = (uint32_t)n, .gen = ++w->gen, .arg64 = timeout_ms
 	};
-	return send_msg(w, &m, NULL, 0);
+	return send_msg(w, &m, NULL, 0, 0);
 }
 
 int watchdog_arm_wait(struct watchdog *w)
@@ -185,7 +216,7 @@ int watchdog_start(struct watchdog *w)
 {
 	struct wd_msg m = { .op = WD_START, .gen = w->gen };
 
-	return send_msg(w, &m, NULL, 0);
+	return send_msg(w, &m, NULL, 0, 0);
 }
 
 int watchdog_arm(struct watchdog *w, const int *fds, size_t n, uint64_t timeout_ms)
@@ -201,14 +232,15 @@ int watchdog_record(struct watchdog *w, int fd)
 {
 	struct wd_msg m = { .op = WD_RECORD, .arg = 1 };
 
-	return send_msg(w, &m, &fd, 1);
+	return send_msg(w, &m, &fd, 1, 0);
 }
 
+/* no wake-up: they wait in its socket (watchdog_proto.h) */
 static int send_index(struct watchdog *w, uint32_t op, size_t i)
 {
 	struct wd_msg m = { .op = op, .arg = (uint32_t)i, .gen = w->gen };
 
-	return send_msg(w, &m, NULL, 0);
+	return send_msg(w, &m, NULL, 0, MSG_DONTWAIT);
 }
 
 int watchdog_freezing(struct watchdog *w, size_t i)
@@ -229,8 +261,11 @@ int watchdog_disown(struct watchdog *w, size_t i)
 int watchdog_disarm(struct watchdog *w)
 {
 	struct wd_msg m = { .op = WD_DISARM, .gen = w->gen };
+	int r = send_msg(w, &m, NULL, 0, 0);
 
-	return send_msg(w, &m, NULL, 0);
+	if (r == 0)
+		ring(w);
+	return r;
 }
 
 int watchdog_event(struct watchdog *w, uint32_t *confirmed_upto)
@@ -267,6 +302,7 @@ int watchdog_respawn(struct watchdog *w)
 	if (w->sock >= 0)
 		close(w->sock);
 	w->sock = -1;
+	close_bell(w);
 	return watchdog_spawn(w);
 }
 
@@ -279,6 +315,7 @@ bool watchdog_reap(struct watchdog *w)
 	w->pid = 0;
 	close(w->sock);
 	w->sock = -1;
+	close_bell(w);
 	return true;
 }
 
@@ -290,6 +327,7 @@ void watchdog_stop(struct watchdog *w)
 		return;
 	close(w->sock); /* EOF: the watchdog exits (thawing, were anything armed) */
 	w->sock = -1;
+	close_bell(w);
 	for (i = 0; i < 200; i++) {
 		if (waitpid(w->pid, &status, WNOHANG) != 0)
 			break;

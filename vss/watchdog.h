@@ -22,6 +22,7 @@
 struct watchdog {
 	pid_t pid;                /* 0: not running */
 	int sock;                 /* our end of the SEQPACKET pair, -1 when not running */
+	int bell;                 /* eventfd that wakes it while the clock runs, or -1 */
 	uint32_t gen;             /* generation of the current (or last) arming */
 	const struct fs_ops *ops; /* its FITHAW (NULL: the kernel's); taken at spawn */
 	const char *helper; /* vssd-watchdog to run (kernel's ops); NULL: the loop in the fork */
@@ -35,8 +36,9 @@ const char *watchdog_helper(void);
 
 /*
  * Forks the watchdog process; with the kernel's ops the child runs w->helper
- * (its socket as fd 3, nothing else open, an empty environment), else, or
- * when that cannot be executed, the same loop itself. Returns 0 or -errno.
+ * (its socket as fd 3, the bell as fd 4, nothing else open, an empty
+ * environment), else, or when that cannot be executed, the same loop itself.
+ * Returns 0 or -errno.
  */
 int watchdog_spawn(struct watchdog *w);
 
@@ -71,7 +73,10 @@ int watchdog_frozen(struct watchdog *w, size_t i);
 /* fds[i] turned out not to be ours to thaw (EBUSY, EOPNOTSUPP, error). */
 int watchdog_disown(struct watchdog *w, size_t i);
 
-/* vssd thawed itself: the watchdog closes the fds and waits for the next arming. */
+/*
+ * vssd thawed itself: the watchdog closes the fds and waits for the next
+ * arming (the bell wakes it to read this and what it has not read yet).
+ */
 int watchdog_disarm(struct watchdog *w);
 
 /*

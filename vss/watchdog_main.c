@@ -269,6 +269,8 @@ static void lock_memory(const struct fs_ops *ops)
 	warm_stack();
 	(void)now_ms();
 	(void)poll(&p, 1, 0);
+	if (read(-1, &m, sizeof(m)) < 0) /* EBADF: the bell's read wrapper */
+		m.op = 0;
 	(void)send(-1, &m, sizeof(m), MSG_NOSIGNAL);
 	(void)recvmsg(-1, &mh, MSG_DONTWAIT);
 	(void)close(-1);
@@ -276,12 +278,85 @@ static void lock_memory(const struct fs_ops *ops)
 		(void)ops->thaw(-1); /* EBADF: the ioctl wrapper (a test's fake is not called) */
 }
 
-void watchdog_main(int sock, const struct fs_ops *ops)
+/* Handles every message waiting. Returns 0, or -1 on EOF (vssd is gone). */
+static int drain(int sock, struct wd_state *st)
+{
+	int op;
+
+	while ((op = receive(sock, st, false)) > 0)
+		;
+	return op;
+}
+
+/*
+ * The bell rang: reset it, then read what vssd sent. A bell that cannot be
+ * read is given up (*bell = -1: every message wakes us again). Returns 0, or
+ * -1 on EOF.
+ */
+static int answer_bell(int sock, int *bell, struct wd_state *st)
+{
+	uint64_t v;
+
+	if (read(*bell, &v, sizeof(v)) < 0 && errno != EAGAIN && errno != EINTR)
+		*bell = -1;
+	return drain(sock, st);
+}
+
+/*
+ * At the deadline: first what vssd sent before it (its confirmations), up to
+ * a disarm or a new arming, which end this arming's business; then, still
+ * armed, thaw the confirmed ones and report. Returns -1 on EOF, else 0.
+ */
+static int fire(int sock, struct wd_state *st)
+{
+	uint32_t upto;
+	int op;
+
+	while ((op = receive(sock, st, false)) > 0 && op != WD_ARM && op != WD_DISARM)
+		;
+	if (op < 0)
+		return -1;
+	if (!st->armed || now_ms() < st->deadline)
+		return 0;
+	upto = st->confirmed_upto;
+	if (thaw_all(st, CONFIRMED) == 0)
+		retire_record(st, CONFIRMED);
+	reply(sock, WD_FIRED, st->gen, upto);
+	release(st);
+	return 0;
+}
+
+/*
+ * Waits for what comes first: a message (while the clock runs, with a bell:
+ * only the bell or vssd's end of file), or the deadline. Returns -1 on EOF.
+ */
+static int wait_once(int sock, int *bell, struct wd_state *st)
+{
+	struct pollfd p[2] = { { .fd = sock, .events = POLLIN },
+			       { .fd = *bell, .events = POLLIN } };
+	int timeout = -1;
+
+	if (st->armed) {
+		uint64_t t = now_ms();
+
+		if (t >= st->deadline)
+			return fire(sock, st);
+		timeout = (int)(st->deadline - t > 60000 ? 60000 : st->deadline - t);
+		if (*bell >= 0 && st->deadline != UINT64_MAX)
+			p[0].events = 0; /* the clock runs: FREEZING, FROZEN wait in the socket */
+	}
+	if (poll(p, *bell >= 0 ? 2 : 1, timeout) <= 0)
+		return 0;
+	if (*bell >= 0 && (p[1].revents & (POLLIN | POLLERR | POLLNVAL)))
+		return answer_bell(sock, bell, st);
+	return p[0].revents && receive(sock, st, true) < 0 ? -1 : 0;
+}
+
+void watchdog_main(int sock, int bell, const struct fs_ops *ops)
 {
 	struct wd_state st = { .ops = ops, .record = -1 };
 	struct rlimit rl;
 	sigset_t all;
-	int op;
 
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, NULL); /* only SIGKILL stops us */
@@ -292,42 +367,8 @@ void watchdog_main(int sock, const struct fs_ops *ops)
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
 	lock_memory(ops);
-
-	for (;;) {
-		struct pollfd p = { .fd = sock, .events = POLLIN };
-		int timeout = -1;
-
-		if (st.armed) {
-			uint64_t t = now_ms();
-
-			if (t >= st.deadline) {
-				uint32_t upto;
-
-				/*
-				 * First what vssd sent before the deadline (its confirmations), up to
-				 * a disarm or a new arming: those end this arming's business.
-				 */
-				while ((op = receive(sock, &st, false)) > 0 && op != WD_ARM &&
-				       op != WD_DISARM)
-					;
-				if (op < 0)
-					break;
-				if (!st.armed || now_ms() < st.deadline)
-					continue;
-				upto = st.confirmed_upto;
-				if (thaw_all(&st, CONFIRMED) == 0)
-					retire_record(&st, CONFIRMED);
-				reply(sock, WD_FIRED, st.gen, upto);
-				release(&st);
-				continue;
-			}
-			timeout = (int)(st.deadline - t > 60000 ? 60000 : st.deadline - t);
-		}
-		if (poll(&p, 1, timeout) <= 0)
-			continue;
-		if (receive(sock, &st, true) < 0)
-			break;
-	}
+	while (wait_once(sock, &bell, &st) == 0)
+		;
 	/* EOF: vssd is gone; thaw every filesystem it announced and did not disown */
 	if (st.armed && thaw_all(&st, ANNOUNCED) == 0)
 		retire_record(&st, ANNOUNCED);

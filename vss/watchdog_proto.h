@@ -19,6 +19,12 @@
  * filesystem k in freeze order FREEZING k (before FIFREEZE), FROZEN k (it
  * succeeded) or DISOWN k (not ours), and DISARM when vssd has thawed.
  * watchdog -> vssd: ARMED (ok or not) and FIRED (the timeout thawed).
+ *
+ * The bell (an eventfd, the watchdog's fd 4; optional): from START on the
+ * watchdog does not wake for each message. FREEZING, FROZEN and DISOWN wait
+ * in the socket, in order, and are read at the deadline, at vssd's death
+ * (end of file) or when vssd rings the bell: after DISARM, and when the
+ * socket is full. Without a bell every message wakes it.
  */
 enum wd_op {
 	WD_FDS = 1,  /* arg: how many fds ride along (SCM_RIGHTS) */
@@ -46,6 +52,9 @@ struct wd_msg {
  * ops: never returns. In vssd-watchdog, an executable with only libc; in a
  * forked vssd when that cannot be run, or for a test's fake ops.
  */
-void watchdog_main(int sock, const struct fs_ops *ops) __attribute__((noreturn));
+void watchdog_main(int sock, int bell, const struct fs_ops *ops) __attribute__((noreturn));
+
+#define WATCHDOG_SOCK_FD 3 /* in vssd-watchdog: its socket */
+#define WATCHDOG_BELL_FD 4 /* and the bell, if vssd gave one */
 
 #endif

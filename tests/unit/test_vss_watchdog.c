@@ -216,6 +216,52 @@ static unsigned long faults(void)
 	return minflt + majflt;
 }
 
+/* the watchdog's voluntary context switches so far: how often it slept and was woken */
+static unsigned long wakeups(void)
+{
+	char path[64], line[256];
+	unsigned long n = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)wd.pid);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "voluntary_ctxt_switches: %lu", &n) == 1)
+			break;
+	fclose(f);
+	return n;
+}
+
+#define ROUNDS 10 /* x 3 filesystems, a FREEZING and a FROZEN each */
+
+/*
+ * While the clock runs, FREEZING and FROZEN wait in the socket: vssd's
+ * FIFREEZEs, a millisecond or so apart, no longer wake the watchdog each
+ * (60 messages: about 60 wake-ups before, at most the START's now). They are
+ * still read: at the deadline every confirmed one is thawed and reported.
+ */
+static void test_no_wakeup_per_filesystem(void **state)
+{
+	struct timespec ms = { 0, 1000000L };
+	unsigned long before;
+	uint32_t upto = 99;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(watchdog_arm(&wd, dirs, 3, 1000), 0);
+	before = wakeups();
+	for (i = 0; i < 3 * ROUNDS; i++) {
+		nanosleep(&ms, NULL);
+		assert_int_equal(watchdog_freezing(&wd, i % 3), 0);
+		nanosleep(&ms, NULL);
+		assert_int_equal(watchdog_frozen(&wd, i % 3), 0);
+	}
+	assert_in_range(wakeups() - before, 0, 3);
+	assert_int_equal(next_event(5000, &upto), 1);
+	assert_int_equal(upto, 3);
+}
+
 #define MANY 1100 /* announcements over more than one page of its tables */
 
 /*
@@ -304,6 +350,7 @@ int main(void)
 		BOTH(test_clock_starts_at_start),
 		BOTH(test_freezing_starts_clock),
 		BOTH(test_late_watchdog_does_not_fire_next_arming),
+		BOTH(test_no_wakeup_per_filesystem),
 		{ "test_helper_maps_only_libc", test_helper_maps_only_libc, setup, teardown,
 		  helper },
 		{ "test_frozen_window_resident", test_frozen_window_resident, setup, teardown,
