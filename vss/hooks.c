@@ -94,6 +94,7 @@ static int list_hooks(struct hook_run *run, const char *dir, char *err, size_t e
 	int r;
 
 	memset(run, 0, sizeof(*run));
+	run->proc = (struct hook_proc){ .pidfd = -1, .rd = -1 };
 	snprintf(run->dir, sizeof(run->dir), "%s", dir);
 	d = opendir(dir);
 	if (!d) {
@@ -177,115 +178,154 @@ static void __attribute__((noreturn)) exec_child(const char *path, const char *a
 	_exit(127);
 }
 
-/* A running hook: its pid, a pidfd (or -1), the read end of its output pipe. */
-struct child {
-	pid_t pid;
-	int pidfd, rd;
-	bool out_open, reaped;
-	int status;
-	char *out;
-	size_t outlen, used;
-};
-
-static void read_output(struct child *c)
+/* What it wrote so far, without waiting (a bounded amount: a flood does not hold the caller). */
+static void read_output(struct hook_proc *p)
 {
-	char buf[512];
-	ssize_t n = read(c->rd, buf, sizeof(buf));
+	char buf[4096];
+	int i;
 
-	if (n > 0)
-		keep_tail(c->out, c->outlen, &c->used, buf, (size_t)n);
-	else if (n == 0)
-		c->out_open = false;
-}
+	for (i = 0; i < 16 && p->out_open; i++) {
+		ssize_t n = read(p->rd, buf, sizeof(buf));
 
-/*
- * Waits until the hook exits or the deadline passes (-ETIMEDOUT), keeping
- * its output. A hook may leave a background process holding the pipe: only
- * its exit counts. pidfd_open (Linux 5.3) tells when it exits; without it,
- * look every 20 ms.
- */
-static int wait_child(struct child *c, uint64_t deadline)
-{
-	for (;;) {
-		struct pollfd p[2] = {
-			{ .fd = c->pidfd, .events = POLLIN },
-			{ .fd = c->out_open ? c->rd : -1, .events = POLLIN },
-		};
-		uint64_t t = now_ms();
-		int pr, slice;
-
-		if (t >= deadline)
-			return -ETIMEDOUT;
-		slice = (int)(deadline - t);
-		if (c->pidfd < 0) {
-			if (waitpid(c->pid, &c->status, WNOHANG) == c->pid) {
-				c->reaped = true;
-				return 0;
-			}
-			if (slice > 20)
-				slice = 20;
-		}
-		pr = poll(p, 2, slice);
-		if (pr < 0 && errno != EINTR)
-			return -errno;
-		if (pr > 0 && (p[1].revents & (POLLIN | POLLHUP)))
-			read_output(c);
-		if (pr > 0 && (p[0].revents & POLLIN))
-			return 0;
+		if (n > 0)
+			keep_tail(p->out, p->outlen, &p->used, buf, (size_t)n);
+		else if (n == 0)
+			p->out_open = false;
+		if (n <= 0)
+			break;
 	}
 }
 
-/* What is already written, without waiting; then trailing newlines trimmed. */
-static void drain_output(struct child *c)
+int hook_spawn(struct hook_proc *p, const char *path, const char *arg, uint64_t timeout_ms,
+	       char *out, size_t outlen)
 {
-	char buf[512];
-	ssize_t n;
-
-	if (c->out_open) {
-		fcntl(c->rd, F_SETFL, O_NONBLOCK);
-		while ((n = read(c->rd, buf, sizeof(buf))) > 0)
-			keep_tail(c->out, c->outlen, &c->used, buf, (size_t)n);
-	}
-	while (c->used && (c->out[c->used - 1] == '\n' || c->out[c->used - 1] == '\r'))
-		c->out[--c->used] = '\0';
-}
-
-int hook_exec(const char *path, const char *arg, uint64_t timeout_ms, char *out, size_t outlen)
-{
-	struct child c = { .out = out, .outlen = outlen, .out_open = true };
 	int pipefd[2], r;
 
+	*p = (struct hook_proc){ .out = out, .outlen = outlen, .out_open = true, .pidfd = -1 };
 	if (outlen)
 		out[0] = '\0';
 	if (pipe2(pipefd, O_CLOEXEC) < 0)
 		return -errno;
-	c.pid = fork();
-	if (c.pid < 0) {
+	p->pid = fork();
+	if (p->pid < 0) {
 		r = -errno;
 		close(pipefd[0]);
 		close(pipefd[1]);
+		p->pid = 0;
 		return r;
 	}
-	if (c.pid == 0)
+	if (p->pid == 0)
 		exec_child(path, arg, pipefd[1]);
 	close(pipefd[1]);
-	c.rd = pipefd[0];
-	setpgid(c.pid, c.pid); /* also in the parent: no race with the kill below */
-	c.pidfd = (int)syscall(SYS_pidfd_open, c.pid, 0);
-	r = wait_child(&c, now_ms() + timeout_ms);
-	if (r == -ETIMEDOUT)
-		kill(-c.pid, SIGKILL);
-	if (!c.reaped && waitpid(c.pid, &c.status, 0) < 0 && r == 0)
+	p->rd = pipefd[0];
+	fcntl(p->rd, F_SETFL, O_NONBLOCK); /* our end only: the hook's stays blocking */
+	setpgid(p->pid, p->pid); /* also in the parent: no race with a kill of its group */
+	p->pidfd = (int)syscall(SYS_pidfd_open, p->pid, 0);
+	p->started_ms = now_ms();
+	p->deadline_ms = p->started_ms + timeout_ms;
+	return 0;
+}
+
+size_t hook_pollfds(const struct hook_proc *p, struct pollfd *pfd)
+{
+	size_t n = 0;
+
+	if (!p->pid)
+		return 0;
+	if (p->pidfd >= 0)
+		pfd[n++] = (struct pollfd){ .fd = p->pidfd, .events = POLLIN };
+	if (p->out_open)
+		pfd[n++] = (struct pollfd){ .fd = p->rd, .events = POLLIN };
+	return n;
+}
+
+int hook_wait_ms(const struct hook_proc *p)
+{
+	uint64_t t = now_ms();
+	uint64_t left = p->deadline_ms > t ? p->deadline_ms - t : 0;
+
+	if (p->pidfd < 0 && left > 20)
+		left = 20;
+	return left > INT_MAX ? INT_MAX : (int)left;
+}
+
+/*
+ * A hook may leave a background process holding the pipe: only its exit
+ * counts (waitpid, which the pidfd's POLLIN announces).
+ */
+int hook_check(struct hook_proc *p)
+{
+	pid_t w = 0;
+
+	read_output(p);
+	if (!p->reaped)
+		w = waitpid(p->pid, &p->status, WNOHANG);
+	if (w == p->pid)
+		p->reaped = true;
+	if (p->reaped)
+		return 0;
+	if (w < 0 && errno != EINTR)
+		return -errno; /* not ours to wait for (ECHILD): do not wait for it until the deadline */
+	return now_ms() >= p->deadline_ms ? -ETIMEDOUT : 1;
+}
+
+/* What is already written, without waiting; then trailing newlines trimmed. */
+static void drain_output(struct hook_proc *p)
+{
+	char buf[512];
+	ssize_t n;
+
+	if (p->out_open)
+		while ((n = read(p->rd, buf, sizeof(buf))) > 0)
+			keep_tail(p->out, p->outlen, &p->used, buf, (size_t)n);
+	while (p->used && (p->out[p->used - 1] == '\n' || p->out[p->used - 1] == '\r'))
+		p->out[--p->used] = '\0';
+}
+
+int hook_end(struct hook_proc *p, int r)
+{
+	if (!p->pid)
+		return r;
+	if (r < 0 && !p->reaped)
+		kill(-p->pid, SIGKILL);
+	if (!p->reaped && waitpid(p->pid, &p->status, 0) < 0 && r == 0)
 		r = -errno;
-	drain_output(&c);
-	close(c.rd);
-	if (c.pidfd >= 0)
-		close(c.pidfd);
+	drain_output(p);
+	close(p->rd);
+	if (p->pidfd >= 0)
+		close(p->pidfd);
+	*p = (struct hook_proc){ .pidfd = -1, .rd = -1, .status = p->status };
 	if (r < 0)
 		return r;
-	if (WIFSIGNALED(c.status))
-		return 128 + WTERMSIG(c.status);
-	return WEXITSTATUS(c.status);
+	if (WIFSIGNALED(p->status))
+		return 128 + WTERMSIG(p->status);
+	return WEXITSTATUS(p->status);
+}
+
+/* Waits (poll) until the hook needs a look: an fd ready, its deadline, a 20 ms slice. */
+static int hook_wait(struct hook_proc *p)
+{
+	struct pollfd pfd[2];
+	size_t n = hook_pollfds(p, pfd);
+
+	if (poll(pfd, n, hook_wait_ms(p)) < 0 && errno != EINTR)
+		return -errno;
+	return 0;
+}
+
+int hook_exec(const char *path, const char *arg, uint64_t timeout_ms, char *out, size_t outlen)
+{
+	struct hook_proc p;
+	int r = hook_spawn(&p, path, arg, timeout_ms, out, outlen);
+
+	if (r < 0)
+		return r;
+	while ((r = hook_check(&p)) == 1) {
+		r = hook_wait(&p);
+		if (r < 0)
+			break;
+	}
+	return hook_end(&p, r);
 }
 
 static void describe(char *err, size_t errlen, const char *name, const char *arg, int r,
@@ -304,6 +344,18 @@ static void describe(char *err, size_t errlen, const char *name, const char *arg
 			 out[0] ? ": " : "", out);
 }
 
+/* The outcome of a hook: logged when it succeeded (0), else -1 with err saying why. */
+static int report(const char *name, const char *arg, int r, const char *out, uint64_t timeout_ms,
+		  char *err, size_t errlen)
+{
+	if (r == 0) {
+		log_info("hook %s %s: ok%s%s", name, arg, out[0] ? ": " : "", out);
+		return 0;
+	}
+	describe(err, errlen, name, arg, r, out, timeout_ms);
+	return -1;
+}
+
 static int run_one(const char *dir, const char *name, const char *arg, uint64_t timeout_ms,
 		   char *err, size_t errlen)
 {
@@ -314,12 +366,7 @@ static int run_one(const char *dir, const char *name, const char *arg, uint64_t 
 	if (check_trusted("hook", path, err, errlen) < 0)
 		return -1;
 	r = hook_exec(path, arg, timeout_ms, out, sizeof(out));
-	if (r == 0) {
-		log_info("hook %s %s: ok%s%s", name, arg, out[0] ? ": " : "", out);
-		return 0;
-	}
-	describe(err, errlen, name, arg, r, out, timeout_ms);
-	return -1;
+	return report(name, arg, r, out, timeout_ms, err, errlen);
 }
 
 /* "thaw" for the started hooks, in reverse; returns how many failed, the first in err */
@@ -339,23 +386,95 @@ static unsigned thaw_started(struct hook_run *run, uint64_t timeout_ms, char *er
 	return failed;
 }
 
+/* A freeze hook failed (err): "thaw" for those started, the failing one's included. */
+static int freeze_failed(struct hook_run *run, char *err)
+{
+	log_err("%s; running thaw hooks", err);
+	thaw_started(run, run->timeout_ms, NULL, 0);
+	free_names(run);
+	return -1;
+}
+
+/* Starts the next freeze hook: 1 (it runs), 0 (none left) or -1 (failed, thaw hooks ran). */
+static int start_next(struct hook_run *run, char *err, size_t errlen)
+{
+	char path[PATH_MAX];
+	const char *name;
+	int r;
+
+	if (run->started == run->n)
+		return 0;
+	name = run->names[run->started++];
+	snprintf(path, sizeof(path), "%s/%s", run->dir, name);
+	if (check_trusted("hook", path, err, errlen) < 0)
+		return freeze_failed(run, err);
+	r = hook_spawn(&run->proc, path, "freeze", run->timeout_ms, run->out, sizeof(run->out));
+	if (r < 0) {
+		describe(err, errlen, name, "freeze", r, "", run->timeout_ms);
+		return freeze_failed(run, err);
+	}
+	return 1;
+}
+
+int hooks_freeze_start(struct hook_run *run, const char *dir, uint64_t timeout_ms, char *err,
+		       size_t errlen)
+{
+	if (list_hooks(run, dir, err, errlen) < 0)
+		return -1;
+	run->timeout_ms = timeout_ms;
+	return start_next(run, err, errlen);
+}
+
+int hooks_freeze_step(struct hook_run *run, char *err, size_t errlen)
+{
+	int r;
+
+	if (!run->proc.pid)
+		return start_next(run, err, errlen);
+	r = hook_check(&run->proc);
+	if (r == 1)
+		return 1;
+	r = hook_end(&run->proc, r);
+	if (report(run->names[run->started - 1], "freeze", r, run->out, run->timeout_ms, err,
+		   errlen) < 0)
+		return freeze_failed(run, err);
+	return start_next(run, err, errlen);
+}
+
+int hooks_freeze_cancel(struct hook_run *run, char *err, size_t errlen)
+{
+	const char *name = hooks_running(run);
+
+	if (name) {
+		hook_end(&run->proc, -ECANCELED);
+		log_notice("hook %s freeze: stopped (its process group killed): the freeze was "
+			   "cancelled%s%s",
+			   name, run->out[0] ? "; its output: " : "", run->out);
+	}
+	return hooks_thaw(run, run->timeout_ms, err, errlen);
+}
+
+const char *hooks_running(const struct hook_run *run)
+{
+	return run->proc.pid && run->started ? run->names[run->started - 1] : NULL;
+}
+
 int hooks_freeze(struct hook_run *run, const char *dir, uint64_t timeout_ms, char *err,
 		 size_t errlen)
 {
-	size_t i;
+	int r = hooks_freeze_start(run, dir, timeout_ms, err, errlen);
 
-	if (list_hooks(run, dir, err, errlen) < 0)
-		return -1;
-	for (i = 0; i < run->n; i++) {
-		run->started = i + 1;
-		if (run_one(dir, run->names[i], "freeze", timeout_ms, err, errlen) < 0) {
-			log_err("%s; running thaw hooks", err);
-			thaw_started(run, timeout_ms, NULL, 0);
-			free_names(run);
-			return -1;
+	while (r == 1) {
+		int w = hook_wait(&run->proc);
+
+		if (w < 0) {
+			describe(err, errlen, run->names[run->started - 1], "freeze",
+				 hook_end(&run->proc, w), "", timeout_ms);
+			return freeze_failed(run, err);
 		}
+		r = hooks_freeze_step(run, err, errlen);
 	}
-	return 0;
+	return r;
 }
 
 int hooks_thaw(struct hook_run *run, uint64_t timeout_ms, char *err, size_t errlen)

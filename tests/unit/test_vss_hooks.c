@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -321,21 +322,31 @@ static void test_first_hook_fails(void **state)
 	expect_log(t, "10-fail freeze\n10-fail thaw\n");
 }
 
-static void test_hanging_hook(void **state)
+/*
+ * 10-a, 20-hang (its freeze waits for a sleep 30 in its process group, whose
+ * pid it writes to pidfile) and 30-c.
+ */
+static void hang_hooks(const struct tdir *t, char *pidfile, size_t size)
 {
-	struct tdir *t = *state;
-	struct hook_run run;
-	char err[512] = "", pidfile[160], body[256];
-	double t0, dt;
-	pid_t sleeper;
+	char body[256];
 
-	snprintf(pidfile, sizeof(pidfile), "%s.sleep.pid", t->log);
-	/* a child in the hook's process group that must die with it */
+	snprintf(pidfile, size, "%s.sleep.pid", t->log);
 	snprintf(body, sizeof(body),
 		 "if [ \"$1\" = freeze ]; then sleep 30 & echo $! > '%s'; wait; fi", pidfile);
 	hook(t, "10-a", 0755, NULL);
 	hook(t, "20-hang", 0755, body);
 	hook(t, "30-c", 0755, NULL);
+}
+
+static void test_hanging_hook(void **state)
+{
+	struct tdir *t = *state;
+	struct hook_run run;
+	char err[512] = "", pidfile[160];
+	double t0, dt;
+	pid_t sleeper;
+
+	hang_hooks(t, pidfile, sizeof(pidfile));
 	t0 = now_s();
 	assert_int_equal(hooks_freeze(&run, t->dir, 300, err, sizeof(err)), -1);
 	dt = now_s() - t0;
@@ -349,6 +360,91 @@ static void test_hanging_hook(void **state)
 		kill(sleeper, SIGKILL);
 		fail_msg("the hook's child %ld survived the timeout", (long)sleeper);
 	}
+}
+
+/* ---- freeze hooks driven by an event loop ------------------------------ */
+
+/* The caller's loop: polls the running hook's fds, steps, until step says r != 1 or stop_at runs. */
+static int drive(struct hook_run *run, int r, const char *stop_at, char *err, size_t errlen)
+{
+	double end = now_s() + 10;
+
+	while (r == 1 && now_s() < end) {
+		struct pollfd pfd[2];
+		size_t n = hook_pollfds(&run->proc, pfd);
+
+		if (stop_at && hooks_running(run) && strcmp(hooks_running(run), stop_at) == 0)
+			return 1;
+		assert_true(n >= 1);
+		assert_true(poll(pfd, n, hook_wait_ms(&run->proc)) >= 0);
+		r = hooks_freeze_step(run, err, errlen);
+	}
+	return r;
+}
+
+/* every freeze hook in order, each started when the one before exited */
+static void test_steps_all_succeed(void **state)
+{
+	struct tdir *t = *state;
+	char err[512] = "";
+	struct hook_run run;
+	int r;
+
+	hook(t, "10-a", 0755, "echo a says hello");
+	hook(t, "20-b", 0755, NULL);
+	r = hooks_freeze_start(&run, t->dir, 5000, err, sizeof(err));
+	assert_int_equal(r, 1);
+	assert_string_equal(hooks_running(&run), "10-a");
+	assert_int_equal(drive(&run, r, NULL, err, sizeof(err)), 0);
+	assert_null(hooks_running(&run));
+	assert_int_equal(run.started, 2);
+	assert_int_equal(hooks_thaw(&run, 5000, err, sizeof(err)), 0);
+	expect_log(t, "10-a freeze\n20-b freeze\n20-b thaw\n10-a thaw\n");
+}
+
+/* cancelled while a hook hangs: its process group is killed at once, the thaw hooks run */
+static void test_steps_cancel(void **state)
+{
+	struct tdir *t = *state;
+	struct hook_run run;
+	char err[512] = "", pidfile[160];
+	double t0;
+	pid_t sleeper;
+
+	hang_hooks(t, pidfile, sizeof(pidfile));
+	assert_int_equal(drive(&run, hooks_freeze_start(&run, t->dir, 30000, err, sizeof(err)),
+			       "20-hang", err, sizeof(err)),
+			 1);
+	assert_string_equal(hooks_running(&run), "20-hang");
+	sleeper = read_pid(pidfile);
+	t0 = now_s();
+	assert_int_equal(hooks_freeze_cancel(&run, err, sizeof(err)), 0);
+	if (now_s() - t0 >= 2)
+		fail_msg("cancelling a hanging hook took %.1f s", now_s() - t0);
+	assert_null(hooks_running(&run));
+	expect_log(t, "10-a freeze\n20-hang freeze\n20-hang thaw\n10-a thaw\n");
+	if (!dies(sleeper)) {
+		kill(sleeper, SIGKILL);
+		fail_msg("the hook's child %ld survived the cancel", (long)sleeper);
+	}
+}
+
+/* the deadline is the step's: a hook past it is killed and the freeze fails */
+static void test_steps_timeout(void **state)
+{
+	struct tdir *t = *state;
+	struct hook_run run;
+	char err[512] = "";
+	double t0 = now_s();
+
+	hook(t, "10-hang", 0755, "[ \"$1\" = freeze ] && exec sleep 30; exit 0");
+	assert_int_equal(drive(&run, hooks_freeze_start(&run, t->dir, 300, err, sizeof(err)), NULL,
+			       err, sizeof(err)),
+			 -1);
+	if (now_s() - t0 >= 5)
+		fail_msg("a 300 ms hook timeout took %.1f s", now_s() - t0);
+	assert_non_null(strstr(err, "10-hang freeze timed out"));
+	expect_log(t, "10-hang freeze\n10-hang thaw\n");
 }
 
 /* ---- hook_exec ---------------------------------------------------------- */
@@ -458,6 +554,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_untrusted_dir, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_thaw_hook_fails, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hanging_hook, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_steps_all_succeed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_steps_cancel, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_steps_timeout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_exec_status_and_output, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_exec_timeout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_exec_background_child, setup, teardown),
