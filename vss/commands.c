@@ -161,14 +161,37 @@ static int get_timeout(json_object *args, uint64_t *ms, json_object **err)
 	return 0;
 }
 
-static json_object *do_freeze(const struct request *rq, const char *const *list, uint64_t timeout)
+static json_object *freeze_reply(int r, const char *err)
 {
-	char err[512];
-	int r = engine_freeze(rq->e, rq->by, list, timeout, err, sizeof(err));
-
 	if (r < 0)
 		return generic(err);
 	return ret(json_object_new_int(r));
+}
+
+json_object *commands_parked_reply(int r, const char *err, json_object *id)
+{
+	json_object *o = freeze_reply(r, err);
+
+	if (id)
+		json_object_object_add(o, "id", id);
+	return o;
+}
+
+/* With a waiter the freeze does not wait for its freeze hooks: parked, answered later. */
+static json_object *do_freeze(const struct request *rq, const char *const *list, uint64_t timeout)
+{
+	char err[512];
+	int r;
+
+	if (!rq->out->waiter)
+		return freeze_reply(engine_freeze(rq->e, rq->by, list, timeout, err, sizeof(err)),
+				    err);
+	r = engine_freeze_start(rq->e, rq->by, list, timeout, rq->out->waiter, err, sizeof(err));
+	if (r == -EINPROGRESS) {
+		rq->out->parked = true;
+		return NULL;
+	}
+	return freeze_reply(r, err);
 }
 
 static json_object *cmd_freeze(const struct request *rq)
@@ -250,6 +273,9 @@ static json_object *thaw_other(const struct request *rq)
 	if (!json_object_is_type(id, json_type_int))
 		return generic("Parameter 'freeze_id' must be an integer");
 	engine_status(rq->e, &es);
+	if (es.requester) /* a freeze has no id before it is done: not the one named */
+		return generic("the freeze named by 'freeze_id' is not in force (another request's "
+			       "freeze is running its freeze hooks): not cancelled");
 	if (!es.holder || (uint64_t)json_object_get_int64(id) == es.freeze_id)
 		return NULL;
 	snprintf(desc, sizeof(desc),
@@ -373,6 +399,17 @@ static void add_filesystems(json_object *st, const struct engine_status *es)
 	json_object_object_add(st, "filesystems", fss);
 }
 
+/* While a freeze's freeze hooks run: which one, for how long, for whom. */
+static void add_freezing(json_object *st, const struct engine_status *es)
+{
+	char what[320];
+
+	snprintf(what, sizeof(what), "running freeze hook %s for %llu ms", es->hook,
+		 (unsigned long long)es->hook_for_ms);
+	json_object_object_add(st, "freezing", json_object_new_string(what));
+	json_object_object_add(st, "freezing_for", owner_json(es->requester));
+}
+
 json_object *commands_status(const struct engine *e)
 {
 	json_object *st = json_object_new_object();
@@ -380,7 +417,11 @@ json_object *commands_status(const struct engine *e)
 
 	engine_status(e, &es);
 	json_object_object_add(st, "state",
-			       json_object_new_string(es.holder ? "frozen" : "thawed"));
+			       json_object_new_string(es.holder ? "frozen"
+						      : es.hook ? "freezing"
+								: "thawed"));
+	if (es.hook)
+		add_freezing(st, &es);
 	json_object_object_add(st, "frozen_filesystems", json_object_new_int((int)es.nfrozen));
 	if (es.holder) {
 		json_object_object_add(st, "frozen_for_ms",
@@ -425,6 +466,8 @@ void commands_execute(struct engine *e, const struct owner *by, const char *text
 
 	out->delimited = false;
 	out->obj = NULL;
+	out->parked = false;
+	out->parked_id = NULL;
 	if (!tok) {
 		out->obj = commands_error("GenericError", "out of memory");
 		return;
@@ -479,6 +522,10 @@ void commands_execute(struct engine *e, const struct owner *by, const char *text
 		struct request rq = { .e = e, .by = by, .args = args, .out = out };
 
 		reply = commands[i].fn(&rq);
+		if (out->parked) {
+			out->parked_id = id ? json_object_get(id) : NULL;
+			goto done;
+		}
 	}
 reply:
 	if (id)

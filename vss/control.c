@@ -317,11 +317,15 @@ static void accept_one(struct control *c, const struct listener *l)
 		if (!c->clients[i])
 			break;
 	if (i == CONTROL_MAX_CLIENTS) {
-		/* full: the idlest client goes (never the one holding the freeze), so a thaw gets through */
+		/*
+		 * full: the idlest client goes (never the one holding the freeze, or
+		 * waiting for its freeze hooks), so a thaw gets through
+		 */
 		size_t k, victim = CONTROL_MAX_CLIENTS;
 
 		for (k = 0; k < CONTROL_MAX_CLIENTS; k++) {
-			if (engine_held_by(c->engine, &c->clients[k]->s.owner))
+			if (engine_held_by(c->engine, &c->clients[k]->s.owner) ||
+			    c->clients[k]->s.parked)
 				continue;
 			if (victim == CONTROL_MAX_CLIENTS ||
 			    c->clients[k]->last_ms < c->clients[victim]->last_ms)

@@ -3,7 +3,9 @@
  * The freeze sequence and its exact undo, one phase per function:
  *
  *   plan      which filesystems, in what order; the state_dir check  (touches nothing)
- *   prepare   freeze hooks, open, hand the fds to the watchdog,      (undone by unprepare)
+ *   hooks     freeze hooks, waited for (engine_freeze) or watched by  (their thaw hooks
+ *             the caller's loop (engine_freeze_start: state HOOKS)     run on failure)
+ *   prepare   open, hand the fds to the watchdog,                    (undone by unprepare)
  *             syncfs (overlapping the watchdog's work), freeze
  *             record, its acknowledgement, start its clock
  *   freeze    FIFREEZE each one, children first, log held            (undone by abort_freeze)
@@ -376,15 +378,15 @@ static void unprepare(struct engine *e)
 		   sizeof(e->thaw_hook_error));
 }
 
-/* Everything that can still fail harmlessly, before the first FIFREEZE. Undoes itself. */
+/*
+ * Everything after the freeze hooks that can still fail harmlessly, before
+ * the first FIFREEZE. Undoes itself, the thaw hooks included.
+ */
 static int prepare(struct engine *e, uint64_t timeout_ms)
 {
 	const struct vssd_config *c = e->cfg;
 	int r;
 
-	if (hooks_freeze(&e->hooks, c->hooks_dir, c->hook_timeout_ms, e->last_error,
-			 sizeof(e->last_error)) < 0)
-		return -ECANCELED; /* the hooks that ran got "thaw" already */
 	if (timeout_ms == 0)
 		timeout_ms = c->timeout_ms;
 	r = open_all(e);
@@ -570,11 +572,15 @@ static int thaw_refused(const struct engine *e, const struct owner *by, char *er
 			 (unsigned long long)(e->deadline_ms > now ? e->deadline_ms - now : 0));
 }
 
+static int cancel_hooks(struct engine *e, const struct owner *by, char *err, size_t errlen);
+
 int engine_thaw(struct engine *e, const struct owner *by, char *err, size_t errlen)
 {
 	unsigned thawed, failed, nfrozen = e->nfrozen;
 	long upto;
 
+	if (e->state == ENGINE_HOOKS)
+		return cancel_hooks(e, by, err, errlen);
 	if (e->state != ENGINE_FROZEN)
 		return 0;
 	if (thaw_refused(e, by, err, errlen) < 0)
@@ -632,10 +638,20 @@ void engine_status(const struct engine *e, struct engine_status *st)
 		.order = e->set.order,
 		.norder = e->set.norder,
 	};
+	if (e->state == ENGINE_HOOKS) {
+		st->requester = &e->requester;
+		st->hook = hooks_running(&e->hooks);
+		st->hook_for_ms = now - e->hooks.proc.started_ms;
+	}
 	if (st->holder) {
 		st->frozen_for_ms = now - e->frozen_at_ms;
 		st->deadline_in_ms = e->deadline_ms > now ? e->deadline_ms - now : 0;
 	}
+}
+
+bool engine_idle(const struct engine *e)
+{
+	return e->state == ENGINE_THAWED;
 }
 
 bool engine_frozen(const struct engine *e)
@@ -743,22 +759,40 @@ static int commit(struct engine *e, const struct owner *by)
 	return (int)e->nfrozen;
 }
 
-int engine_freeze(struct engine *e, const struct owner *by, const char *const *list,
-		  uint64_t timeout_ms, char *err, size_t errlen)
+/* -EBUSY: a freeze is in force, or on its way (its freeze hooks run) */
+static int busy(const struct engine *e, char *err, size_t errlen)
 {
 	char held[64];
+
+	if (e->state == ENGINE_HOOKS)
+		return set_error(err, errlen, -EBUSY,
+				 "filesystems are being frozen (for %s; freeze hook %s is running)",
+				 owner_describe(&e->requester, held, sizeof(held)),
+				 hooks_running(&e->hooks));
+	return set_error(err, errlen, -EBUSY, "filesystems are already frozen (by %s)",
+			 owner_describe(&e->holder, held, sizeof(held)));
+}
+
+/* Refused while not thawed, then the plan: > 0 filesystems to freeze, else the answer. */
+static int freeze_begin(struct engine *e, const char *const *list, char *err, size_t errlen)
+{
 	int r;
 
 	if (e->state != ENGINE_THAWED)
-		return set_error(err, errlen, -EBUSY, "filesystems are already frozen (by %s)",
-				 owner_describe(&e->holder, held, sizeof(held)));
+		return busy(e, err, errlen);
 	e->last_error[0] = '\0';
 	e->watchdog_fired = false;
 	e->thawed_elsewhere = false;
 	r = plan(e, list);
-	if (r <= 0)
-		return done(e, r, err, errlen);
-	r = prepare(e, timeout_ms);
+	return r <= 0 ? done(e, r, err, errlen) : r;
+}
+
+/* After the freeze hooks succeeded: prepare, freeze, commit (or undo). */
+static int freeze_rest(struct engine *e, const struct owner *by, uint64_t timeout_ms, char *err,
+		       size_t errlen)
+{
+	int r = prepare(e, timeout_ms);
+
 	if (r < 0)
 		return done(e, r, err, errlen);
 	r = freeze_all(e);
@@ -767,6 +801,117 @@ int engine_freeze(struct engine *e, const struct owner *by, const char *const *l
 		return done(e, r, err, errlen);
 	}
 	return commit(e, by);
+}
+
+int engine_freeze(struct engine *e, const struct owner *by, const char *const *list,
+		  uint64_t timeout_ms, char *err, size_t errlen)
+{
+	const struct vssd_config *c = e->cfg;
+	int r = freeze_begin(e, list, err, errlen);
+
+	if (r <= 0)
+		return r;
+	if (hooks_freeze(&e->hooks, c->hooks_dir, c->hook_timeout_ms, e->last_error,
+			 sizeof(e->last_error)) < 0)
+		return done(e, -ECANCELED, err, errlen); /* the hooks that ran got "thaw" already */
+	return freeze_rest(e, by, timeout_ms, err, errlen);
+}
+
+int engine_freeze_start(struct engine *e, const struct owner *by, const char *const *list,
+			uint64_t timeout_ms, const struct engine_waiter *w, char *err,
+			size_t errlen)
+{
+	const struct vssd_config *c = e->cfg;
+	int r = freeze_begin(e, list, err, errlen);
+
+	if (r <= 0)
+		return r;
+	r = hooks_freeze_start(&e->hooks, c->hooks_dir, c->hook_timeout_ms, e->last_error,
+			       sizeof(e->last_error));
+	if (r < 0)
+		return done(e, -ECANCELED, err, errlen);
+	if (r == 0)
+		return freeze_rest(e, by, timeout_ms, err, errlen);
+	e->state = ENGINE_HOOKS;
+	e->requester = *by;
+	e->waiter = *w;
+	e->pending_timeout_ms = timeout_ms;
+	return -EINPROGRESS;
+}
+
+/* The parked request leaves HOOKS: its answer to its waiter, if it is still there. */
+static void answer_parked(struct engine *e, int r, const char *err)
+{
+	struct engine_waiter w = e->waiter;
+
+	e->waiter = (struct engine_waiter){ 0 };
+	if (w.fn)
+		w.fn(w.ctx, r, err);
+}
+
+void engine_hooks_event(struct engine *e)
+{
+	char err[512] = "";
+	int r;
+
+	if (e->state != ENGINE_HOOKS)
+		return;
+	r = hooks_freeze_step(&e->hooks, e->last_error, sizeof(e->last_error));
+	if (r == 1)
+		return;
+	e->state = ENGINE_THAWED;
+	if (r < 0)
+		r = done(e, -ECANCELED, err, sizeof(err));
+	else
+		r = freeze_rest(e, &e->requester, e->pending_timeout_ms, err, sizeof(err));
+	answer_parked(e, r, err);
+}
+
+/*
+ * A thaw while the freeze hooks run (the owner rule as for a freeze in
+ * force): the running hook stopped, the thaw hooks, the parked request
+ * answered. Nothing was frozen: 0, as a thaw with nothing frozen.
+ */
+static int cancel_hooks(struct engine *e, const struct owner *by, char *err, size_t errlen)
+{
+	char from[64], req[64], hook[256];
+
+	owner_describe(by, from, sizeof(from));
+	owner_describe(&e->requester, req, sizeof(req));
+	if (!owner_may_thaw(by->channel, e->requester.channel))
+		return set_error(err, errlen, -EPERM,
+				 "a freeze for %s is running its freeze hooks; a thaw from %s may "
+				 "not cancel it (a thaw on the local socket can)",
+				 req, from);
+	snprintf(hook, sizeof(hook), "%s", hooks_running(&e->hooks));
+	e->thaw_hook_error[0] = '\0';
+	hooks_freeze_cancel(&e->hooks, e->thaw_hook_error, sizeof(e->thaw_hook_error));
+	e->state = ENGINE_THAWED;
+	fail(e, -ECANCELED,
+	     "the freeze was cancelled by a thaw from %s while freeze hook %s ran; nothing was "
+	     "frozen, the thaw hooks ran",
+	     from, hook);
+	log_notice("%s", e->last_error);
+	answer_parked(e, -ECANCELED, e->last_error);
+	if (e->thaw_hook_error[0])
+		return done(e,
+			    fail(e, -EIO,
+				 "nothing was frozen (a freeze was cancelled), but a "
+				 "thaw hook failed: %s",
+				 e->thaw_hook_error),
+			    err, errlen);
+	return 0;
+}
+
+void engine_forget(struct engine *e, const void *ctx)
+{
+	if (e->state == ENGINE_HOOKS && e->waiter.ctx == ctx)
+		e->waiter = (struct engine_waiter){ 0 };
+}
+
+size_t engine_hook_pollfds(const struct engine *e, struct pollfd *p)
+{
+	return e->state == ENGINE_HOOKS ? hook_pollfds(&e->hooks.proc, p) : 0;
 }
 
 /* ---- the watchdog's reports ------------------------------------------ */
@@ -794,6 +939,8 @@ int engine_timeout_ms(const struct engine *e)
 {
 	uint64_t now = now_ms(), end = e->deadline_ms + DEADLINE_GRACE_MS;
 
+	if (e->state == ENGINE_HOOKS)
+		return hook_wait_ms(&e->hooks.proc);
 	if (e->state != ENGINE_FROZEN)
 		return -1;
 	return end > now ? (int)(end - now > INT_MAX ? INT_MAX : end - now) : 0;
@@ -803,6 +950,10 @@ void engine_tick(struct engine *e)
 {
 	long upto;
 
+	if (e->state == ENGINE_HOOKS) {
+		engine_hooks_event(e); /* a look without waiting (no pidfd: the only one) */
+		return;
+	}
 	if (engine_timeout_ms(e) != 0)
 		return;
 	upto = fired_report(e);

@@ -9,7 +9,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "hyperv_abi.h"
 #include "log.h"
 #include "util.h"
 
@@ -77,8 +76,22 @@ int hv_open(struct hv_channel *c)
 	return hv_attach(c, fd);
 }
 
+/* The parked FREEZE's answer will find nobody; the freeze it started is cancelled. */
+static void unpark(struct hv_channel *c)
+{
+	char err[512];
+
+	if (!c->parked)
+		return;
+	c->parked = false;
+	engine_forget(c->engine, c);
+	if (engine_thaw(c->engine, &c->owner, err, sizeof(err)) < 0)
+		log_err("hyperv: cancelling the freeze of a closed channel: %s", err);
+}
+
 void hv_close(struct hv_channel *c)
 {
+	unpark(c);
 	if (c->fd >= 0)
 		close(c->fd);
 	c->fd = -1;
@@ -99,15 +112,33 @@ void hv_reset(struct hv_channel *c, const char *why)
 	schedule_retry(c);
 }
 
-/* Acts on one request; returns the status to answer with. */
+static void answer(struct hv_channel *c, struct hv_vss_message *msg, uint32_t status);
+
+/* The engine's answer to a parked FREEZE (engine_waiter). */
+static void parked_answer(void *ctx, int r, const char *err)
+{
+	struct hv_channel *c = ctx;
+
+	c->parked = false;
+	if (r < 0)
+		log_err("hyperv: FREEZE failed: %s", err);
+	answer(c, &c->parked_msg, r < 0 ? HV_VSS_E_FAIL : HV_VSS_S_OK);
+}
+
+#define HV_PARKED 0xffffffffu /* act(): no answer yet */
+
+/* Acts on one request; returns the status to answer with, or HV_PARKED. */
 static uint32_t act(struct hv_channel *c, uint8_t op)
 {
+	const struct engine_waiter w = { .fn = parked_answer, .ctx = c };
 	char err[512];
 	int r;
 
 	switch (op) {
 	case HV_VSS_OP_FREEZE:
-		r = engine_freeze(c->engine, &c->owner, NULL, 0, err, sizeof(err));
+		r = engine_freeze_start(c->engine, &c->owner, NULL, 0, &w, err, sizeof(err));
+		if (r == -EINPROGRESS)
+			return HV_PARKED;
 		if (r < 0) {
 			log_err("hyperv: FREEZE failed: %s", err);
 			return HV_VSS_E_FAIL;
@@ -176,9 +207,21 @@ void hv_event(struct hv_channel *c, short revents)
 	op = msg.hdr.operation;
 	log_debug("hyperv: request op %u", op);
 	status = act(c, op);
+	if (status == HV_PARKED) {
+		c->parked_msg = msg;
+		c->parked = true;
+		return;
+	}
+	answer(c, &msg, status);
+}
+
+static void answer(struct hv_channel *c, struct hv_vss_message *msg, uint32_t status)
+{
+	uint8_t op = msg->hdr.operation;
+
 	/* as hv_vss_daemon: the status overwrites bytes 0..3, flags stay */
-	msg.error = (int32_t)status;
-	if (write(c->fd, &msg, sizeof(msg)) != (ssize_t)sizeof(msg)) {
+	msg->error = (int32_t)status;
+	if (write(c->fd, msg, sizeof(*msg)) != (ssize_t)sizeof(*msg)) {
 		char why[96];
 
 		/* EINVAL: the kernel gave up on the transaction (timeout, hibernation) */

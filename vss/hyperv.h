@@ -3,6 +3,8 @@
  * The Hyper-V VSS channel: /dev/vmbus/hv_vss (hv_utils). Registers with the
  * REGISTER1 handshake, then answers FREEZE, THAW and HOT_BACKUP; after any
  * device error it thaws what vssd froze, closes, reopens and registers again.
+ * A FREEZE whose freeze hooks run is answered when they (and the freeze) end,
+ * or when a thaw from another channel cancels it; vssd serves meanwhile.
  */
 #ifndef SB_VSS_HYPERV_H
 #define SB_VSS_HYPERV_H
@@ -11,6 +13,7 @@
 #include <stdint.h>
 
 #include "freeze.h"
+#include "hyperv_abi.h"
 
 enum hv_state { HV_CLOSED, HV_REGISTERING, HV_READY };
 
@@ -22,6 +25,8 @@ struct hv_channel {
 	unsigned failures;    /* consecutive open/handshake failures (for backoff and logs) */
 	struct engine *engine;
 	struct owner owner; /* Hyper-V, and the registration: whose freezes are this channel's */
+	bool parked;        /* a FREEZE waits for its freeze hooks: its reply is held */
+	struct hv_vss_message parked_msg; /* that request, answered when the freeze ends */
 };
 
 void hv_init(struct hv_channel *c, const char *path, struct engine *e);

@@ -18,8 +18,20 @@ void session_init(struct session *s, struct engine *e, const struct owner *owner
 	jsonframe_reset(&s->frame);
 }
 
+/* Its parked freeze's answer will find nobody. */
+static void unpark(struct session *s)
+{
+	if (!s->parked)
+		return;
+	engine_forget(s->engine, s);
+	json_object_put(s->parked_id);
+	s->parked_id = NULL;
+	s->parked = false;
+}
+
 void session_free(struct session *s)
 {
+	unpark(s);
 	free(s->out);
 	s->out = NULL;
 	s->outlen = s->outcap = 0;
@@ -27,6 +39,7 @@ void session_free(struct session *s)
 
 void session_reset(struct session *s)
 {
+	unpark(s);
 	jsonframe_reset(&s->frame);
 	s->outlen = 0;
 	s->overflow = false;
@@ -66,13 +79,33 @@ void session_queue(struct session *s, const char *json, bool delimited)
 	append(s, "\n", 1);
 }
 
+/* The engine's answer to the parked freeze (engine_waiter). */
+static void parked_answer(void *ctx, int r, const char *err)
+{
+	struct session *s = ctx;
+	json_object *o = commands_parked_reply(r, err, s->parked_id);
+
+	s->parked_id = NULL;
+	s->parked = false;
+	session_queue(s, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN), false);
+	json_object_put(o);
+}
+
 static void on_frame(void *ctx, enum frame_event ev, const char *text, size_t len)
 {
 	struct session *s = ctx;
-	struct reply r = { 0 };
+	const struct engine_waiter w = { .fn = parked_answer, .ctx = s };
+	struct reply r = { .waiter = &w };
 
 	switch (ev) {
-	case FRAME_OBJECT: commands_execute(s->engine, &s->owner, text, len, &r); break;
+	case FRAME_OBJECT:
+		commands_execute(s->engine, &s->owner, text, len, &r);
+		if (r.parked) {
+			s->parked = true;
+			s->parked_id = r.parked_id;
+			return;
+		}
+		break;
 	case FRAME_TOO_LARGE:
 		r.obj = commands_error("GenericError", "request too large (limit 65536 bytes)");
 		break;

@@ -21,15 +21,26 @@ struct session {
 	char *out;
 	size_t outlen, outcap;
 	bool overflow; /* the peer does not read its replies: drop it */
+	bool parked;   /* its freeze waits for its freeze hooks; the answer comes later */
+	struct json_object *parked_id; /* that request's "id", or NULL */
 };
 
 void session_init(struct session *s, struct engine *e, const struct owner *owner);
 void session_free(struct session *s);
 
-/* The peer went away: drops any partial request and unsent replies. */
+/*
+ * The peer went away: drops any partial request and unsent replies, and the
+ * answer of its parked freeze (the freeze goes on, as any freeze outlives
+ * its connection).
+ */
 void session_reset(struct session *s);
 
-/* Feeds received bytes; replies are appended to s->out. */
+/*
+ * Feeds received bytes; replies are appended to s->out. A freeze whose
+ * freeze hooks run is parked: its reply is appended when it ends, and the
+ * requests after it are answered meanwhile (a thaw cancels it: the freeze's
+ * error, then the thaw's reply).
+ */
 void session_input(struct session *s, const char *data, size_t n);
 
 /* Appends a reply object as one line (prefixed by 0xFF if delimited). */

@@ -197,6 +197,8 @@ static int cmd_status(struct ctl *t)
 		return 0;
 	}
 	printf("state: %s\n", str(st, "state"));
+	if (*str(st, "freezing"))
+		printf("freezing: %s\n", str(st, "freezing"));
 	if (strcmp(str(st, "state"), "frozen") == 0) {
 		json_object *by = json_object_object_get(st, "frozen_by");
 

@@ -30,8 +30,8 @@ struct opts {
 	bool explicit_config, foreground, check, thaw_record, verbose;
 };
 
-/* Hyper-V, the virtio port, the watchdog, the control listeners and clients */
-#define VSSD_DYN_FDS (3 + CONTROL_MAX_LISTENERS + CONTROL_MAX_CLIENTS)
+/* Hyper-V, the virtio port, the watchdog, a freeze hook (2), the control listeners and clients */
+#define VSSD_DYN_FDS (5 + CONTROL_MAX_LISTENERS + CONTROL_MAX_CLIENTS)
 
 struct dyn_watch {
 	int fd;
@@ -237,8 +237,8 @@ static void reload(struct vssd *d)
 	struct vssd_config *next = &d->cfgs[!d->cur], *old = &d->cfgs[d->cur];
 	char err[512];
 
-	if (engine_frozen(&d->engine)) {
-		log_debug("SIGHUP while frozen: reloading after the thaw");
+	if (!engine_idle(&d->engine)) {
+		log_debug("SIGHUP while frozen or freezing: reloading after the thaw");
 		return;
 	}
 	d->reload_pending = false;
@@ -286,6 +286,16 @@ static void on_watchdog(int fd, short revents, void *arg)
 	engine_watchdog_event(&d->engine);
 }
 
+/* A freeze hook exited or wrote: the next hook, or the freeze goes on (its reply queued). */
+static void on_hook(int fd, short revents, void *arg)
+{
+	struct vssd *d = arg;
+
+	(void)fd;
+	(void)revents;
+	engine_hooks_event(&d->engine);
+}
+
 static void on_control(int fd, short revents, void *arg)
 {
 	struct vssd *d = arg;
@@ -322,6 +332,8 @@ static void watch_channels(struct vssd *d)
 	fn[n++] = on_vport;
 	p[n] = (struct pollfd){ .fd = engine_watchdog_fd(&d->engine), .events = POLLIN };
 	fn[n++] = on_watchdog;
+	for (k = engine_hook_pollfds(&d->engine, p + n); k > 0; k--)
+		fn[n++] = on_hook;
 	k = control_pollfds(&d->ctl, p + n, ARRAY_SIZE(p) - n);
 	for (i = n; i < n + k; i++)
 		fn[i] = on_control;
@@ -380,8 +392,10 @@ static void stop(struct vssd *d)
 {
 	char err[512];
 
-	if (engine_frozen(&d->engine)) {
-		log_notice("stopping while frozen: thawing first");
+	if (!engine_idle(&d->engine)) {
+		log_notice("stopping while %s",
+			   engine_frozen(&d->engine) ? "frozen: thawing first"
+						     : "freeze hooks run: cancelling the freeze");
 		if (engine_thaw(&d->engine, &owner_vssd, err, sizeof(err)) < 0)
 			log_err("%s", err);
 	}

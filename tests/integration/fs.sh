@@ -459,6 +459,19 @@ elif mode == "req-then":
         time.sleep(0.05)
     send(args[2].encode() + b"\n")
     print(reply(), flush=True)
+elif mode == "park-then":
+    # park-then FILE REQ1 REQ2: REQ1 (no reply awaited); once FILE exists (bounded
+    # by the timeout), REQ2 on the same connection; then two reply lines, and how
+    # many ms after REQ2 each came ("ms N")
+    send(args[1].encode() + b"\n")
+    end = time.time() + timeout
+    while not os.path.exists(args[0]) and time.time() < end:
+        time.sleep(0.05)
+    t0 = time.time()
+    send(args[2].encode() + b"\n")
+    for i in range(2):
+        print(reply(), flush=True)
+        print("ms %d" % int((time.time() - t0) * 1000), flush=True)
 elif mode == "status-of":
     # status-of MOUNTPOINT: state (and reason) of MOUNTPOINT in vssd-status
     send(b"{\"execute\":\"vssd-status\"}\n")

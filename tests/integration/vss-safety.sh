@@ -17,7 +17,9 @@
 #  - the socket's directory must be root's, and vssctl talks only to a root peer (defect 9);
 #  - the fd opened by path must be the mount selected (defect 4);
 #  - vssctl backup thaws only its own freeze and fails when it was replaced (defect 3),
-#    and a backup that froze nothing fails without running CMD (DOC-3).
+#    and a backup that froze nothing fails without running CMD (DOC-3);
+#  - a thaw never waits behind a freeze hook: it cancels the freeze at once, on the
+#    local socket and on the virtio port; status answers meanwhile (DOC-2).
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/fs.sh"
 fs_require mkfs.ext4 setpriv mountpoint
@@ -322,4 +324,111 @@ check "backup that froze nothing exits 1 (rc $rc)" [ "$rc" -eq 1 ]
 expect "  ... saying nothing was frozen" 'nothing was frozen' "$out"
 check "  ... and did not run CMD" [ ! -e "$T/cmd-ran" ]
 check "nothing frozen at the end" eval 'none_frozen && fs_thawed "$T/nest"'
+# ---- probe DOC-2: a thaw never waits behind a freeze hook (hook_timeout 30 s, a hook of 20 s)
+check "vssd stops" vss_stop
+VSS_HOOK_TIMEOUT=30s
+vss_conf
+must "vssd restarts with hook_timeout = 30s" vss_start
+printf '#!/bin/sh\necho "10-log $1" >>"%s/doc2.log"\n' "$T" >"$T/hooks/10-log"
+printf '#!/bin/sh\necho "20-slow $1" >>"%s/doc2.log"\n[ "$1" = freeze ] && { echo $$ >"%s/slow.pid"; exec sleep 20; }\nexit 0\n' \
+	"$T" "$T" >"$T/hooks/20-slow"
+chmod 755 "$T/hooks/10-log" "$T/hooks/20-slow"
+alive() { ! fs_pid_gone "$1"; }
+# slow_hook_runs: wait (bounded) for 20-slow's freeze; its pid in $hp (tracked)
+slow_hook_runs() {
+	hp=
+	wait_until 5000 test -s "$T/slow.pid" || return 1
+	hp=$(cat "$T/slow.pid")
+	fs_track_pid "$hp"
+}
+# doc2_sound WHAT: the hook is gone, thaw hooks ran, nothing frozen (writers), a new freeze works
+doc2_sound() {
+	check "$1: the freeze hook's process was killed" wait_until 3000 fs_pid_gone "${hp:-0}"
+	expect "$1: the hooks ran freeze, then thaw for both (the interrupted one too)" \
+		'^10-log freeze 20-slow freeze 20-slow thaw 10-log thaw $' "$(tr '\n' ' ' <"$T/doc2.log")"
+	fs_writer "d2a" "$T/a/doc2" "x"
+	fs_writer "d2b" "$T/b/doc2" "x"
+	check "$1: a write on a completes (nothing frozen)" fs_writer_done d2a
+	check "$1: a write on b completes (nothing frozen)" fs_writer_done d2b
+	check "$1: fsfreeze probes: nothing frozen" none_frozen
+	rm -f "$T/slow.pid" "$T/doc2.log"
+}
+rm -f "$T/slow.pid" "$T/doc2.log"
+qga -t 40 "$(freeze_list_json "$T/a" "$T/b")" >"$T/doc2-freeze.out" &
+q=$!
+fs_track_pid "$q"
+check "DOC-2: the 20 s freeze hook runs" slow_hook_runs
+t0=$(fs_now_ms)
+r=$(qga -t 5 '{"execute":"vssd-status"}')
+el=$(($(fs_now_ms) - t0))
+expect "DOC-2: vssd-status while it runs says freezing, running 20-slow" \
+	'"state": *"freezing".*"freezing": *"running freeze hook 20-slow' "$r"
+check "  ... answered within 1 s (${el} ms)" [ "$el" -le 1000 ]
+expect "DOC-2: guest-fsfreeze-status meanwhile: thawed (nothing is frozen)" \
+	'"return": *"thawed"' "$(qga -t 5 "$STATUS")"
+expect "DOC-2: a second freeze meanwhile is refused as busy" \
+	'"error".*being frozen.*20-slow' "$(qga -t 5 "$(freeze_list_json "$T/a")")"
+expect "DOC-2: a thaw naming an earlier freeze (vssctl backup's) does not cancel it" \
+	'"error".*not in force.*not cancelled' \
+	"$(qga -t 5 '{"execute":"guest-fsfreeze-thaw","arguments":{"freeze_id":1}}')"
+check "  ... its hook still runs" alive "$hp"
+t0=$(fs_now_ms)
+r=$(qga -t 5 "$THAW")
+el=$(($(fs_now_ms) - t0))
+expect "DOC-2: a thaw from a second client: nothing was frozen (0)" '"return": *0[^0-9]' "$r"
+check "  ... answered within 1 s (${el} ms)" [ "$el" -le 1000 ]
+check "DOC-2: the parked freeze is answered" wait_until 3000 fs_pid_gone "$q"
+wait "$q" 2>/dev/null
+expect "  ... with an error: cancelled by a thaw" '"error".*cancelled by a thaw.*20-slow' \
+	"$(cat "$T/doc2-freeze.out")"
+doc2_sound "DOC-2, local socket"
+expect "DOC-2: vssd-status keeps why (last_error)" '"last_error": *"the freeze was cancelled' \
+	"$(qga -t 5 '{"execute":"vssd-status"}')"
+# SIGTERM while a freeze hook runs: the hook killed, the thaw hooks, vssd exits as when frozen
+qga -t 40 "$(freeze_list_json "$T/a" "$T/b")" >"$T/doc2-freeze.out" &
+q=$!
+fs_track_pid "$q"
+check "DOC-2 SIGTERM: the 20 s freeze hook runs" slow_hook_runs
+t0=$(fs_now_ms)
+check "DOC-2 SIGTERM: vssd and its children exit" vss_stop
+el=$(($(fs_now_ms) - t0))
+check "  ... within 3 s (${el} ms)" [ "$el" -le 3000 ]
+wait_until 3000 fs_pid_gone "$q"
+doc2_sound "DOC-2 SIGTERM"
+must "vssd restarts" vss_start
+rm -f "$T/hooks/20-slow"
+expect "DOC-2: then a freeze of a and b works" '"return": *2[^0-9]' \
+	"$(qga -t 15 "$(freeze_list_json "$T/a" "$T/b")")"
+check "  ... both frozen" both_frozen
+expect "  ... and its thaw" '"return": *2[^0-9]' "$(qga -t 15 "$THAW")"
+check "  ... nothing frozen" none_frozen
+rm -f "$T/doc2.log"
+
+# the same through the virtio port (socat's pty bridged to a unix socket, as QEMU's chardev):
+# the host's thaw comes on the connection whose freeze is parked
+if ! command -v socat >/dev/null 2>&1; then
+	skip_case "DOC-2 through the virtio port: needs socat (a pty bridged to a unix socket)"
+else
+	printf '#!/bin/sh\necho "20-slow $1" >>"%s/doc2.log"\n[ "$1" = freeze ] && { echo $$ >"%s/slow.pid"; exec sleep 20; }\nexit 0\n' \
+		"$T" "$T" >"$T/hooks/20-slow"
+	chmod 755 "$T/hooks/20-slow"
+	check "vssd stops" vss_stop
+	socat PTY,link="$T/port",raw,echo=0 UNIX-LISTEN:"$T/host.sock" 2>/dev/null &
+	fs_track_pid $!
+	check "socat's pty is there" wait_until 5000 test -e "$T/port"
+	printf '[qga]\nvirtio_port = %s\n' "$T/port" >>"$T/vssd.conf"
+	must "vssd restarts with the virtio port" vss_start
+	# with an "id": the parked freeze's answer, sent later, carries it
+	out=$(SOCK=$T/host.sock qga_mode -t 10 park-then "$T/slow.pid" \
+		"$(freeze_list_json "$T/a" "$T/b" | sed 's/}$/,"id":"f-1"}/')" "$THAW")
+	echo "$out" | sed 's/^/# /'
+	slow_hook_runs
+	expect "DOC-2 virtio: the parked freeze is answered first, cancelled by the thaw" \
+		'^\{"error".*cancelled by a thaw from the virtio.*"id":"f-1"' "$(echo "$out" | sed -n 1p)"
+	expect "  ... then the thaw: nothing was frozen (0)" '"return": *0[^0-9]' "$(echo "$out" | sed -n 3p)"
+	el=$(echo "$out" | sed -n 4p | sed 's/^ms //')
+	check "  ... within 1 s of the thaw (${el:-?} ms)" [ "${el:-99999}" -le 1000 ]
+	doc2_sound "DOC-2, virtio port"
+	rm -f "$T/hooks/20-slow"
+fi
 end_test

@@ -75,8 +75,10 @@ static void write_hook(const char *name)
 	f = fopen(path, "w");
 	assert_non_null(f);
 	fprintf(f,
-		"#!/bin/sh\necho \"%s $1\" >> '%s'\n[ \"$1\" = thaw ] || [ ! -e '%s/fail-%s' ]\n",
-		name, v->hooklog, v->dir, name);
+		"#!/bin/sh\necho \"%s $1\" >> '%s'\n"
+		"[ \"$1\" = freeze ] && [ -e '%s/hang-%s' ] && exec sleep 30\n"
+		"[ \"$1\" = thaw ] || [ ! -e '%s/fail-%s' ]\n",
+		name, v->hooklog, v->dir, name, v->dir, name);
 	fclose(f);
 	assert_int_equal(chmod(path, 0755), 0);
 }
@@ -453,6 +455,137 @@ static void wait_readable(int fd)
 		fail_msg("the watchdog sent nothing within %d ms", WAIT_MS);
 }
 
+/* ---- a freeze parked while its freeze hooks run ------------------------- */
+
+struct parked {
+	int calls, r;
+	char err[512];
+};
+
+static void on_answer(void *ctx, int r, const char *err)
+{
+	struct parked *p = ctx;
+
+	p->calls++;
+	p->r = r;
+	snprintf(p->err, sizeof(p->err), "%s", err);
+}
+
+/* vssd's loop for the engine alone: until the parked freeze is answered or hook runs */
+static void drive(const struct parked *p, const char *hook)
+{
+	uint64_t end = now_ms() + WAIT_MS;
+	struct engine_status es;
+
+	while (v->e.state == ENGINE_HOOKS && p->calls == 0 && now_ms() < end) {
+		struct pollfd pfd[2];
+		size_t n = engine_hook_pollfds(&v->e, pfd);
+
+		engine_status(&v->e, &es);
+		if (hook && es.hook && strcmp(es.hook, hook) == 0)
+			return;
+		assert_true(poll(pfd, n, engine_timeout_ms(&v->e)) >= 0);
+		if (n && (pfd[0].revents || (n > 1 && pfd[1].revents)))
+			engine_hooks_event(&v->e);
+		engine_tick(&v->e);
+	}
+}
+
+static int freeze_parked(struct parked *p)
+{
+	const struct engine_waiter w = { .fn = on_answer, .ctx = p };
+	char err[512];
+
+	return engine_freeze_start(&v->e, &local, NULL, 0, &w, err, sizeof(err));
+}
+
+/* the hooks run from the loop; the answer comes once the freeze is done */
+static void test_parked_freeze_done(void **state)
+{
+	struct parked p = { 0 };
+	struct engine_status es;
+	char err[512];
+
+	(void)state;
+	assert_int_equal(freeze_parked(&p), -EINPROGRESS);
+	assert_int_equal(v->e.state, ENGINE_HOOKS);
+	assert_false(engine_frozen(&v->e));
+	engine_status(&v->e, &es);
+	assert_string_equal(es.hook, "10-first");
+	assert_non_null(es.requester);
+	drive(&p, NULL);
+	assert_int_equal(p.calls, 1);
+	assert_int_equal(p.r, (int)v->n);
+	assert_true(engine_held_by(&v->e, &local));
+	assert_int_equal(do_thaw(err, sizeof(err)), (int)v->n);
+	assert_clean();
+}
+
+/* the hook log has line (bounded wait): a hook started has begun its work */
+static void wait_hook_line(const char *line)
+{
+	uint64_t end = now_ms() + WAIT_MS;
+	char buf[512];
+
+	while (now_ms() < end) {
+		if (strstr(tu_read(v->dir, "hooks.log", buf, sizeof(buf)), line))
+			return;
+		usleep(10000);
+	}
+	fail_msg("no \"%s\" in the hook log within %d ms", line, WAIT_MS);
+}
+
+/* a thaw while a freeze hook hangs: at once, the hook killed, thaw hooks, nothing frozen */
+static void test_parked_freeze_cancelled(void **state)
+{
+	static const struct owner hv = { .channel = OWNER_HYPERV, .conn = 1 };
+	char path[PATH_MAX], err[512];
+	struct parked p = { 0 };
+	uint64_t t0;
+	size_t i;
+
+	(void)state;
+	touch(path, sizeof(path), "hang-20-second");
+	v->cfg.hook_timeout_ms = 60000;
+	assert_int_equal(freeze_parked(&p), -EINPROGRESS);
+	drive(&p, "20-second");
+	assert_int_equal(v->e.state, ENGINE_HOOKS);
+	wait_hook_line("20-second freeze");
+	/* a second freeze: busy; a thaw the owner rule refuses: nothing changes */
+	assert_int_equal(do_freeze(0, err, sizeof(err)), -EBUSY);
+	assert_non_null(strstr(err, "20-second"));
+	assert_int_equal(engine_thaw(&v->e, &hv, err, sizeof(err)), -EPERM);
+	assert_int_equal(v->e.state, ENGINE_HOOKS);
+	t0 = now_ms();
+	assert_int_equal(do_thaw(err, sizeof(err)), 0);
+	if (now_ms() - t0 > 2000)
+		fail_msg("the thaw waited %llu ms", (unsigned long long)(now_ms() - t0));
+	assert_int_equal(p.calls, 1);
+	assert_int_equal(p.r, -ECANCELED);
+	assert_non_null(strstr(p.err, "cancelled by a thaw"));
+	assert_string_equal(v->e.last_error, p.err);
+	for (i = 0; i < fake->n; i++)
+		assert_int_equal(fake->fs[i].freezes, 0);
+	unlink(path);
+	assert_clean(); /* 10-first and the interrupted 20-second got their thaw */
+}
+
+/* its connection gone, the freeze goes on (as any freeze outlives its connection) */
+static void test_parked_waiter_gone(void **state)
+{
+	struct parked p = { 0 };
+	char err[512];
+
+	(void)state;
+	assert_int_equal(freeze_parked(&p), -EINPROGRESS);
+	engine_forget(&v->e, &p);
+	drive(&p, NULL);
+	assert_int_equal(p.calls, 0);
+	assert_true(engine_frozen(&v->e));
+	assert_int_equal(do_thaw(err, sizeof(err)), (int)v->n);
+	assert_clean();
+}
+
 /* the watchdog died before the freeze: arming fails, it is replaced, nothing frozen */
 static void test_watchdog_gone_before_arming(void **state)
 {
@@ -766,6 +899,9 @@ int main(void)
 		PLAIN(test_record_fails),
 		PLAIN(test_record_disown_fails),
 		PLAIN(test_freeze_hook_fails),
+		PLAIN(test_parked_freeze_done),
+		PLAIN(test_parked_freeze_cancelled),
+		PLAIN(test_parked_waiter_gone),
 		PLAIN(test_watchdog_gone_before_arming),
 		CASES3(test_deadline_passes, positions, 0),
 		CASES3(test_watchdog_fires_partway, positions, 0),

@@ -252,6 +252,50 @@ static void test_thaw_leaves_other_freeze(void **state)
 	assert_false(fake_find("/srv/data")->frozen);
 }
 
+/*
+ * A FREEZE whose freeze hook hangs is parked: no answer, vssd serves on; a
+ * thaw from the local socket cancels it (FREEZE answered E_FAIL, nothing
+ * frozen); a device error while parked cancels it too.
+ */
+static void test_freeze_parked_for_hooks(void **state)
+{
+	const struct owner local = { .channel = OWNER_UNIX, .conn = 1 };
+	struct pollfd p = { .events = POLLIN };
+	struct hv_vss_msg m = { .vss_hdr.operation = VSS_OP_FREEZE }, r;
+	char err[512];
+	int i;
+
+	(void)state;
+	setup_fake_engine(60000);
+	snprintf(cfg.hooks_dir, sizeof(cfg.hooks_dir), "%s/hooks", fake_state);
+	tu_write(fake_state, "hooks/10-slow",
+		 "#!/bin/sh\n[ \"$1\" = freeze ] && exec sleep 30\nexit 0\n");
+	snprintf(err, sizeof(err), "%s/10-slow", cfg.hooks_dir);
+	assert_int_equal(chmod(err, 0755), 0);
+	cfg.hook_timeout_ms = 60000;
+	handshake();
+	for (i = 0; i < 2; i++) {
+		assert_int_equal(write(kernel_end, &m, sizeof(m)), 12);
+		hv_event(&hv, POLLIN);
+		assert_true(hv.parked);
+		assert_int_equal(engine.state, ENGINE_HOOKS);
+		p.fd = kernel_end;
+		assert_int_equal(poll(&p, 1, 100), 0); /* no answer while the hook runs */
+		if (i == 1)
+			break;
+		assert_int_equal(engine_thaw(&engine, &local, err, sizeof(err)), 0);
+		assert_int_equal(kread(&r, sizeof(r)), 12);
+		assert_int_equal(r.vss_hdr.operation, VSS_OP_FREEZE);
+		assert_int_equal((uint32_t)r.error, HV_VSS_E_FAIL);
+		assert_false(hv.parked);
+	}
+	hv_reset(&hv, "test");
+	assert_false(hv.parked);
+	assert_int_equal(engine.state, ENGINE_THAWED);
+	assert_false(fake_find("/srv/data")->frozen);
+	assert_int_equal(fake_find("/srv/data")->freezes, 0);
+}
+
 static void test_freeze_failure_answers_fail(void **state)
 {
 	struct hv_vss_msg r;
@@ -310,6 +354,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_own_freeze, setup, teardown_fake),
 		cmocka_unit_test_setup_teardown(test_thaw_leaves_other_freeze, setup,
 						teardown_fake),
+		cmocka_unit_test_setup_teardown(test_freeze_parked_for_hooks, setup, teardown_fake),
 		cmocka_unit_test_setup_teardown(test_freeze_failure_answers_fail, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_peer_gone_resets, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_handshake_resets, setup, teardown),
