@@ -6,7 +6,8 @@
 # the emulator and really freeze the filesystem; then vssd must answer the
 # same requests with the same 12 bytes, and survive a transaction the
 # "kernel" abandoned (its late reply gets EINVAL: vssd thaws and registers
-# again).
+# again), and hold a FREEZE whose freeze hook hangs while a local thaw cancels
+# it (probe DOC-2).
 # Both daemons freeze every eligible filesystem they can see, so they run in
 # a private mount namespace whose root is a fresh tmpfs holding only a zram
 # ext4 (a non-loop block device: hv_vss_daemon skips loop devices), a loop
@@ -196,6 +197,42 @@ v_again=$(request 5)
 check "FREEZE works after the reopen ($v_again)" test "$v_again" = "$r_freeze"
 v_again=$(request 6)
 check "THAW works after the reopen ($v_again)" test "$v_again" = "$r_thaw"
+
+# probe DOC-2: a FREEZE whose freeze hook hangs is parked, vssd answers the local socket meanwhile,
+# and a local thaw cancels it: the FREEZE is answered E_FAIL (0x80004005), nothing was frozen
+VSSCTL=$top_builddir/vss/vssctl
+cat > "$R/etc/hooks/10-hang" <<'EOH'
+#!/bin/sh
+[ "$1" = freeze ] && { echo $$ > /run/hang.pid; exec sleep 20; }
+exit 0
+EOH
+chmod +x "$R/etc/hooks/10-hang"
+request 5 30000 > "$T/parked.out" &
+RQ=$!
+echo $RQ >> "$T/pids"
+check "DOC-2: the hanging freeze hook runs" wait_until 5000 test -s "$R/run/hang.pid"
+HP=$(cat "$R/run/hang.pid" 2>/dev/null)
+t0=$(date +%s%N)
+out=$("$VSSCTL" -s "$R/run/vssd.sock" status 2>&1)
+el=$((($(date +%s%N) - t0) / 1000000))
+check "DOC-2: vssctl status meanwhile says freezing, running 10-hang, within 1 s (${el} ms)" \
+	sh -c 'echo "$1" | grep -q "^freezing: running freeze hook 10-hang" && [ "$2" -le 1000 ]' sh "$out" "$el"
+t0=$(date +%s%N)
+out=$("$VSSCTL" -s "$R/run/vssd.sock" thaw 2>&1)
+rc=$?
+el=$((($(date +%s%N) - t0) / 1000000))
+check "DOC-2: a local thaw cancels it at once (rc $rc, ${el} ms: $out)" \
+	sh -c '[ "$1" -eq 0 ] && [ "$2" -le 1000 ]' sh "$rc" "$el"
+wait_until 5000 sh -c "! kill -0 $RQ 2>/dev/null"
+check "DOC-2: the parked FREEZE is answered E_FAIL ($(cat "$T/parked.out"))" \
+	grep -q "^reply 05400080" "$T/parked.out"
+check "DOC-2: the hook was killed" wait_until 3000 sh -c "! kill -0 ${HP:-0} 2>/dev/null"
+check "DOC-2: nothing frozen" not_frozen "$R/mnt/z"
+rm "$R/etc/hooks/10-hang"
+v_again=$(request 5)
+check "DOC-2: FREEZE works afterwards ($v_again)" test "$v_again" = "$r_freeze"
+v_again=$(request 6)
+check "DOC-2: THAW works afterwards ($v_again)" test "$v_again" = "$r_thaw"
 stop_pids "$VP"
 sed 's/^/# vssd: /' "$T/vssd.log"
 done_testing
