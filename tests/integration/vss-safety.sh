@@ -397,6 +397,18 @@ wait_until 3000 fs_pid_gone "$q"
 doc2_sound "DOC-2 SIGTERM"
 must "vssd restarts" vss_start
 rm -f "$T/hooks/20-slow"
+# the parked freeze's client goes away while its hook runs: the freeze goes on (decision 1)
+printf '#!/bin/sh\n[ "$1" = freeze ] && sleep 2\nexit 0\n' >"$T/hooks/20-short"
+chmod 755 "$T/hooks/20-short"
+qga_mode -t 5 hold 0.3 "$(freeze_list_json "$T/a" "$T/b")
+" >/dev/null
+frozen_now() { qga -t 2 "$STATUS" | grep -q '"return": *"frozen"'; }
+check "DOC-2: a parked freeze whose client left goes on: frozen once its hook ended" \
+	wait_until 10000 frozen_now
+check "  ... a and b are frozen" both_frozen
+expect "  ... a local thaw ends it" '"return": *2[^0-9]' "$(qga -t 15 "$THAW")"
+check "  ... nothing frozen" none_frozen
+rm -f "$T/hooks/20-short"
 expect "DOC-2: then a freeze of a and b works" '"return": *2[^0-9]' \
 	"$(qga -t 15 "$(freeze_list_json "$T/a" "$T/b")")"
 check "  ... both frozen" both_frozen
