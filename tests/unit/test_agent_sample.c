@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Unit tests for agent/sample.c and agent/zoneinfo.c on committed fixtures from several kernels. */
+/* Unit tests for agent/sample.c on committed fixtures from several kernels. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -148,19 +148,6 @@ static void test_psi(void **state)
 	assert_false(p.full.present);
 }
 
-static void test_zoneinfo(void **state)
-{
-	uint64_t pages;
-	(void)state;
-	/* DMA min(3976, 49+3876) + DMA32 (9516+965) + Normal 3156 + Movable 0 */
-	assert_int_equal(zoneinfo_totalreserve(load("linux-5.10/zoneinfo"), &pages), 0);
-	assert_int_equal(pages, 3925 + 10481 + 3156);
-	/* DMA capped at managed 3840; DMA32 12529+3072; Normal 12750; empty zones 0 */
-	assert_int_equal(zoneinfo_totalreserve(load("linux-6.18/zoneinfo"), &pages), 0);
-	assert_int_equal(pages, 3840 + 15601 + 12750);
-	assert_int_equal(zoneinfo_totalreserve("garbage\n", &pages), -EINVAL);
-}
-
 static void test_sample_read_fake_root(void **state)
 {
 	char *root = tu_mkdtemp();
@@ -196,7 +183,6 @@ int main(void)
 		cmocka_unit_test(test_meminfo_malformed),
 		cmocka_unit_test(test_vmstat),
 		cmocka_unit_test(test_psi),
-		cmocka_unit_test(test_zoneinfo),
 		cmocka_unit_test(test_sample_read_fake_root),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
