@@ -20,7 +20,8 @@ void relay_init(struct relay *r, const struct relay_conf *c)
 	bp_reader_init(&r->rd);
 }
 
-const char *relay_limit_name(enum relay_limit l)
+/* The limit's name in the log ("floor", "ceiling"). */
+static const char *relay_limit_name(enum relay_limit l)
 {
 	switch (l) {
 	case LIMIT_FLOOR: return "floor";

@@ -92,6 +92,4 @@ int relay_timeout_ms(const struct relay *r, uint64_t now_ms);
 /* Replies waiting for the guest: write out[0..outlen), then relay_consumed(n). */
 void relay_consumed(struct relay *r, size_t n);
 
-const char *relay_limit_name(enum relay_limit l);
-
 #endif
