@@ -252,15 +252,30 @@ bool relay_reading(const struct relay *r, uint64_t now_ms)
 	return now_ms >= r->throttle_until_ms;
 }
 
+/*
+ * When the pending request may be applied: a balloon smaller than the one
+ * applied last gives the guest memory and goes at once (a guest short of
+ * memory must not wait); a larger one (or the same) waits for --interval after
+ * the last change, and so does any request after the backend failed.
+ */
+static uint64_t due_ms(const struct relay *r, uint64_t kb)
+{
+	if (r->failing || (r->applied_any && kb >= r->target_kb))
+		return r->last_apply_ms + r->conf.interval_ms;
+	return 0;
+}
+
 bool relay_due(const struct relay *r, uint64_t now_ms, uint64_t *balloon_kb)
 {
 	enum relay_limit lim;
+	uint64_t kb;
 
 	if (!r->pending || !r->ram_kb)
 		return false;
-	if (r->applied_any && now_ms < r->last_apply_ms + r->conf.interval_ms)
+	kb = relay_clamp(r, r->pending_kb, &lim);
+	if (now_ms < due_ms(r, kb))
 		return false;
-	*balloon_kb = relay_clamp(r, r->pending_kb, &lim);
+	*balloon_kb = kb;
 	return true;
 }
 
@@ -319,12 +334,12 @@ int relay_timeout_ms(const struct relay *r, uint64_t now_ms)
 
 	if (r->throttle_until_ms > now_ms)
 		at = r->throttle_until_ms;
-	if (r->pending && r->ram_kb && r->applied_any) {
-		uint64_t due = r->last_apply_ms + r->conf.interval_ms;
+	if (r->pending && r->ram_kb) {
+		enum relay_limit lim;
+		uint64_t due = due_ms(r, relay_clamp(r, r->pending_kb, &lim));
+
 		if (due < at)
 			at = due;
-	} else if (r->pending && r->ram_kb) {
-		at = now_ms;
 	}
 	if (at == UINT64_MAX)
 		return -1;

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The relay's decisions, without I/O: what a guest line means, the clamp to
- * the host's limits, the rate limit (latest request wins), flood control, and
- * the replies. selfballoon-host.c moves the bytes and calls the VMM backend.
- * Everything from the guest is untrusted: lines are bounded, numbers checked,
- * a guest that sends too much is not read for a while, and nothing it sends
- * is logged verbatim.
+ * the host's limits, the rate limit on inflation (latest request wins; memory
+ * back to the guest goes at once), flood control, and the replies.
+ * selfballoon-host.c moves the bytes and calls the VMM backend. Everything
+ * from the guest is untrusted: lines are bounded, numbers checked, a guest
+ * that sends too much is not read for a while, and nothing it sends is logged
+ * verbatim.
  */
 #ifndef SB_HOST_RELAY_H
 #define SB_HOST_RELAY_H
@@ -19,7 +20,7 @@
 struct relay_conf {
 	uint64_t min_kb;      /* the least memory the guest keeps (--min) */
 	uint64_t max_kb;      /* the most it may have (--max); 0: its RAM size */
-	uint64_t interval_ms; /* at most one balloon change per interval */
+	uint64_t interval_ms; /* a larger balloon once per interval */
 	unsigned lines_per_s; /* more lines than this in one second is a flood */
 	unsigned bytes_per_s; /* so are more bytes */
 };

@@ -2,9 +2,10 @@
 /*
  * selfballoon-host: the host end of selfballoond's `driver = host`. It reads
  * the guest's balloon requests from its port, clamps them to the host's limits
- * (--min, --max), applies at most one per --interval through the VMM (QMP,
- * Firecracker or Cloud Hypervisor API) and tells the guest what it applied and
- * what the balloon holds. See selfballoon-host(8).
+ * (--min, --max), applies them through the VMM (QMP, Firecracker or Cloud
+ * Hypervisor API): a smaller balloon at once, a larger one at most once per
+ * --interval, and tells the guest what it applied and what the balloon holds.
+ * See selfballoon-host(8).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -56,7 +57,7 @@ static void usage(FILE *out)
 		"  --listen SOCKET   listen for the guest (Firecracker/Cloud Hypervisor vsock: UDS_PORT)\n"
 		"  --min SIZE        the least memory the guest keeps, whatever it asks (required)\n"
 		"  --max SIZE        the most memory it may have (default: its RAM size)\n"
-		"  --interval DUR    at most one balloon change per DUR (default 1s)\n"
+		"  --interval DUR    a larger balloon at most once per DUR (default 1s)\n"
 		"  -v, --verbose     debug messages\n"
 		"  -h, --help        this help; -V, --version  the version\n");
 }

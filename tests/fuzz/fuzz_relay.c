@@ -2,8 +2,9 @@
 /*
  * Fuzz target: arbitrary bytes from a guest into the relay (host/relay.c and
  * the framing in common/balloonproto.c), split at a byte the input chooses.
- * Whatever arrives, the replies stay bounded and made of whole lines, and a
- * balloon the relay would apply stays within the host's limits. Built for
+ * Whatever arrives, the replies stay bounded and made of whole lines, a
+ * balloon the relay would apply stays within the host's limits, and within
+ * --interval of a change only a smaller balloon is applied. Built for
  * libFuzzer with `make fuzz-relay`, replayed over the committed corpus plus
  * deterministic mutations by tests/fuzz/replay.c in make check.
  */
@@ -36,12 +37,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	if (memchr(r.out, '\0', r.outlen))
 		abort();
-	if (relay_due(&r, 3000, &kb)) {
-		if (kb < 256 * 1024 || kb > 768 * 1024)
-			abort();
-		relay_applied(&r, 3000, 0);
-		if (r.target_kb != kb || r.pending)
-			abort();
-	}
+	if (!relay_due(&r, 3000, &kb))
+		return 0;
+	if (kb < 256 * 1024 || kb > 768 * 1024)
+		abort();
+	relay_applied(&r, 3000, 0);
+	if (r.target_kb != kb || r.pending)
+		abort();
+	/* the same bytes again within the interval: only a smaller balloon may be applied */
+	relay_input(&r, (const char *)data, size, 3100);
+	if (relay_due(&r, 3200, &kb) && (kb >= r.target_kb || kb < 256 * 1024))
+		abort();
 	return 0;
 }

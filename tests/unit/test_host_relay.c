@@ -199,6 +199,61 @@ static void test_latest_wins(void **state)
 			    "actual_kb=4096\n");
 }
 
+/* Memory back to the guest goes at once; a larger balloon waits for the interval. */
+/* Memory back to the guest goes at once; a larger balloon waits for the interval. */
+static void test_deflate_at_once(void **state)
+{
+	struct relay_conf c = conf(256 * MIB, 768 * MIB); /* balloons of 256..768 MiB */
+	struct relay r;
+	uint64_t kb;
+
+	(void)state;
+	relay_init(&r, &c);
+	relay_set_ram(&r, 1024 * MIB);
+	/* the first request fails: tried again after the interval, not at once */
+	feed(&r, "balloon seq=1 kb=614400\n", 0);
+	assert_true(relay_due(&r, 0, &kb));
+	relay_applied(&r, 0, -EIO);
+	assert_false(relay_due(&r, 1, &kb));
+	assert_int_equal(relay_timeout_ms(&r, 1), 999);
+	assert_true(relay_due(&r, 1000, &kb));
+	relay_applied(&r, 1000, 0);
+	/* smaller: at once, however recent the last change */
+	feed(&r, "balloon seq=2 kb=409600\n", 1100);
+	assert_int_equal(relay_timeout_ms(&r, 1100), 0);
+	assert_true(relay_due(&r, 1100, &kb));
+	assert_int_equal(kb, 409600);
+	relay_applied(&r, 1100, 0);
+	/* larger: one interval after the last change */
+	feed(&r, "balloon seq=3 kb=716800\n", 1200);
+	assert_false(relay_due(&r, 1200, &kb));
+	assert_int_equal(relay_timeout_ms(&r, 1200), 900);
+	/* replaced by a smaller one before it was due: at once, clamped to --max's 256 MiB */
+	feed(&r, "balloon seq=4 kb=102400\n", 1300);
+	assert_true(relay_due(&r, 1300, &kb));
+	assert_int_equal(kb, 256 * MIB);
+	relay_applied(&r, 1300, 0);
+	/* clamped to what is applied already: not smaller, so it waits */
+	feed(&r, "balloon seq=5 kb=0\n", 1400);
+	assert_false(relay_due(&r, 1400, &kb));
+	assert_true(relay_due(&r, 2300, &kb));
+	relay_applied(&r, 2300, 0);
+	assert_int_equal(r.st.clamped, 2);
+	/* a smaller one that the backend fails: the next attempt waits for the interval */
+	c = conf(16 * MIB, 0);
+	relay_init(&r, &c);
+	relay_set_ram(&r, 1024 * MIB);
+	feed(&r, "balloon seq=1 kb=512000\n", 0);
+	assert_true(relay_due(&r, 0, &kb));
+	relay_applied(&r, 0, 0);
+	feed(&r, "balloon seq=2 kb=0\n", 10);
+	assert_true(relay_due(&r, 10, &kb));
+	relay_applied(&r, 10, -EIO);
+	assert_false(relay_due(&r, 20, &kb));
+	assert_true(relay_due(&r, 1010, &kb));
+	assert_int_equal(kb, 0);
+}
+
 static void test_flood(void **state)
 {
 	struct relay_conf c = conf(256 * MIB, 0);
@@ -251,10 +306,11 @@ static void test_reply_bound(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_feed_lines), cmocka_unit_test(test_feed_too_long),
-		cmocka_unit_test(test_parse),      cmocka_unit_test(test_numbers),
-		cmocka_unit_test(test_clamp),      cmocka_unit_test(test_latest_wins),
-		cmocka_unit_test(test_flood),      cmocka_unit_test(test_reply_bound),
+		cmocka_unit_test(test_feed_lines),      cmocka_unit_test(test_feed_too_long),
+		cmocka_unit_test(test_parse),           cmocka_unit_test(test_numbers),
+		cmocka_unit_test(test_clamp),           cmocka_unit_test(test_latest_wins),
+		cmocka_unit_test(test_deflate_at_once), cmocka_unit_test(test_flood),
+		cmocka_unit_test(test_reply_bound),
 	};
 
 	log_set_max_level(LOG_ERR);
