@@ -10,10 +10,13 @@
  * balloon_deflate, in pages): with deflate-on-oom (virtio feature 2) MemTotal
  * does not move and the guest has MemTotal - balloon; without it MemTotal
  * shrinks with the balloon. The latest request wins: a new target replaces
- * one not yet sent; requests go out at most every HOST_SEND_GAP_MS and only
- * when they change. The channel is reopened at the next decision when the
- * host end goes away (a virtio port polls POLLHUP while nobody is connected
- * on the host: it is closed then, never spun on).
+ * one not yet sent; requests go out only when they change, a smaller balloon
+ * (memory back to the guest) at once, a larger one at most every
+ * HOST_SEND_GAP_MS, and never more than HOST_LINES_PER_S lines in a second
+ * (the relay throttles a guest that sends more than 20). The channel is
+ * reopened at the next decision when the host end goes away (a virtio port
+ * polls POLLHUP while nobody is connected on the host: it is closed then,
+ * never spun on).
  */
 
 #include "driver.h"
@@ -43,6 +46,7 @@
 
 #define HOST_SEND_GAP_MS 100
 #define HOST_SEND_MIN_KB 1024
+#define HOST_LINES_PER_S 10 /* half the relay's flood limit */
 
 /* struct sockaddr_vm, without depending on linux/vm_sockets.h */
 struct vsock_addr {
@@ -65,6 +69,8 @@ struct host {
 	size_t outlen;
 	uint64_t seq, want_kb, sent_kb, sent_ms;
 	bool have_want, have_sent;
+	uint64_t line_ms[HOST_LINES_PER_S]; /* when the last lines went out, a ring */
+	unsigned line_next;
 	uint64_t initial_balloon_kb;
 	bool warned_open;
 	struct driver_stats st;
@@ -98,6 +104,14 @@ static int read_balloon_kb(struct host *h, uint64_t *kb)
 	return 0;
 }
 
+/* True when one more line now keeps within HOST_LINES_PER_S in any second. */
+static bool line_budget(const struct host *h, uint64_t t)
+{
+	uint64_t oldest = h->line_ms[h->line_next];
+
+	return !oldest || t - oldest >= 1000;
+}
+
 /* Queues a line; the channel is non-blocking, what does not fit waits for the next flush. */
 static void queue_line(struct host *h, const char *line)
 {
@@ -109,6 +123,8 @@ static void queue_line(struct host *h, const char *line)
 	}
 	memcpy(h->out + h->outlen, line, n);
 	h->outlen += n;
+	h->line_ms[h->line_next] = now_ms();
+	h->line_next = (h->line_next + 1) % HOST_LINES_PER_S;
 }
 
 static void host_disconnect(struct host *h)
@@ -242,18 +258,21 @@ static int host_connect(struct host *h)
 }
 
 /*
- * A request worth sending: the first, any smaller balloon (memory back to the
- * guest, however little), a larger one by at least HOST_SEND_MIN_KB (the
- * policy's target moves by kB from one decision to the next).
+ * A request to send now: the first; any smaller balloon (memory back to the
+ * guest, however little) at once; a larger one by at least HOST_SEND_MIN_KB
+ * (the policy's target moves by kB from one decision to the next) and
+ * HOST_SEND_GAP_MS after the last. Either within the line budget.
  */
-static bool want_changed(const struct host *h)
+static bool want_due(const struct host *h, uint64_t t)
 {
+	if (!h->have_want || !line_budget(h, t))
+		return false;
 	if (!h->have_sent || h->want_kb < h->sent_kb)
 		return true;
-	return h->want_kb - h->sent_kb >= HOST_SEND_MIN_KB;
+	return h->want_kb - h->sent_kb >= HOST_SEND_MIN_KB && t - h->sent_ms >= HOST_SEND_GAP_MS;
 }
 
-/* Sends the latest wanted balloon when it changed (at most every HOST_SEND_GAP_MS). */
+/* Sends the latest wanted balloon when it is due (want_due). */
 static int host_send(struct host *h)
 {
 	uint64_t t = now_ms();
@@ -262,8 +281,7 @@ static int host_send(struct host *h)
 
 	if (r <= 0)
 		return r == 0 ? 0 : r;
-	if (h->have_want && want_changed(h) &&
-	    (!h->have_sent || t - h->sent_ms >= HOST_SEND_GAP_MS)) {
+	if (want_due(h, t)) {
 		h->seq = h->seq < BP_SEQ_MAX ? h->seq + 1 : 1;
 		snprintf(line, sizeof(line), "balloon seq=%" PRIu64 " kb=%" PRIu64 "\n", h->seq,
 			 h->want_kb);
@@ -477,7 +495,8 @@ static void host_close(struct balloon_driver *d, bool restore)
 		return;
 	if (restore && h->fd >= 0 && h->have_sent && h->initial_balloon_kb < h->sent_kb) {
 		h->want_kb = h->initial_balloon_kb;
-		h->sent_ms = 0;
+		/* the last line: one over the budget is fine */
+		memset(h->line_ms, 0, sizeof(h->line_ms));
 		host_send(h);
 	}
 	host_disconnect(h);

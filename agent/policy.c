@@ -74,6 +74,13 @@ bool policy_avail_short(const struct policy_conf *pc, const struct meminfo *mi)
 	return pc->mode == MODE_ADAPTIVE && mi->mem_available < pc->avail_floor_kb;
 }
 
+bool policy_demand_rose(const struct policy_conf *pc, const struct meminfo *last,
+			const struct meminfo *mi)
+{
+	return pc->mode == MODE_ADAPTIVE &&
+	       mi->committed_as > sat_add(last->committed_as, max_u64(pc->headroom_kb, 1024));
+}
+
 uint64_t policy_watch_sleep_ms(const struct policy_conf *pc, const struct meminfo *mi,
 			       uint64_t min_ms, uint64_t max_ms)
 {

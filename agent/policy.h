@@ -124,6 +124,15 @@ bool policy_may_lower(const struct policy_conf *pc, const struct policy_state *s
 bool policy_avail_short(const struct policy_conf *pc, const struct meminfo *mi);
 
 /*
+ * The other check for the fast watch (mode adaptive): has Committed_AS risen
+ * by more than headroom (at least 1 MiB) since the decision that read last?
+ * A program that just mapped its memory is about to touch it: the goal moved,
+ * and a decision now can grow the guest before the pages are faulted in.
+ */
+bool policy_demand_rose(const struct policy_conf *pc, const struct meminfo *last,
+			const struct meminfo *mi);
+
+/*
  * The sleep rule (mode adaptive): how long the agent may sleep before it
  * reads MemAvailable again. As long as memory filling at fill_rate needs to
  * bring MemAvailable down to avail_floor, but at least min_ms (the fast

@@ -681,7 +681,7 @@ static void on_time(struct agent *a, uint64_t t)
 		a->next_watch_ms = t + a->conf.watch_interval_ms;
 		if (sample_read_meminfo(&a->sp, &mi) < 0)
 			return;
-		if (policy_avail_short(&a->pc, &mi))
+		if (policy_avail_short(&a->pc, &mi) || policy_demand_rose(&a->pc, &a->s.mi, &mi))
 			a->round.now = true;
 		else
 			plan_watch(a, &mi, t);

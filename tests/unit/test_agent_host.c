@@ -3,7 +3,8 @@
  * The host driver against a fake relay on a unix socket at the virtio port's
  * path in a fake tree (--root): the balloon it asks for in balloon KiB (with
  * and without deflate-on-oom), hello and the relay's answers, latest request
- * wins and nothing repeated, the relay going away and coming back, garbage
+ * wins and nothing repeated, a smaller balloon at once and the line budget,
+ * the relay going away and coming back, garbage
  * from the relay, the agent's rule (never a bigger balloon under pressure),
  * and driver = auto's choice.
  */
@@ -193,6 +194,46 @@ static void test_host_requests_and_answers(void **state)
 	tu_rmtree(root);
 }
 
+/* Memory back to the guest goes out at once, a larger balloon after the gap, all within the budget. */
+static void test_host_deflate_at_once(void **state)
+{
+	struct agent_conf c;
+	char *root = host_guest(&c, true);
+	struct meminfo mi = { .mem_total = 1024 * MiB };
+	struct balloon_driver d;
+	struct relay r;
+	char l[256], want[64];
+	unsigned i;
+	(void)state;
+
+	open_with_relay(&d, &r, root, &c, &mi); /* hello: the first line of this second */
+	assert_int_equal(d.ops->set_target(&d, &mi, 640 * MiB), 0);
+	assert_string_equal(relay_line(&r, true, l, sizeof(l)), "balloon seq=1 kb=393216");
+	/* no gap for a smaller balloon; a larger one within the gap waits */
+	assert_int_equal(d.ops->set_target(&d, &mi, 700 * MiB), 0);
+	assert_int_equal(d.ops->set_target(&d, &mi, 600 * MiB), 0);
+	assert_int_equal(d.ops->set_target(&d, &mi, 701 * MiB), 0);
+	assert_string_equal(relay_line(&r, true, l, sizeof(l)), "balloon seq=2 kb=331776");
+	assert_string_equal(relay_line(&r, true, l, sizeof(l)), "balloon seq=3 kb=330752");
+	/* 4 lines so far: 6 more smaller balloons go out in this second, the next waits */
+	for (i = 0; i < 8; i++)
+		assert_int_equal(d.ops->set_target(&d, &mi, (702 + i) * MiB), 0);
+	for (i = 0; i < 6; i++) {
+		snprintf(want, sizeof(want), "balloon seq=%u kb=%llu", 4 + i,
+			 (1024 - 702 - i) * MiB);
+		assert_string_equal(relay_line(&r, true, l, sizeof(l)), want);
+	}
+	assert_string_equal(relay_line(&r, false, l, sizeof(l)), "");
+	/* a second later the latest one goes out */
+	usleep(1000000);
+	assert_int_equal(d.ops->set_target(&d, &mi, 709 * MiB), 0);
+	assert_string_equal(relay_line(&r, true, l, sizeof(l)), "balloon seq=10 kb=322560");
+	d.ops->close(&d, false);
+	close(r.fd);
+	close(r.lfd);
+	tu_rmtree(root);
+}
+
 static void test_host_relay_goes_and_comes_back(void **state)
 {
 	struct agent_conf c;
@@ -366,6 +407,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_host_requests_and_answers),
+		cmocka_unit_test(test_host_deflate_at_once),
 		cmocka_unit_test(test_host_relay_goes_and_comes_back),
 		cmocka_unit_test(test_host_never_inflates_under_pressure),
 		cmocka_unit_test(test_host_port_by_sysfs_name),

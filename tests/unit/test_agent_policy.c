@@ -218,6 +218,44 @@ static void test_adaptive_memavailable(void **state)
 }
 
 /*
+ * The fast watch's demand check: Committed_AS up by more than headroom since
+ * the last decision wakes one; the decision then grows the guest to the new
+ * goal in one step (up_hysteresis 1), not in inflate_rate or tick-sized steps.
+ */
+static void test_demand_rose(void **state)
+{
+	struct policy_case a;
+	struct meminfo last, now;
+	(void)state;
+	adapt_init(&a);
+	a.bv.current_kb = 1536 * MiB; /* ballooned down to its goal and some */
+	last = now = a.s.mi;
+	now.committed_as += a.pc.headroom_kb; /* 3 % of 4 GiB: not yet */
+	assert_false(policy_demand_rose(&a.pc, &last, &now));
+	now.committed_as += 1;
+	assert_true(policy_demand_rose(&a.pc, &last, &now));
+	now.committed_as = last.committed_as - 100 * MiB; /* demand fell: nothing to hurry */
+	assert_false(policy_demand_rose(&a.pc, &last, &now));
+	/* a program maps 1 GiB: the decision asks for all of it at once */
+	a.s.mi.committed_as += 1 * GiB;
+	policy_case_decide(&a);
+	assert_int_equal(a.d.pressure, 0);
+	assert_true(a.d.target_kb <= a.d.goal_kb && a.d.goal_kb - a.d.target_kb < a.pc.page_kb);
+	assert_true(a.d.target_kb > 2 * GiB);
+	/* mode xen: the watch stays out of it */
+	a.pc.mode = MODE_XEN;
+	now.committed_as = last.committed_as + 1 * GiB;
+	assert_false(policy_demand_rose(&a.pc, &last, &now));
+	/* headroom 0: any rise of more than 1 MiB */
+	a.pc.mode = MODE_ADAPTIVE;
+	a.pc.headroom_kb = 0;
+	now.committed_as = last.committed_as + 1024;
+	assert_false(policy_demand_rose(&a.pc, &last, &now));
+	now.committed_as++;
+	assert_true(policy_demand_rose(&a.pc, &last, &now));
+}
+
+/*
  * The sleep rule: far from avail_floor the agent sleeps as long as memory
  * filling at fill_rate needs to reach it, near it the fast watch, never past
  * the next decision; mode xen and fill_rate = 0 keep the old schedule.
@@ -400,6 +438,7 @@ int main(void)
 		cmocka_unit_test(test_adaptive_memavailable),
 		cmocka_unit_test(test_adaptive_oom),
 		cmocka_unit_test(test_watch_sleep),
+		cmocka_unit_test(test_demand_rose),
 		cmocka_unit_test(test_adaptive_rates_need_a_second),
 		cmocka_unit_test(test_adaptive_cooldown),
 		cmocka_unit_test(test_adaptive_available_floor_limits_inflation),
