@@ -255,7 +255,13 @@ static void policy_bounds(const struct policy_conf *pc, const struct sample *s,
 	d->ceiling_kb = ceiling;
 }
 
-/* Under pressure: at least the current size; mode adaptive deflates, an OOM kill gives all back. */
+/*
+ * Under pressure: at least the current size; mode adaptive deflates (the goal
+ * plus headroom, what MemAvailable needs, and at least half of the balloon:
+ * a guest that stalls with its goal met needs more than the goal says, and
+ * how much is unknown, so the balloon shrinks multiplicatively as it grew
+ * additively), an OOM kill gives all back.
+ */
 static uint64_t pressure_target(const struct policy_conf *pc, const struct sample *s,
 				const struct balloon_view *bv, uint64_t boot, uint64_t target,
 				struct decision *d)
@@ -265,6 +271,7 @@ static uint64_t pressure_target(const struct policy_conf *pc, const struct sampl
 
 	if (pc->mode == MODE_ADAPTIVE) {
 		want = max_u64(want, sat_add(d->goal_kb, pc->headroom_kb));
+		want = max_u64(want, sat_add(cur, sat_sub(boot, cur) / 2));
 		need_avail = sat_add(pc->avail_floor_kb, pc->headroom_kb);
 		if (!s->mi_stale && s->mi.mem_available < need_avail)
 			want = max_u64(want, sat_add(cur, need_avail - s->mi.mem_available));

@@ -213,8 +213,52 @@ static void test_adaptive_memavailable(void **state)
 	a.s.mi.mem_available = 50 * MiB; /* below 3 % of 4 GiB */
 	assert_true(policy_avail_short(&a.pc, &a.s.mi));
 	assert_deflates(&a, P_AVAILABLE);
+	/* at least half of the 1 GiB balloon back */
 	need = a.pc.avail_floor_kb + a.pc.headroom_kb - 50 * MiB;
-	assert_int_equal(a.d.target_kb, 3 * GiB + need);
+	assert_true(need < 512 * MiB);
+	assert_int_equal(a.d.target_kb, 3 * GiB + 512 * MiB);
+	/* a small balloon: what MemAvailable needs, when that is more */
+	adapt_init(&a);
+	a.bv.current_kb = 3840 * MiB; /* 256 MiB ballooned */
+	policy_case_decide(&a);
+	a.s.now_ms += 1000;
+	a.s.mi.mem_available = 50 * MiB;
+	assert_deflates(&a, P_AVAILABLE);
+	assert_int_equal(a.d.target_kb, 3840 * MiB + need);
+}
+
+/*
+ * A guest that stalls with its goal met (page cache crowding out a burst)
+ * gets half of its balloon back at each pressure decision: the goal alone
+ * would hold it where it stalls.
+ */
+static void test_adaptive_pressure_halves_balloon(void **state)
+{
+	struct policy_case a;
+	(void)state;
+	adapt_init(&a);
+	a.bv.current_kb = 2 * GiB; /* 2 GiB ballooned, the goal (about 1.5 GiB) met */
+	policy_case_decide(&a);
+	a.s.now_ms += 1000;
+	a.s.psi.some.total_us += 300000;
+	assert_deflates(&a, P_PSI);
+	assert_true(a.d.goal_kb + a.pc.headroom_kb < 2 * GiB);
+	assert_int_equal(a.d.target_kb, 3 * GiB);
+	/* the next stalled second: half of what is left */
+	a.bv.current_kb = 3 * GiB;
+	a.s.now_ms += 1000;
+	a.s.psi.some.total_us += 300000;
+	assert_deflates(&a, P_PSI);
+	assert_int_equal(a.d.target_kb, 3584 * MiB);
+	/* mode xen holds, never deflates */
+	adapt_init(&a);
+	a.pc.mode = MODE_XEN;
+	a.bv.current_kb = 2 * GiB;
+	policy_case_decide(&a);
+	a.s.now_ms += 1000;
+	a.s.psi.some.total_us += 300000;
+	policy_case_decide(&a);
+	assert_int_equal(a.d.target_kb, 2 * GiB);
 }
 
 /*
@@ -439,6 +483,7 @@ int main(void)
 		cmocka_unit_test(test_adaptive_oom),
 		cmocka_unit_test(test_watch_sleep),
 		cmocka_unit_test(test_demand_rose),
+		cmocka_unit_test(test_adaptive_pressure_halves_balloon),
 		cmocka_unit_test(test_adaptive_rates_need_a_second),
 		cmocka_unit_test(test_adaptive_cooldown),
 		cmocka_unit_test(test_adaptive_available_floor_limits_inflation),
