@@ -13,6 +13,12 @@
 # 200 ms on the host), its peak and its last value, the guest's PSI memory
 # stall (some/full, share of the run) and OOM kills. Run as root from a built
 # tree, under the heavy lock (a quiet machine): bench/density.sh [MODE...]
+# DENSITY_TRACE=1 also keeps, per mode, the guest's PSI, MemFree, MemAvailable,
+# Committed_AS and balloon every 100 ms with the agent's decisions
+# (trace-MODE: TRACE/AGENT lines, guest uptime), the relay's log (relay-MODE.log,
+# host ms since QEMU started, the clock of rss-MODE) and the host ms at which
+# the guest's first mark appeared (start-MODE); the directory is printed. The
+# sampler costs the guest some CPU: traced numbers are not the table's.
 set -u
 cd "$(dirname "$0")/.."
 top_srcdir=. top_builddir=.
@@ -27,6 +33,10 @@ bq_initramfs bench/density-scenario.sh $A $M >"$BQ/mkinitramfs.log" 2>&1 ||
 bq_disk 512
 RELAY=
 trap '[ -n "$RELAY" ] && kill $RELAY 2>/dev/null; bq_cleanup' EXIT
+[ -n "${DENSITY_TRACE:-}" ] && BQ_KEEP=1
+
+# stamp: each line prefixed with host ms since QEMU started (the rss samples' clock)
+stamp() { while IFS= read -r l; do echo "$(($(date +%s%3N) - BQ_T0)) $l"; done; }
 
 run() {
 	mode=$1
@@ -35,14 +45,18 @@ run() {
 	host) dev=free-page-reporting=on,deflate-on-oom=on ;;
 	*) dev=free-page-reporting=on,deflate-on-oom=off ;;
 	esac
-	BQ_APPEND="sb.mode=$mode"
+	BQ_APPEND="sb.mode=$mode${DENSITY_TRACE:+ sb.trace=1}"
 	bq_boot -device "virtio-balloon-pci,id=balloon0,$dev" \
 		-chardev "socket,id=sb0,path=$BQ/port.sock,server=on,wait=off" \
 		-device virtserialport,chardev=sb0,name=org.selfballoon.balloon.0 || return 1
 	if [ "$mode" = host ]; then
-		$H --qmp "$BQ/qmp-relay.sock" --port "$BQ/port.sock" --min 256M >"$BQ/relay-$mode.log" 2>&1 &
-		RELAY=$!
+		rm -f "$BQ/relay.pid"
+		sh -c 'echo $$ >"$1"; shift; exec "$@" 2>&1 >/dev/null' sh "$BQ/relay.pid" \
+			$H ${DENSITY_TRACE:+-v} --qmp "$BQ/qmp-relay.sock" --port "$BQ/port.sock" --min 256M |
+			stamp >"$BQ/relay-$mode.log" &
+		wait_until 5000 test -s "$BQ/relay.pid" && RELAY=$(cat "$BQ/relay.pid")
 	fi
+	[ -n "${DENSITY_TRACE:-}" ] && bq_wait_mark start 60000 && echo "$(($(date +%s%3N) - BQ_T0))" >"$BQ/start-$mode"
 	bq_wait_exit 150000 || echo "density.sh: $mode: the guest did not finish" >&2
 	[ -n "$RELAY" ] && { kill $RELAY 2>/dev/null; wait $RELAY 2>/dev/null; RELAY=; }
 	sleep 0.3
@@ -61,6 +75,7 @@ run() {
 		}' "$BQ/rss"
 	cp "$BQ/rss" "$BQ/rss-$mode"
 	cp "$BQ/console" "$BQ/console-$mode"
+	grep -a '^TRACE \|^AGENT \|^MARK ' "$BQ/console" | tr -d '\r' >"$BQ/trace-$mode"
 }
 
 echo "| set-up | RSS integral (GiB x s) | peak (MiB) | last (MiB) | PSI some (% of run) | PSI full (% of run) | OOM kills | run (s) |"
@@ -68,3 +83,4 @@ echo "|---|---|---|---|---|---|---|---|"
 for m in ${*:-none fpr reclaim host}; do
 	run "$m"
 done
+[ -n "${DENSITY_TRACE:-}" ] && echo "traces in $BQ"
