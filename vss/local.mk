@@ -57,6 +57,13 @@ tests_unit_test_vss_mounts_CPPFLAGS = $(VSS_TEST_CPPFLAGS)
 tests_unit_test_vss_mounts_CFLAGS = $(VSS_TEST_CFLAGS)
 tests_unit_test_vss_mounts_LDADD = $(VSS_TEST_LIBS)
 
+check_PROGRAMS += tests/unit/test_vss_fanotify
+TESTS += tests/unit/test_vss_fanotify
+tests_unit_test_vss_fanotify_SOURCES = tests/unit/test_vss_fanotify.c
+tests_unit_test_vss_fanotify_CPPFLAGS = $(VSS_TEST_CPPFLAGS)
+tests_unit_test_vss_fanotify_CFLAGS = $(VSS_TEST_CFLAGS)
+tests_unit_test_vss_fanotify_LDADD = $(VSS_TEST_LIBS)
+
 tests_unit_test_vss_protocol_SOURCES = tests/unit/test_vss_protocol.c
 tests_unit_test_vss_protocol_CPPFLAGS = $(VSS_TEST_CPPFLAGS)
 tests_unit_test_vss_protocol_CFLAGS = $(VSS_TEST_CFLAGS)
