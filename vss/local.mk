@@ -64,6 +64,13 @@ tests_unit_test_vss_fanotify_CPPFLAGS = $(VSS_TEST_CPPFLAGS)
 tests_unit_test_vss_fanotify_CFLAGS = $(VSS_TEST_CFLAGS)
 tests_unit_test_vss_fanotify_LDADD = $(VSS_TEST_LIBS)
 
+check_PROGRAMS += tests/unit/test_vss_jsonframe
+TESTS += tests/unit/test_vss_jsonframe
+tests_unit_test_vss_jsonframe_SOURCES = tests/unit/test_vss_jsonframe.c
+tests_unit_test_vss_jsonframe_CPPFLAGS = $(VSS_TEST_CPPFLAGS)
+tests_unit_test_vss_jsonframe_CFLAGS = $(VSS_TEST_CFLAGS)
+tests_unit_test_vss_jsonframe_LDADD = $(VSS_TEST_LIBS)
+
 tests_unit_test_vss_protocol_SOURCES = tests/unit/test_vss_protocol.c
 tests_unit_test_vss_protocol_CPPFLAGS = $(VSS_TEST_CPPFLAGS)
 tests_unit_test_vss_protocol_CFLAGS = $(VSS_TEST_CFLAGS)
