@@ -33,6 +33,7 @@ struct wd_state {
 	uint32_t gen;
 	int record; /* the freeze record (write end), -1 when none */
 	bool armed;
+	bool fired;     /* the timeout thaw is done; a FIFREEZE in progress then stays guarded */
 	bool truncated; /* fds were lost (MSG_CTRUNC) since the last arming */
 };
 
@@ -49,6 +50,7 @@ static void release(struct wd_state *st)
 	st->nann = 0;
 	st->confirmed_upto = 0;
 	st->armed = false;
+	st->fired = false;
 	st->truncated = false;
 }
 
@@ -152,6 +154,7 @@ static void arm(int sock, struct wd_state *st, const struct wd_msg *m)
 	st->nann = 0;
 	st->confirmed_upto = 0;
 	st->gen = m->gen;
+	st->fired = false;
 	if (ok) {
 		st->timeout = m->arg64;
 		st->deadline = UINT64_MAX;
@@ -303,6 +306,30 @@ static int answer_bell(int sock, int *bell, struct wd_state *st)
 }
 
 /*
+ * After the timeout thaw: what it thawed is never thawed again (someone may
+ * have frozen it since), but a filesystem whose FIFREEZE was in progress
+ * stays guarded until vssd reports back (FROZEN, DISOWN, then DISARM): if vssd
+ * dies the moment that FIFREEZE returns (a SIGKILL waiting for it, as
+ * systemd's stop sends after TimeoutStopSec), the EOF thaws it.
+ */
+static void after_fire(struct wd_state *st)
+{
+	bool left = false;
+	size_t i;
+
+	for (i = 0; i < st->nheld; i++) {
+		if (fstate[i] == CONFIRMED)
+			fstate[i] = NONE;
+		else if (fstate[i] == ANNOUNCED)
+			left = true;
+	}
+	if (left)
+		st->fired = true;
+	else
+		release(st);
+}
+
+/*
  * At the deadline: first what vssd sent before it (its confirmations), up to
  * a disarm or a new arming, which end this arming's business; then, still
  * armed, thaw the confirmed ones and report. Returns -1 on EOF, else 0.
@@ -322,7 +349,7 @@ static int fire(int sock, struct wd_state *st)
 	if (thaw_all(st, CONFIRMED) == 0)
 		retire_record(st, CONFIRMED);
 	reply(sock, WD_FIRED, st->gen, upto);
-	release(st);
+	after_fire(st);
 	return 0;
 }
 
@@ -336,7 +363,7 @@ static int wait_once(int sock, int *bell, struct wd_state *st)
 			       { .fd = *bell, .events = POLLIN } };
 	int timeout = -1;
 
-	if (st->armed) {
+	if (st->armed && !st->fired) {
 		uint64_t t = now_ms();
 
 		if (t >= st->deadline)

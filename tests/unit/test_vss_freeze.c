@@ -32,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -708,6 +709,53 @@ static void test_watchdog_fires_partway(void **state)
 }
 
 /*
+ * Before the FIFREEZE at stop_at, once the watchdog fired: that FIFREEZE
+ * returns and vssd dies at once (systemd's SIGKILL after TimeoutStopSec
+ * waits for a FIFREEZE stuck behind a frozen backing file). Played as the
+ * filesystem frozen and vssd's end of the socket shut (the watchdog's EOF):
+ * the watchdog must thaw it, nobody else would.
+ */
+static void die_after_late_freeze(enum fake_op op, unsigned n)
+{
+	struct timespec step = { 0, 2 * 1000000L };
+	struct fake_fs *f;
+	int i;
+
+	if (op != FAKE_FREEZE || n != nth(stop_at))
+		return;
+	wait_readable(v->e.wd.sock);
+	f = at(n - 1);
+	f->frozen = true;
+	f->freezes++;
+	assert_int_equal(shutdown(v->e.wd.sock, SHUT_WR), 0);
+	for (i = 0; i < WAIT_MS / 2 && f->frozen; i++)
+		nanosleep(&step, NULL);
+	if (f->frozen)
+		fail_msg("%s, frozen after the watchdog's timeout, stayed frozen when vssd died",
+			 f->path);
+}
+
+/*
+ * The watchdog keeps guarding a FIFREEZE in progress at its timeout: vssd
+ * dying once it returns leaves nothing frozen (then, alive in this test, vssd
+ * finds its watchdog gone, undoes the freeze and starts a new one).
+ */
+static void test_watchdog_guards_late_freeze(void **state)
+{
+	const struct fault *c = *state;
+	unsigned k = nth(c->pos), i;
+	char err[512];
+
+	stop_at = c->pos;
+	fake->before = die_after_late_freeze;
+	assert_true(do_freeze(SHORT_TIMEOUT_MS, err, sizeof(err)) < 0);
+	for (i = 0; i < k; i++)
+		assert_int_equal(at(i)->wd_thaws, 1);
+	assert_true(v->e.watchdog_fired);
+	assert_clean();
+}
+
+/*
  * Frozen, the watchdog's timeout passes and it thaws everything. vssd reads
  * its report, or a thaw request comes first (the report still unread):
  * either way vssd must not FITHAW what the watchdog thawed (someone may
@@ -905,6 +953,7 @@ int main(void)
 		PLAIN(test_watchdog_gone_before_arming),
 		CASES3(test_deadline_passes, positions, 0),
 		CASES3(test_watchdog_fires_partway, positions, 0),
+		CASES3(test_watchdog_guards_late_freeze, positions, 0),
 		CASE(test_watchdog_fires_while_frozen, report_read),
 		CASE(test_watchdog_fires_while_frozen, thaw_first),
 		PLAIN(test_watchdog_killed_while_frozen),
