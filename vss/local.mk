@@ -185,6 +185,14 @@ TESTS += tests/integration/vss-qemu.sh
 EXTRA_DIST += tests/integration/vss-qemu.sh tests/qemu/mkinitramfs.sh tests/qemu/guest-init \
 	tests/qemu/qga-client.py
 
+# the real unit under a real systemd: a Debian 12 guest (debootstrap once, cached)
+# under QEMU (TCG); one guest at a time, after the other QEMU tests (the filter:
+# a targeted `make check TESTS=...` does not run those first)
+TESTS += tests/integration/vss-systemd-qemu.sh
+EXTRA_DIST += tests/integration/vss-systemd-qemu.sh tests/qemu/rootfs.sh tests/qemu/systemd-init \
+	tests/qemu/vss-systemd-guest.sh
+tests/integration/vss-systemd-qemu.log: $(filter tests/integration/agent-host-qemu.log,$(TEST_LOGS))
+
 # host-side transports on one machine: Firecracker handshake, virtio port on a pty, vsock listener
 TESTS += tests/integration/vss-hostside.sh
 EXTRA_DIST += tests/integration/vss-hostside.sh tests/integration/fake-firecracker.py
