@@ -90,7 +90,14 @@ int hotplug_consider(struct hotplug *h, unsigned block)
 	r = read_word(path, state, sizeof(state));
 	if (r < 0) {
 		pending_drop(h, block);
-		return r == -ENOENT ? 0 : r; /* removed again */
+		if (r != -ENOENT)
+			return r;
+		/*
+		 * Removed again, or listed before the kernel made its files
+		 * (mkdir comes first): the next tick looks again.
+		 */
+		h->incomplete = true;
+		return 0;
 	}
 	if (strcmp(state, "offline") != 0) {
 		pending_drop(h, block);
@@ -159,6 +166,7 @@ int hotplug_scan(struct hotplug *h)
 	d = opendir(h->dir);
 	if (!d)
 		return -errno;
+	h->incomplete = false;
 	while ((e = readdir(d))) {
 		unsigned b;
 
@@ -187,10 +195,16 @@ int hotplug_tick(struct hotplug *h)
 	if (h->policy == ONLINE_OFF)
 		return 0;
 	hotplug_retry(h);
-	if (stat(h->dir, &st) < 0 || (h->have_scan && (unsigned long)st.st_nlink == h->scan_nlink))
+	if (stat(h->dir, &st) < 0)
 		return 0;
-	log_info("memory blocks changed since the last scan (%lu -> %lu links); rescanning",
-		 h->scan_nlink, (unsigned long)st.st_nlink);
+	if (h->have_scan && (unsigned long)st.st_nlink == h->scan_nlink) {
+		if (!h->incomplete)
+			return 0;
+		log_debug("a memory block had no state file at the last scan; rescanning");
+	} else {
+		log_info("memory blocks changed since the last scan (%lu -> %lu links); rescanning",
+			 h->scan_nlink, (unsigned long)st.st_nlink);
+	}
 	h->rescans++;
 	n = hotplug_scan(h);
 	return n > 0 ? n : 0;

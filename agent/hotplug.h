@@ -26,6 +26,7 @@ struct hotplug {
 	unsigned rescans;         /* scans after lost events or a changed block list */
 	unsigned long scan_nlink; /* links of dir at the last scan: 2 + subdirectories */
 	bool have_scan;
+	bool incomplete; /* the last scan listed a block whose state file was not there yet */
 	struct udev *udev;
 	struct udev_monitor *mon;
 };

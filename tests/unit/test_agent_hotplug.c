@@ -7,8 +7,10 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include "testutil.h"
 #include "hotplug.h"
@@ -160,6 +162,34 @@ static void test_hotplug_tick_finds_blocks_without_events(void **state)
 	tu_rmtree(root);
 }
 
+/*
+ * The kernel makes a block's directory before its files: a scan that lists
+ * memory50 before its state file exists must look again at the next tick,
+ * although the block list (the directory's link count) no longer changes.
+ */
+static void test_hotplug_tick_retries_half_made_block(void **state)
+{
+	char *root = tu_mkdtemp();
+	char dir[512], b[64];
+	struct hotplug h;
+	(void)state;
+	make_blocks(root, "offline\n");
+	assert_int_equal(hotplug_open(&h, root, ONLINE_AUTO, 3, false), 0);
+	assert_int_equal(hotplug_scan(&h), 2);
+	snprintf(dir, sizeof(dir), "%s/" MEM "memory50", root);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	assert_int_equal(hotplug_tick(&h), 0); /* listed, no state file yet */
+	assert_int_equal(h.rescans, 1);
+	tu_write(root, MEM "memory50/state", "offline\n");
+	assert_int_equal(hotplug_tick(&h), 1);
+	assert_int_equal(h.rescans, 2);
+	assert_string_equal(tu_read(root, MEM "memory50/state", b, sizeof(b)), "online");
+	assert_int_equal(hotplug_tick(&h), 0); /* complete now: no more rescans */
+	assert_int_equal(h.rescans, 2);
+	hotplug_close(&h);
+	tu_rmtree(root);
+}
+
 /* The monitor's receive, interposed (the executable's definition wins over libudev's). */
 static int fake_recv_errno;
 struct udev_device *udev_monitor_receive_device(struct udev_monitor *m);
@@ -236,6 +266,7 @@ int main(void)
 		cmocka_unit_test(test_hotplug_policies),
 		cmocka_unit_test(test_hotplug_filter_only_memory_add),
 		cmocka_unit_test(test_hotplug_tick_finds_blocks_without_events),
+		cmocka_unit_test(test_hotplug_tick_retries_half_made_block),
 		cmocka_unit_test(test_hotplug_lost_events_rescan),
 		cmocka_unit_test(test_hotplug_bounded_retries),
 	};
