@@ -22,8 +22,11 @@ vss_libvss_a_CFLAGS = $(AM_CFLAGS) -pthread $(MOUNT_CFLAGS) $(INIH_CFLAGS) $(JSO
 	-DVSSD_WATCHDOG_PATH=\"$(pkglibexecdir)/vssd-watchdog\"
 VSS_LIBS = vss/libvss.a common/libcommon.a $(MOUNT_LIBS) $(INIH_LIBS) $(JSONC_LIBS) -lpthread
 
-vss_vssd_SOURCES = vss/vssd.c
+vss_vssd_SOURCES = vss/vssd.c vss/memlock.c vss/memlock.h
 vss_vssd_CFLAGS = $(AM_CFLAGS) $(MOUNT_CFLAGS) $(JSONC_CFLAGS)
+# every symbol bound at start: lazy binding would run ld.so over unlocked symbol
+# tables inside the frozen window (vss/memlock.h)
+vss_vssd_LDFLAGS = $(AM_LDFLAGS) -Wl,-z,now
 vss_vssd_LDADD = $(VSS_LIBS)
 
 # The watchdog as its own executable: libc only (vss/watchdog.h).

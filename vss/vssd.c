@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -20,6 +19,7 @@
 #include "hyperv.h"
 #include "log.h"
 #include "loop.h"
+#include "memlock.h"
 #include "notify.h"
 #include "record.h"
 #include "util.h"
@@ -183,8 +183,11 @@ static int setup(struct vssd *d)
 	char dir[PATH_MAX];
 	int r;
 
-	if (mlockall(MCL_CURRENT | MCL_FUTURE) < 0)
-		log_warn("mlockall: %m (vssd may be paged out while filesystems are frozen)");
+	r = memlock_start();
+	if (r < 0)
+		log_warn(
+			"cannot lock memory: %s (vssd may be paged out while filesystems are frozen)",
+			strerror(-r));
 	d->sfd = daemon_signals((const int[]){ SIGTERM, SIGINT, SIGHUP, SIGCHLD, 0 });
 	r = d->sfd < 0 ? d->sfd : loop_init(&d->loop, 1 + VSSD_DYN_FDS);
 	if (r == 0)
