@@ -166,11 +166,13 @@ fuzz:
 TESTS += tests/integration/vss-fsfreeze.sh tests/integration/vss-freeze.sh \
 	tests/integration/vss-watchdog.sh tests/integration/vss-hooks.sh \
 	tests/integration/vss-socket.sh tests/integration/vss-freeze-all.sh \
-	tests/integration/vss-faults.sh tests/integration/vss-safety.sh
+	tests/integration/vss-faults.sh tests/integration/vss-safety.sh \
+	tests/integration/vss-memory.sh
 EXTRA_DIST += tests/integration/vss-fsfreeze.sh tests/integration/vss-freeze.sh \
 	tests/integration/vss-watchdog.sh tests/integration/vss-hooks.sh \
 	tests/integration/vss-socket.sh tests/integration/vss-freeze-all.sh \
-	tests/integration/vss-faults.sh tests/integration/vss-safety.sh
+	tests/integration/vss-faults.sh tests/integration/vss-safety.sh \
+	tests/integration/vss-memory.sh
 
 # Hyper-V end to end: tests/hvemu (a FUSE stand-in for the hv_utils VSS device) is
 # validated with hv_vss_daemon, then vssd must match it byte for byte
