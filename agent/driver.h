@@ -105,6 +105,27 @@ int driver_sysfs_scan(const char *root, const char *rel, const char *file,
  */
 int driver_virtio_balloon_features(const char *root, char *feat, size_t len);
 
+/*
+ * The reclaim worker: driver = reclaim's, and driver = host's trimming
+ * ([host] reclaim). A thread (none with params->sync) that writes root
+ * memory.reclaim in chunks of [balloon] chunk, or with drop_ok and no
+ * memory.reclaim, drop_caches. reclaimer_open: -ENODEV when neither may be
+ * used.
+ */
+struct reclaimer;
+int reclaimer_open(struct reclaimer **out, const struct driver_params *p, bool drop_ok);
+/*
+ * The latest request (it replaces one under way): reclaim foot_kb -
+ * target_kb; when that is 0 (nothing to shrink: pressure, cool-down), the
+ * worker stops after the chunk under way. Never blocks on the reclaim
+ * (threaded). Returns the error of the last round (once), 0 when none.
+ */
+int reclaimer_post(struct reclaimer *rc, uint64_t foot_kb, uint64_t target_kb);
+/* Its numbers into the reclaim fields of st (the others and kind left alone). */
+void reclaimer_stats(struct reclaimer *rc, struct driver_stats *st);
+const char *reclaimer_kind(const struct reclaimer *rc); /* "memory.reclaim" or "drop_caches" */
+void reclaimer_close(struct reclaimer *rc);             /* NULL: nothing */
+
 /* The reclaim driver's writes go through this (write_file; tests replace it). */
 extern int (*driver_reclaim_write)(const char *path, const char *data, size_t len);
 

@@ -17,6 +17,10 @@
  * memory that is mostly in blocks smaller than page_reporting_order (which
  * reporting cannot hand back) is compacted, at most once per
  * RECLAIM_COMPACT_MS.
+ *
+ * The worker (struct reclaimer) is also driver = host's trimming ([host]
+ * reclaim, driver_host.c): the same rounds, posted with the footprint the
+ * host driver computes (the guest's own, without the balloon).
  */
 
 #include "driver.h"
@@ -44,7 +48,7 @@ int (*driver_reclaim_write)(const char *path, const char *data, size_t len) = wr
 
 enum method { M_MEMCG, M_DROP };
 
-struct reclaim {
+struct reclaimer {
 	char reclaim[256], drop[256], compact[256], meminfo[256], vmstat[256], buddy[256],
 		order[256];
 	enum method method;
@@ -64,7 +68,7 @@ struct reclaim {
 	char buf[32768];
 };
 
-static void stats_add(struct reclaim *rc, const struct driver_stats *d)
+static void stats_add(struct reclaimer *rc, const struct driver_stats *d)
 {
 	pthread_mutex_lock(&rc->mu);
 	rc->st.reclaimed_kb += d->reclaimed_kb;
@@ -79,7 +83,7 @@ static void stats_add(struct reclaim *rc, const struct driver_stats *d)
 	pthread_mutex_unlock(&rc->mu);
 }
 
-static int read_meminfo(struct reclaim *rc, struct meminfo *mi)
+static int read_meminfo(struct reclaimer *rc, struct meminfo *mi)
 {
 	ssize_t n = read_file(rc->meminfo, rc->buf, sizeof(rc->buf));
 
@@ -87,7 +91,7 @@ static int read_meminfo(struct reclaim *rc, struct meminfo *mi)
 }
 
 /* pswpout now, or false when vmstat has none (no swap accounting: nothing to bound). */
-static bool read_pswpout(struct reclaim *rc, uint64_t *v)
+static bool read_pswpout(struct reclaimer *rc, uint64_t *v)
 {
 	struct vmstat vm;
 
@@ -136,7 +140,7 @@ int driver_reclaim_reportable(const char *buddyinfo, unsigned order, unsigned pa
 }
 
 /* Free memory reporting can hand back now; false when there is no reporting (or no buddyinfo). */
-static bool reportable(struct reclaim *rc, uint64_t *kb)
+static bool reportable(struct reclaimer *rc, uint64_t *kb)
 {
 	uint64_t order;
 
@@ -146,7 +150,7 @@ static bool reportable(struct reclaim *rc, uint64_t *kb)
 }
 
 /* One chunk. Returns 0 (reclaimed in full), -EAGAIN (partly), -EBUSY (swap rose), -errno. */
-static int reclaim_chunk(struct reclaim *rc, uint64_t kb, struct driver_stats *d)
+static int reclaim_chunk(struct reclaimer *rc, uint64_t kb, struct driver_stats *d)
 {
 	struct meminfo before = { 0 }, after = { 0 };
 	uint64_t sw0 = 0, sw1 = 0;
@@ -179,7 +183,7 @@ static int reclaim_chunk(struct reclaim *rc, uint64_t kb, struct driver_stats *d
 }
 
 /* What is reportable; with compact, compacts when free memory is mostly in blocks too small. */
-static void check_free(struct reclaim *rc, bool compact, struct driver_stats *d)
+static void check_free(struct reclaimer *rc, bool compact, struct driver_stats *d)
 {
 	struct meminfo mi;
 	uint64_t rep, small, t = now_ms();
@@ -203,7 +207,7 @@ static void check_free(struct reclaim *rc, bool compact, struct driver_stats *d)
 }
 
 /* Is the request the worker took (gen) still the latest? */
-static bool still_wanted(struct reclaim *rc, uint64_t gen)
+static bool still_wanted(struct reclaimer *rc, uint64_t gen)
 {
 	bool yes;
 
@@ -216,7 +220,7 @@ static bool still_wanted(struct reclaim *rc, uint64_t gen)
 }
 
 /* One request: want_kb in chunks while it stays the latest; then compaction. */
-static void reclaim_round(struct reclaim *rc, uint64_t want_kb, bool shrink, uint64_t gen)
+static void reclaim_round(struct reclaimer *rc, uint64_t want_kb, bool shrink, uint64_t gen)
 {
 	struct driver_stats d = { 0 };
 	uint64_t kb;
@@ -243,7 +247,7 @@ static void reclaim_round(struct reclaim *rc, uint64_t want_kb, bool shrink, uin
 
 static void *reclaim_worker(void *arg)
 {
-	struct reclaim *rc = arg;
+	struct reclaimer *rc = arg;
 	uint64_t want, gen;
 	bool shrink;
 
@@ -265,7 +269,7 @@ static void *reclaim_worker(void *arg)
 	return NULL;
 }
 
-static int join_paths(struct reclaim *rc, const char *root)
+static int join_paths(struct reclaimer *rc, const char *root)
 {
 	return path_join(rc->reclaim, sizeof(rc->reclaim), root, "sys/fs/cgroup/memory.reclaim") ||
 	       path_join(rc->drop, sizeof(rc->drop), root, "proc/sys/vm/drop_caches") ||
@@ -278,7 +282,7 @@ static int join_paths(struct reclaim *rc, const char *root)
 }
 
 /* The worker, with every signal blocked (they belong to the main thread's signalfd). */
-static int start_worker(struct reclaim *rc)
+static int start_worker(struct reclaimer *rc)
 {
 	pthread_attr_t at;
 	sigset_t all, old;
@@ -295,11 +299,12 @@ static int start_worker(struct reclaim *rc)
 	return -r;
 }
 
-static int reclaim_open(struct balloon_driver *d, const struct driver_params *p)
+int reclaimer_open(struct reclaimer **out, const struct driver_params *p, bool drop_ok)
 {
-	struct reclaim *rc = calloc(1, sizeof(*rc));
+	struct reclaimer *rc = calloc(1, sizeof(*rc));
 	int r;
 
+	*out = NULL;
 	if (!rc)
 		return -ENOMEM;
 	if (join_paths(rc, p->root)) {
@@ -309,8 +314,8 @@ static int reclaim_open(struct balloon_driver *d, const struct driver_params *p)
 	rc->page_kb = p->page_kb;
 	rc->chunk_kb = p->conf->chunk_bytes / 1024;
 	rc->method = access(rc->reclaim, W_OK) == 0 ? M_MEMCG : M_DROP;
-	if (rc->method == M_DROP && access(rc->drop, W_OK) < 0) {
-		r = -errno;
+	if (rc->method == M_DROP && (!drop_ok || access(rc->drop, W_OK) < 0)) {
+		r = drop_ok ? -errno : -ENOENT;
 		free(rc);
 		return r == -ENOENT ? -ENODEV : r;
 	}
@@ -325,6 +330,72 @@ static int reclaim_open(struct balloon_driver *d, const struct driver_params *p)
 		free(rc);
 		return r;
 	}
+	*out = rc;
+	return 0;
+}
+
+int reclaimer_post(struct reclaimer *rc, uint64_t foot_kb, uint64_t target_kb)
+{
+	int err;
+
+	pthread_mutex_lock(&rc->mu);
+	rc->want_kb = sat_sub(foot_kb, target_kb);
+	rc->shrink = rc->want_kb > 0;
+	rc->gen++;
+	rc->pending = true;
+	err = rc->last_err;
+	rc->last_err = 0;
+	pthread_cond_signal(&rc->cv);
+	pthread_mutex_unlock(&rc->mu);
+	if (!rc->threaded) {
+		rc->pending = false;
+		reclaim_round(rc, rc->want_kb, rc->shrink, rc->gen);
+		err = rc->last_err;
+	}
+	return err;
+}
+
+void reclaimer_stats(struct reclaimer *rc, struct driver_stats *st)
+{
+	pthread_mutex_lock(&rc->mu);
+	st->reclaimed_kb = rc->st.reclaimed_kb;
+	st->reclaim_chunks = rc->st.reclaim_chunks;
+	st->reclaim_partial = rc->st.reclaim_partial;
+	st->reclaim_swapout_kb = rc->st.reclaim_swapout_kb;
+	st->compactions = rc->st.compactions;
+	st->reportable_kb = rc->st.reportable_kb;
+	st->have_reportable = rc->st.have_reportable;
+	pthread_mutex_unlock(&rc->mu);
+}
+
+const char *reclaimer_kind(const struct reclaimer *rc)
+{
+	return rc->method == M_MEMCG ? "memory.reclaim" : "drop_caches";
+}
+
+void reclaimer_close(struct reclaimer *rc)
+{
+	if (!rc)
+		return;
+	if (rc->threaded) {
+		pthread_mutex_lock(&rc->mu);
+		rc->quit = true;
+		pthread_cond_signal(&rc->cv);
+		pthread_mutex_unlock(&rc->mu);
+		pthread_join(rc->th, NULL);
+	}
+	pthread_cond_destroy(&rc->cv);
+	pthread_mutex_destroy(&rc->mu);
+	free(rc);
+}
+
+static int reclaim_open(struct balloon_driver *d, const struct driver_params *p)
+{
+	struct reclaimer *rc;
+	int r = reclaimer_open(&rc, p, true);
+
+	if (r < 0)
+		return r;
 	d->priv = rc;
 	d->writes = true;
 	return 0;
@@ -348,55 +419,21 @@ static int reclaim_read(struct balloon_driver *d, const struct meminfo *mi, stru
 static int reclaim_set_target(struct balloon_driver *d, const struct meminfo *mi,
 			      uint64_t target_kb)
 {
-	struct reclaim *rc = d->priv;
-	uint64_t foot = sat_sub(mi->mem_total, mi->mem_free);
-	int err;
-
-	pthread_mutex_lock(&rc->mu);
-	rc->want_kb = sat_sub(foot, target_kb);
-	rc->shrink = rc->want_kb > 0;
-	rc->gen++;
-	rc->pending = true;
-	err = rc->last_err;
-	rc->last_err = 0;
-	pthread_cond_signal(&rc->cv);
-	pthread_mutex_unlock(&rc->mu);
-	if (!rc->threaded) {
-		rc->pending = false;
-		reclaim_round(rc, rc->want_kb, rc->shrink, rc->gen);
-		err = rc->last_err;
-	}
-	return err;
+	return reclaimer_post(d->priv, sat_sub(mi->mem_total, mi->mem_free), target_kb);
 }
 
 static int reclaim_stats(struct balloon_driver *d, struct driver_stats *st)
 {
-	struct reclaim *rc = d->priv;
-
-	pthread_mutex_lock(&rc->mu);
-	*st = rc->st;
-	pthread_mutex_unlock(&rc->mu);
-	st->kind = rc->method == M_MEMCG ? "memory.reclaim" : "drop_caches";
+	memset(st, 0, sizeof(*st));
+	reclaimer_stats(d->priv, st);
+	st->kind = reclaimer_kind(d->priv);
 	return 0;
 }
 
 static void reclaim_close(struct balloon_driver *d, bool restore)
 {
-	struct reclaim *rc = d->priv;
-
 	(void)restore; /* nothing was taken: nothing to give back */
-	if (!rc)
-		return;
-	if (rc->threaded) {
-		pthread_mutex_lock(&rc->mu);
-		rc->quit = true;
-		pthread_cond_signal(&rc->cv);
-		pthread_mutex_unlock(&rc->mu);
-		pthread_join(rc->th, NULL);
-	}
-	pthread_cond_destroy(&rc->cv);
-	pthread_mutex_destroy(&rc->mu);
-	free(rc);
+	reclaimer_close(d->priv);
 	d->priv = NULL;
 }
 
