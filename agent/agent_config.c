@@ -38,6 +38,8 @@ void agent_conf_defaults(struct agent_conf *c)
 	c->cooldown_ms = 30000;
 	c->inflate_rate = (struct size_pct){ .permille = 50, .is_percent = true };
 	snprintf(c->host_port, sizeof(c->host_port), "org.selfballoon.balloon.0");
+	c->host_reclaim = HOST_RECLAIM_AUTO;
+	c->host_margin = (struct size_pct){ .permille = 250, .is_percent = true };
 	c->online = ONLINE_AUTO;
 	c->online_retries = 3;
 	c->oom_score_adj = -900;
@@ -60,6 +62,7 @@ static const char *const driver_names[] = { "auto",    "xen",  "sysfs", "userspa
 static const char *const mode_names[] = { "adaptive", "xen", NULL };
 static const char *const on_exit_names[] = { "keep", "restore", NULL };
 static const char *const unit_names[] = { "kB", "pages", "bytes", NULL };
+static const char *const host_reclaim_names[] = { "auto", "on", "off", NULL };
 static const char *const online_names[] = { "auto", "online", "online_movable", "off", NULL };
 
 /* One of driver_names, stored by name (driver_open looks it up). */
@@ -177,6 +180,8 @@ static const struct conf_key keys[] = {
 	SIZE_PCT("pressure", "inflate_rate", inflate_rate),
 	K("host", "virtio_port", conf_set_string, host_port),
 	K("host", "vsock_port", conf_set_uint, vsock_port, .max = UINT32_MAX),
+	K("host", "reclaim", conf_set_enum, host_reclaim, .names = host_reclaim_names),
+	SIZE_PCT("host", "margin", host_margin),
 	K("hotplug", "online", conf_set_enum, online, .names = online_names),
 	K("hotplug", "retries", conf_set_uint, online_retries, .max = 100),
 	K("metrics", "textfile", set_optional_path, textfile),
@@ -271,4 +276,54 @@ int agent_conf_build(struct agent_conf *c, const char *path, bool must_exist,
 		return 0;
 	snprintf(name, sizeof(name), "%s with --set", loaded ? path : "defaults");
 	return agent_conf_check(c, name, err, errlen);
+}
+
+static bool same_size_pct(const struct size_pct *a, const struct size_pct *b)
+{
+	return a->is_percent == b->is_percent &&
+	       (a->is_percent ? a->permille == b->permille : a->bytes == b->bytes);
+}
+
+/* Appends key to names when it differed; returns 1 when it did. */
+static int differed(bool same, const char *key, char *names, size_t len)
+{
+	size_t n = strlen(names);
+
+	if (same)
+		return 0;
+	if (n < len)
+		snprintf(names + n, len - n, "%s%s", n ? ", " : "", key);
+	return 1;
+}
+
+int agent_conf_keep_driver(struct agent_conf *next, const struct agent_conf *run, char *names,
+			   size_t len)
+{
+	const struct agent_conf *c = next;
+	int n = 0;
+
+	if (len)
+		names[0] = '\0';
+	n += differed(!strcmp(c->driver, run->driver), "[balloon] driver", names, len);
+	n += differed(!strcmp(c->sysfs_target, run->sysfs_target), "[balloon] sysfs_target", names,
+		      len);
+	n += differed(!strcmp(c->sysfs_current, run->sysfs_current), "[balloon] sysfs_current",
+		      names, len);
+	n += differed(c->sysfs_unit == run->sysfs_unit, "[balloon] sysfs_unit", names, len);
+	n += differed(c->chunk_bytes == run->chunk_bytes, "[balloon] chunk", names, len);
+	n += differed(!strcmp(c->host_port, run->host_port), "[host] virtio_port", names, len);
+	n += differed(c->vsock_port == run->vsock_port, "[host] vsock_port", names, len);
+	n += differed(c->host_reclaim == run->host_reclaim, "[host] reclaim", names, len);
+	n += differed(same_size_pct(&c->host_margin, &run->host_margin), "[host] margin", names,
+		      len);
+	memcpy(next->driver, run->driver, sizeof(next->driver));
+	memcpy(next->sysfs_target, run->sysfs_target, sizeof(next->sysfs_target));
+	memcpy(next->sysfs_current, run->sysfs_current, sizeof(next->sysfs_current));
+	next->sysfs_unit = run->sysfs_unit;
+	next->chunk_bytes = run->chunk_bytes;
+	memcpy(next->host_port, run->host_port, sizeof(next->host_port));
+	next->vsock_port = run->vsock_port;
+	next->host_reclaim = run->host_reclaim;
+	next->host_margin = run->host_margin;
+	return n;
 }

@@ -15,6 +15,7 @@ enum policy_mode { MODE_ADAPTIVE, MODE_XEN };
 enum online_policy { ONLINE_AUTO, ONLINE_ONLINE, ONLINE_MOVABLE, ONLINE_OFF };
 enum on_exit { ON_EXIT_KEEP, ON_EXIT_RESTORE };
 enum sysfs_unit { UNIT_KB, UNIT_PAGES, UNIT_BYTES };
+enum host_reclaim { HOST_RECLAIM_AUTO, HOST_RECLAIM_ON, HOST_RECLAIM_OFF };
 
 struct agent_conf {
 	/* [balloon] */
@@ -43,8 +44,10 @@ struct agent_conf {
 	uint64_t cooldown_ms;
 	struct size_pct inflate_rate; /* per second */
 	/* [host] (driver = host) */
-	char host_port[256]; /* virtio-serial port name or path */
-	unsigned vsock_port; /* 0: the virtio port */
+	char host_port[256];            /* virtio-serial port name or path */
+	unsigned vsock_port;            /* 0: the virtio port */
+	enum host_reclaim host_reclaim; /* trimming by the reclaim worker */
+	struct size_pct host_margin;    /* trimming: the guest keeps this above its target */
 	/* [hotplug] */
 	enum online_policy online;
 	unsigned online_retries;
@@ -83,5 +86,14 @@ int agent_conf_build(struct agent_conf *c, const char *path, bool must_exist,
 uint64_t size_pct_kb(const struct size_pct *s, uint64_t mem_total_kb);
 
 const char *mode_name(enum policy_mode m);
+
+/*
+ * SIGHUP: the driver's settings ([balloon] driver, sysfs_*, chunk, every
+ * [host] key) change only at restart. Copies them from run into next and
+ * names the keys that differed in names ("[host] margin, [balloon] chunk").
+ * Returns how many differed.
+ */
+int agent_conf_keep_driver(struct agent_conf *next, const struct agent_conf *run, char *names,
+			   size_t len);
 
 #endif

@@ -425,20 +425,16 @@ static int open_psi(struct agent *a)
 static void reload(struct agent *a)
 {
 	struct agent_conf c;
-	char err[512];
+	char err[512], names[256];
 
 	if (load_conf(&a->o, &c, err, sizeof(err)) < 0) {
 		log_err("reload: %s; keeping the running configuration", err);
 		return;
 	}
-	if (strcmp(c.driver, a->conf.driver) != 0 ||
-	    strcmp(c.sysfs_target, a->conf.sysfs_target) != 0 ||
-	    c.chunk_bytes != a->conf.chunk_bytes)
-		log_warn("reload: driver settings change only at restart; keeping driver %s",
-			 driver_name(&a->drv));
-	snprintf(c.driver, sizeof(c.driver), "%s", a->conf.driver);
-	snprintf(c.sysfs_target, sizeof(c.sysfs_target), "%s", a->conf.sysfs_target);
-	c.chunk_bytes = a->conf.chunk_bytes;
+	if (agent_conf_keep_driver(&c, &a->conf, names, sizeof(names)) > 0)
+		log_warn("reload: driver settings change only at restart (%s); keeping driver %s "
+			 "as it runs",
+			 names, driver_name(&a->drv));
 	a->conf = c;
 	read_totalreserve(a);
 	policy_conf_resolve(&a->pc, &a->conf, a->s.mi.mem_total, a->page_kb);

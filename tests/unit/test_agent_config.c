@@ -123,12 +123,70 @@ static void test_config_values(void **state)
 	assert_int_equal(pc.fill_rate_kb, 8 * GiB / 10);
 }
 
+/* [host] reclaim and margin: defaults, values, errors. */
+static void test_config_host_trim_keys(void **state)
+{
+	struct agent_conf c;
+	char err[256];
+	(void)state;
+
+	agent_conf_defaults(&c);
+	assert_int_equal(c.host_reclaim, HOST_RECLAIM_AUTO);
+	assert_true(c.host_margin.is_percent);
+	assert_int_equal(c.host_margin.permille, 250);
+	assert_int_equal(agent_conf_load_string(&c, "[host]\nreclaim = on\nmargin = 256M\n", err,
+						sizeof(err)),
+			 0);
+	assert_int_equal(c.host_reclaim, HOST_RECLAIM_ON);
+	assert_false(c.host_margin.is_percent);
+	assert_int_equal(c.host_margin.bytes, 256ULL << 20);
+	assert_int_equal(agent_conf_set(&c, "host.reclaim=off", err, sizeof(err)), 0);
+	assert_int_equal(c.host_reclaim, HOST_RECLAIM_OFF);
+	assert_int_equal(agent_conf_set(&c, "host.reclaim=maybe", err, sizeof(err)), -EINVAL);
+	assert_int_equal(agent_conf_set(&c, "host.margin=lots", err, sizeof(err)), -EINVAL);
+}
+
+/* SIGHUP: every driver setting stays as it runs and is named; the others change. */
+static void test_config_reload_keeps_driver(void **state)
+{
+	struct agent_conf run, next;
+	char err[256], names[256];
+	(void)state;
+
+	agent_conf_defaults(&run);
+	assert_int_equal(
+		agent_conf_load_string(&run, "[balloon]\ndriver = host\n", err, sizeof(err)), 0);
+	agent_conf_defaults(&next);
+	assert_int_equal(
+		agent_conf_load_string(&next,
+				       "[balloon]\ndriver = reclaim\nchunk = 32M\ninterval = 1s\n"
+				       "[host]\nvirtio_port = /dev/vport1p1\nvsock_port = 9\n"
+				       "reclaim = off\nmargin = 50%\n",
+				       err, sizeof(err)),
+		0);
+	assert_int_equal(agent_conf_keep_driver(&next, &run, names, sizeof(names)), 6);
+	assert_string_equal(names, "[balloon] driver, [balloon] chunk, [host] virtio_port, "
+				   "[host] vsock_port, [host] reclaim, [host] margin");
+	assert_string_equal(next.driver, "host");
+	assert_int_equal(next.chunk_bytes, 64 << 20);
+	assert_string_equal(next.host_port, "org.selfballoon.balloon.0");
+	assert_int_equal(next.vsock_port, 0);
+	assert_int_equal(next.host_reclaim, HOST_RECLAIM_AUTO);
+	assert_int_equal(next.host_margin.permille, 250);
+	assert_int_equal(next.interval_ms, 1000); /* not a driver setting: reloaded */
+	/* the same again: nothing named */
+	assert_int_equal(agent_conf_keep_driver(&next, &run, names, sizeof(names)), 0);
+	assert_string_equal(names, "");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_config_errors),
 		cmocka_unit_test(test_config_values),
 		cmocka_unit_test(test_config_vocabulary),
+		cmocka_unit_test(test_config_host_trim_keys),
+		cmocka_unit_test(test_config_reload_keeps_driver),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
