@@ -17,6 +17,17 @@
  * reopened at the next decision when the host end goes away (a virtio port
  * polls POLLHUP while nobody is connected on the host: it is closed then,
  * never spun on).
+ *
+ * Trimming ([host] reclaim): free page reporting returns free memory but
+ * never page cache. Where the guest offers it (auto: and root memory.reclaim
+ * exists), the reclaim driver's worker (struct reclaimer) brings the guest's
+ * own footprint (used memory less the balloon) down to the policy's target,
+ * and reporting hands the rest back; the balloon asked for is then no longer
+ * sized to the target but leaves the guest [host] margin above it (room for
+ * a burst without a stall), and it never grows while the target is at or
+ * above the footprint (the guest needs what it uses). A target that does not
+ * shrink (pressure) stops the trimming at once, as does a balloon that cannot
+ * be read.
  */
 
 #include "driver.h"
@@ -36,6 +47,7 @@
 #include "balloonproto.h"
 #include "fileio.h"
 #include "log.h"
+#include "logonce.h"
 #include "plausible.h"
 #include "util.h"
 
@@ -73,6 +85,9 @@ struct host {
 	unsigned line_next;
 	uint64_t initial_balloon_kb;
 	bool warned_open;
+	struct reclaimer *trim; /* NULL: no trimming */
+	struct size_pct margin;
+	struct logonce trim_err;
 	struct driver_stats st;
 	char vbuf[32768];
 };
@@ -392,11 +407,36 @@ int driver_host_find_port(const char *root, const char *name, char *out, size_t 
 	return path_join(out, len, root, p) ? -ENAMETOOLONG : 0;
 }
 
+/* Trimming, by [host] reclaim: auto only where reporting returns what it frees, never drop_caches. */
+static void open_trim(struct host *h, const struct driver_params *p, bool fpr)
+{
+	enum host_reclaim mode = p->conf->host_reclaim;
+	int r;
+
+	h->margin = p->conf->host_margin;
+	if (mode == HOST_RECLAIM_OFF || (mode == HOST_RECLAIM_AUTO && !fpr))
+		return;
+	r = reclaimer_open(&h->trim, p, mode == HOST_RECLAIM_ON);
+	if (r < 0 && mode == HOST_RECLAIM_AUTO)
+		log_notice("host: no trimming (reclaim = auto): no root memory.reclaim "
+			   "(Linux < 5.19, or no cgroup2 memory controller)");
+	else if (r < 0)
+		log_warn("host: no trimming (reclaim = on): %s",
+			 r == -ENODEV ? "neither memory.reclaim nor drop_caches" : strerror(-r));
+	else
+		log_notice("host: trimming the footprint to the target by %s%s; the balloon "
+			   "leaves the margin above it",
+			   reclaimer_kind(h->trim),
+			   fpr ? " (free page reporting returns it)"
+			       : " (no free page reporting: the host gets it only by the balloon)");
+}
+
 static int host_open(struct balloon_driver *d, const struct driver_params *p)
 {
 	const struct agent_conf *c = p->conf;
 	struct host *h = calloc(1, sizeof(*h));
 	char feat[128];
+	bool have_feat;
 	int r;
 
 	if (!h)
@@ -415,8 +455,9 @@ static int host_open(struct balloon_driver *d, const struct driver_params *p)
 		free(h);
 		return r == -ENOENT ? -ENODEV : r;
 	}
-	h->doom = driver_virtio_balloon_features(p->root, feat, sizeof(feat)) == 0 &&
-		  strlen(feat) > 2 && feat[2] == '1';
+	have_feat = driver_virtio_balloon_features(p->root, feat, sizeof(feat)) == 0;
+	h->doom = have_feat && strlen(feat) > 2 && feat[2] == '1';
+	open_trim(h, p, have_feat && strlen(feat) > 5 && feat[5] == '1');
 	d->priv = h;
 	d->writes = true;
 	host_send(h); /* hello now: the relay answers with its limits */
@@ -438,6 +479,19 @@ static int host_sizes(struct host *h, const struct meminfo *mi, uint64_t *full, 
 	return 0;
 }
 
+/* The guest's own footprint: used memory, less the balloon where it shows as used (deflate-on-oom). */
+static uint64_t own_footprint(const struct host *h, const struct meminfo *mi, uint64_t balloon_kb)
+{
+	uint64_t used = sat_sub(mi->mem_total, mi->mem_free);
+
+	return h->doom ? sat_sub(used, balloon_kb) : used;
+}
+
+/*
+ * current_kb: what the guest has; when trimming, its footprint (as driver =
+ * reclaim sees it: the policy steps the target down from there, the worker
+ * follows it).
+ */
 static int host_read(struct balloon_driver *d, const struct meminfo *mi, struct balloon_view *bv)
 {
 	struct host *h = d->priv;
@@ -448,9 +502,34 @@ static int host_read(struct balloon_driver *d, const struct meminfo *mi, struct 
 		return r;
 	memset(bv, 0, sizeof(*bv));
 	bv->current_kb = has;
+	if (h->trim && own_footprint(h, mi, full - has) < has)
+		bv->current_kb = own_footprint(h, mi, full - has);
 	bv->max_kb = full;
 	bv->boot_kb = full;
 	return 0;
+}
+
+/*
+ * Trimming: the footprint to target_kb by the worker; the balloon that
+ * leaves the guest the margin above the target, never larger than balloon_kb
+ * (the one held) while target_kb is at or above the footprint.
+ */
+static uint64_t trim_balloon(struct host *h, const struct meminfo *mi, uint64_t full,
+			     uint64_t balloon_kb, uint64_t target_kb)
+{
+	uint64_t foot = own_footprint(h, mi, balloon_kb);
+	uint64_t keep = sat_add(target_kb, size_pct_kb(&h->margin, target_kb));
+	uint64_t want = sat_sub(full, keep);
+	int r = reclaimer_post(h->trim, foot, target_kb);
+
+	if (r < 0)
+		logonce_fail(&h->trim_err, r, LOG_WARNING, "host: trimming by %s: %s",
+			     reclaimer_kind(h->trim), strerror(-r));
+	else
+		logonce_ok(&h->trim_err, "host: trimming");
+	if (target_kb >= foot && want > balloon_kb)
+		want = balloon_kb;
+	return want;
 }
 
 /* Asks for the balloon that leaves the guest target_kb (latest wins); never blocks. */
@@ -460,9 +539,15 @@ static int host_set_target(struct balloon_driver *d, const struct meminfo *mi, u
 	uint64_t full, has;
 	int r = host_sizes(h, mi, &full, &has);
 
-	if (r < 0)
+	if (r < 0) {
+		if (h->trim) /* nothing known: stop trimming */
+			reclaimer_post(h->trim, 0, 0);
 		return r;
-	h->want_kb = sat_sub(full, target_kb);
+	}
+	if (h->trim)
+		h->want_kb = trim_balloon(h, mi, full, full - has, target_kb);
+	else
+		h->want_kb = sat_sub(full, target_kb);
 	h->have_want = true;
 	r = host_send(h);
 	return r == -ENOENT || r == -ECONNREFUSED || r == -ENODEV ? 0 : r;
@@ -480,6 +565,8 @@ static int host_stats(struct balloon_driver *d, struct driver_stats *st)
 	struct host *h = d->priv;
 
 	*st = h->st;
+	if (h->trim)
+		reclaimer_stats(h->trim, st);
 	st->host = true;
 	st->kind = h->vsock_port ? "vsock" : "virtio-serial";
 	st->wanted_kb = h->want_kb;
@@ -500,6 +587,7 @@ static void host_close(struct balloon_driver *d, bool restore)
 		host_send(h);
 	}
 	host_disconnect(h);
+	reclaimer_close(h->trim);
 	free(h);
 	d->priv = NULL;
 }

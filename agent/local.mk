@@ -105,11 +105,14 @@ EXTRA_DIST += conf/selfballoond.conf scripts/demo-agent bench/agent-scenario.sh 
 
 # The agent's drivers for KVM hosts under QEMU (TCG, the balloon test guest of
 # tests/qemu/balloon-lib.sh): one guest at a time, after the other QEMU tests.
-TESTS += tests/integration/reclaim-qemu.sh tests/integration/agent-host-qemu.sh
+TESTS += tests/integration/reclaim-qemu.sh tests/integration/agent-host-qemu.sh \
+	tests/integration/agent-host-reclaim-qemu.sh
 EXTRA_DIST += tests/integration/reclaim-qemu.sh tests/integration/agent-host-qemu.sh \
-	tests/qemu/scenario-reclaim.sh tests/qemu/scenario-agent-host.sh
+	tests/integration/agent-host-reclaim-qemu.sh tests/qemu/scenario-reclaim.sh \
+	tests/qemu/scenario-agent-host.sh tests/qemu/scenario-agent-host-reclaim.sh
 tests/integration/reclaim-qemu.log: tests/integration/host-qemu.log tests/integration/vss-qemu.log
 tests/integration/agent-host-qemu.log: tests/integration/reclaim-qemu.log
+tests/integration/agent-host-reclaim-qemu.log: tests/integration/agent-host-qemu.log
 
 # agent-balloon.sh fills this machine's memory for about a minute: run it after
 # every other test, never next to one (parallel-tests honours .log dependencies).

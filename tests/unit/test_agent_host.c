@@ -22,6 +22,7 @@
 #include "driver.h"
 #include "policy.h"
 #include "util.h"
+#include "writefile.h"
 
 #define MiB 1024ULL /* in kB */
 #define PORT "dev/virtio-ports/org.selfballoon.balloon.0"
@@ -125,7 +126,8 @@ static char *host_guest(struct agent_conf *c, bool doom)
 static void open_with_relay(struct balloon_driver *d, struct relay *r, const char *root,
 			    struct agent_conf *c, struct meminfo *mi)
 {
-	struct driver_params p = { .root = root, .conf = c, .page_kb = 4, .mi = mi };
+	/* sync: a trimming round runs in set_target (no worker thread to wait for) */
+	struct driver_params p = { .root = root, .conf = c, .page_kb = 4, .mi = mi, .sync = true };
 	char why[256], l[256];
 
 	relay_listen(r, root);
@@ -316,6 +318,144 @@ static void test_host_never_inflates_under_pressure(void **state)
 	tu_rmtree(root);
 }
 
+/* The fake kernel for trimming: counts the reclaim worker's writes. */
+static struct {
+	unsigned memcg, drop;
+	uint64_t bytes;
+} kw;
+
+static int count_write(const char *path, const char *data, size_t len)
+{
+	(void)len;
+	if (strstr(path, "memory.reclaim")) {
+		kw.memcg++;
+		kw.bytes += strtoull(data, NULL, 10);
+	} else if (strstr(path, "drop_caches")) {
+		kw.drop++;
+	}
+	return 0;
+}
+
+/* One target on a fresh driver (relay up): the balloon line it sends, the writes it made. */
+static void trim_once(const char *root, struct agent_conf *c, struct meminfo *mi,
+		      uint64_t target_kb, char *line, size_t size)
+{
+	struct balloon_driver d;
+	struct relay r;
+
+	memset(&kw, 0, sizeof(kw));
+	snprintf(line, size, "%s/%s", root, PORT);
+	unlink(line); /* the last round's socket */
+	open_with_relay(&d, &r, root, c, mi);
+	assert_int_equal(d.ops->set_target(&d, mi, target_kb), 0);
+	relay_line(&r, true, line, size);
+	d.ops->close(&d, false);
+	close(r.fd);
+	close(r.lfd);
+}
+
+/* When trimming, read() shows the footprint as what the guest has. */
+static void trim_view(const char *root, struct agent_conf *c, struct meminfo *mi, uint64_t want)
+{
+	struct driver_params p = { .root = root, .conf = c, .page_kb = 4, .mi = mi, .sync = true };
+	struct balloon_driver d;
+	struct balloon_view bv;
+	char why[256];
+
+	tu_write(root, PORT, ""); /* the port, nobody at the host end */
+	assert_int_equal(driver_open(&d, &p, why, sizeof(why)), 0);
+	assert_int_equal(d.ops->read(&d, mi, &bv), 0);
+	assert_int_equal(bv.current_kb, want);
+	assert_int_equal(bv.boot_kb, 1024 * MiB);
+	d.ops->close(&d, false);
+}
+
+/*
+ * [host] reclaim: auto trims where reporting is offered and root
+ * memory.reclaim exists (never drop_caches); on falls back to drop_caches;
+ * off never trims.
+ */
+static void test_host_trim_auto_rule(void **state)
+{
+	struct agent_conf c;
+	char *root = host_guest(&c, false); /* features: free page reporting */
+	struct meminfo mi = { .mem_total = 1024 * MiB, .mem_free = 124 * MiB }; /* uses 900 */
+	char l[256];
+	(void)state;
+
+	driver_reclaim_write = count_write;
+	tu_write(root, "proc/sys/vm/drop_caches", "");
+	/* auto, no memory.reclaim: no trimming (not by drop_caches); the balloon sized to the target */
+	trim_once(root, &c, &mi, 400 * MiB, l, sizeof(l));
+	assert_string_equal(l, "balloon seq=1 kb=638976");
+	assert_int_equal(kw.memcg + kw.drop, 0);
+	/* auto with memory.reclaim: 500 MiB reclaimed, the guest keeps 25 % above the target */
+	tu_write(root, "sys/fs/cgroup/memory.reclaim", "");
+	trim_once(root, &c, &mi, 400 * MiB, l, sizeof(l));
+	assert_string_equal(l, "balloon seq=1 kb=536576");
+	assert_int_equal(kw.bytes, 500ULL << 20);
+	assert_int_equal(kw.memcg, 8); /* 64 MiB chunks */
+	/* off: never */
+	c.host_reclaim = HOST_RECLAIM_OFF;
+	trim_once(root, &c, &mi, 400 * MiB, l, sizeof(l));
+	assert_string_equal(l, "balloon seq=1 kb=638976");
+	assert_int_equal(kw.memcg + kw.drop, 0);
+	/* auto without free page reporting: no trimming */
+	c.host_reclaim = HOST_RECLAIM_AUTO;
+	tu_write(root, VIRTIO "features", "0100000000000000\n");
+	trim_once(root, &c, &mi, 400 * MiB, l, sizeof(l));
+	assert_string_equal(l, "balloon seq=1 kb=638976");
+	assert_int_equal(kw.memcg + kw.drop, 0);
+	/* on: trims even so, and by drop_caches when there is no memory.reclaim */
+	c.host_reclaim = HOST_RECLAIM_ON;
+	snprintf(l, sizeof(l), "%s/sys/fs/cgroup/memory.reclaim", root);
+	assert_int_equal(unlink(l), 0);
+	trim_once(root, &c, &mi, 400 * MiB, l, sizeof(l));
+	assert_string_equal(l, "balloon seq=1 kb=536576");
+	assert_int_equal(kw.memcg, 0);
+	assert_int_equal(kw.drop, 1);
+	driver_reclaim_write = write_file;
+	tu_rmtree(root);
+}
+
+/* Trimming: the balloon leaves [host] margin above the target, and never grows while target >= footprint. */
+static void test_host_trim_margin_cap(void **state)
+{
+	struct agent_conf c;
+	char *root = host_guest(&c, true); /* deflate-on-oom: the balloon is used memory */
+	/* uses 500 MiB of which the balloon holds 100: the guest's own footprint is 400 MiB */
+	struct meminfo mi = { .mem_total = 1024 * MiB, .mem_free = 524 * MiB };
+	char l[256];
+	(void)state;
+
+	driver_reclaim_write = count_write;
+	tu_write(root, "sys/fs/cgroup/memory.reclaim", "");
+	set_balloon(root, 100 * MiB);
+	/* the view the policy steps from: the footprint */
+	trim_view(root, &c, &mi, 400 * MiB);
+	/* target above the footprint: the cap (1024 - 562.5 MiB) would grow the balloon: held at 100 */
+	trim_once(root, &c, &mi, 450 * MiB, l, sizeof(l));
+	assert_string_equal(l, "balloon seq=1 kb=102400");
+	assert_int_equal(kw.memcg, 0);
+	/* equal to the footprint: still never larger */
+	trim_once(root, &c, &mi, 400 * MiB, l, sizeof(l));
+	assert_string_equal(l, "balloon seq=1 kb=102400");
+	assert_int_equal(kw.memcg, 0);
+	/* above what the guest has (pressure): smaller, at once */
+	trim_once(root, &c, &mi, 1000 * MiB, l, sizeof(l));
+	assert_string_equal(l, "balloon seq=1 kb=0");
+	/* below the footprint: 100 MiB reclaimed, the guest keeps 300 + 25 % */
+	trim_once(root, &c, &mi, 300 * MiB, l, sizeof(l));
+	assert_string_equal(l, "balloon seq=1 kb=664576");
+	assert_int_equal(kw.bytes, 100ULL << 20);
+	/* margin = 128M (a size) */
+	c.host_margin = (struct size_pct){ .bytes = 128ULL << 20 };
+	trim_once(root, &c, &mi, 300 * MiB, l, sizeof(l));
+	assert_string_equal(l, "balloon seq=1 kb=610304");
+	driver_reclaim_write = write_file;
+	tu_rmtree(root);
+}
+
 static void test_host_port_by_sysfs_name(void **state)
 {
 	char *root = tu_mkdtemp();
@@ -410,6 +550,8 @@ int main(void)
 		cmocka_unit_test(test_host_deflate_at_once),
 		cmocka_unit_test(test_host_relay_goes_and_comes_back),
 		cmocka_unit_test(test_host_never_inflates_under_pressure),
+		cmocka_unit_test(test_host_trim_auto_rule),
+		cmocka_unit_test(test_host_trim_margin_cap),
 		cmocka_unit_test(test_host_port_by_sysfs_name),
 		cmocka_unit_test(test_host_keys),
 		cmocka_unit_test(test_auto_picks),
