@@ -456,6 +456,62 @@ static void test_host_trim_margin_cap(void **state)
 	tu_rmtree(root);
 }
 
+/* The worker's first write waits for the test (entered/go: pipes), so the test knows where it is. */
+static int entered[2], go[2];
+
+static int blocking_write(const char *path, const char *data, size_t len)
+{
+	char ch = 1;
+
+	(void)path;
+	(void)data;
+	(void)len;
+	if (++kw.memcg == 1) {
+		assert_int_equal(write(entered[1], &ch, 1), 1);
+		assert_int_equal(read(go[0], &ch, 1), 1);
+	}
+	return 0;
+}
+
+/* A balloon that cannot be read stops the trimming after the write under way. */
+static void test_host_trim_stops_when_unreadable(void **state)
+{
+	struct agent_conf c;
+	char *root = host_guest(&c, false);
+	struct meminfo mi = { .mem_total = 1024 * MiB, .mem_free = 124 * MiB };
+	struct driver_params p = { .root = root, .conf = &c, .page_kb = 4, .mi = &mi };
+	struct balloon_driver d;
+	struct relay r;
+	char why[256], l[256], ch = 1;
+	(void)state;
+
+	memset(&kw, 0, sizeof(kw));
+	assert_int_equal(pipe(entered), 0);
+	assert_int_equal(pipe(go), 0);
+	driver_reclaim_write = blocking_write;
+	tu_write(root, "sys/fs/cgroup/memory.reclaim", "");
+	relay_listen(&r, root);
+	assert_int_equal(driver_open(&d, &p, why, sizeof(why)), 0); /* the worker thread */
+	relay_accept(&r);
+	/* 500 MiB to trim: 8 writes; the worker waits in the first */
+	assert_int_equal(d.ops->set_target(&d, &mi, 400 * MiB), 0);
+	assert_int_equal(read(entered[0], &ch, 1), 1);
+	snprintf(l, sizeof(l), "%s/proc/vmstat", root);
+	assert_int_equal(unlink(l), 0);
+	assert_true(d.ops->set_target(&d, &mi, 400 * MiB) < 0);
+	assert_int_equal(write(go[1], &ch, 1), 1);
+	d.ops->close(&d, false); /* joins the worker */
+	assert_int_equal(kw.memcg, 1);
+	driver_reclaim_write = write_file;
+	close(entered[0]);
+	close(entered[1]);
+	close(go[0]);
+	close(go[1]);
+	close(r.fd);
+	close(r.lfd);
+	tu_rmtree(root);
+}
+
 static void test_host_port_by_sysfs_name(void **state)
 {
 	char *root = tu_mkdtemp();
@@ -552,6 +608,7 @@ int main(void)
 		cmocka_unit_test(test_host_never_inflates_under_pressure),
 		cmocka_unit_test(test_host_trim_auto_rule),
 		cmocka_unit_test(test_host_trim_margin_cap),
+		cmocka_unit_test(test_host_trim_stops_when_unreadable),
 		cmocka_unit_test(test_host_port_by_sysfs_name),
 		cmocka_unit_test(test_host_keys),
 		cmocka_unit_test(test_auto_picks),
