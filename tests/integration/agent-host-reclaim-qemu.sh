@@ -46,13 +46,7 @@ cached=$(bq_mark_field filled cached_kb)
 rss_start=$(bq_rss)
 bq_go
 bq_step trimming 20000
-t0=$(date +%s%3N)
-fallen() { [ "$(bq_rss)" -le $((rss_start - WANT_KB)) ]; }
-if WAIT_STEP_MS=200 wait_until 30000 fallen; then
-	ok "driver host, reclaim auto: QEMU's RSS fell by $(((rss_start - $(bq_rss)) / MIB)) MiB (>= 75 % of $FILL_MIB MiB) in $(($(date +%s%3N) - t0)) ms ($((rss_start / MIB)) -> $(($(bq_rss) / MIB)) MiB)"
-else
-	not_ok "driver host, reclaim auto: QEMU's RSS $((rss_start / MIB)) -> $(($(bq_rss) / MIB)) MiB in 30 s (wanted a fall of $((WANT_KB / MIB)) MiB)"
-fi
+bq_rss_falls "driver host, reclaim auto" "$rss_start" "$WANT_KB" "$FILL_MIB"
 bq_go
 bq_wait_exit 20000 && ok "the guest powered off" || not_ok "the guest did not power off"
 grep '^AGENT ' "$BQ/console" | sed 's/^/# /'

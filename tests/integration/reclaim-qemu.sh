@@ -51,13 +51,7 @@ low=$(min_rss 10000)
 rss_start=$(bq_rss)
 bq_go
 bq_step reclaiming 20000
-t0=$(date +%s%3N)
-fallen() { [ "$(bq_rss)" -le $((rss_start - WANT_KB)) ]; }
-if WAIT_STEP_MS=200 wait_until 30000 fallen; then
-	ok "driver reclaim: QEMU's RSS fell by $(((rss_start - $(bq_rss)) / MIB)) MiB (>= 75 % of $FILL_MIB MiB) in $(($(date +%s%3N) - t0)) ms ($((rss_start / MIB)) -> $(($(bq_rss) / MIB)) MiB)"
-else
-	not_ok "driver reclaim: QEMU's RSS $((rss_start / MIB)) -> $(($(bq_rss) / MIB)) MiB in 30 s (wanted a fall of $((WANT_KB / MIB)) MiB)"
-fi
+bq_rss_falls "driver reclaim" "$rss_start" "$WANT_KB" "$FILL_MIB"
 bq_go
 bq_step once 30000
 grep '^AGENT ' "$BQ/console" | sed 's/^/# /'

@@ -114,6 +114,19 @@ bq_rss() {
 	awk '/^VmRSS:/{print $2}' "/proc/$BQ_QEMU/status" 2>/dev/null
 }
 
+# bq_rss_falls LABEL START_KB WANT_KB FILL_MIB: one TAP line, ok when QEMU's
+# RSS falls from START_KB by WANT_KB (of a FILL_MIB file read in the guest)
+# within 30 s of now.
+bq__fallen() { [ "$(bq_rss)" -le $((bq__start - bq__want)) ]; }
+bq_rss_falls() {
+	bq__start=$2 bq__want=$3 _t0=$(date +%s%3N)
+	if WAIT_STEP_MS=200 wait_until 30000 bq__fallen; then
+		ok "$1: QEMU's RSS fell by $(((bq__start - $(bq_rss)) / 1024)) MiB (>= 75 % of $4 MiB) in $(($(date +%s%3N) - _t0)) ms ($((bq__start / 1024)) -> $(($(bq_rss) / 1024)) MiB)"
+	else
+		not_ok "$1: QEMU's RSS $((bq__start / 1024)) -> $(($(bq_rss) / 1024)) MiB in 30 s (wanted a fall of $((bq__want / 1024)) MiB)"
+	fi
+}
+
 bq_qmp() {
 	python3 "$top_srcdir/tests/qemu/qmp.py" "$BQ/qmp.sock" "$@"
 }
